@@ -1,0 +1,54 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+from ..errors import UsageError
+from ..plugins import Registry, load_registry
+from ..providers import ModelSpec
+from ..suite import parse_cli_model
+
+PLUGIN_OPT = typer.Option(None, "--plugin", help="Load a local plugin: a module name or a .py file. Repeatable.")
+
+
+def registry_from(plugins: list[str] | None) -> Registry:
+    return load_registry(plugins or [])
+
+
+def parse_option_assignments(items: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``NAME.KEY=VALUE`` (VALUE parsed as YAML: true, 3, [a, b]) → {NAME: {KEY: VALUE}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items or []:
+        target, eq, value = item.partition("=")
+        name, dot, key = target.rpartition(".")
+        if not eq or not dot or not name or not key:
+            raise UsageError(f"--option {item!r}: expected MODEL.KEY=VALUE, e.g. finetuned.seed=7")
+        try:
+            parsed = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            parsed = value
+        out.setdefault(name, {})[key] = parsed
+    return out
+
+
+def cli_models(models: list[str] | None, options: list[str] | None) -> tuple[list[ModelSpec], dict[str, dict]]:
+    specs = [parse_cli_model(m) for m in models or []]
+    return specs, parse_option_assignments(options)
+
+
+def apply_options(specs: list[ModelSpec], opts: dict[str, dict[str, Any]]) -> list[ModelSpec]:
+    names = {s.name for s in specs}
+    for name in opts:
+        if name not in names:
+            raise UsageError(f"--option {name}.…: no model named {name!r} (models: {', '.join(sorted(names))})")
+    return [ModelSpec(s.name, s.provider, s.argument, {**dict(s.options), **opts.get(s.name, {})}, s.origin)
+            for s in specs]
+
+
+def default_out(suite_name: str) -> Path:
+    return Path("harness-runs") / suite_name

@@ -1,0 +1,218 @@
+"""Reading held-out and training data: OpenAI fine-tuning JSONL, chat JSONL, CSV/TSV."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import InputError
+from .examples import Example
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .suite import Suite
+
+
+@dataclass(frozen=True)
+class Dataset:
+    path: Path
+    format: str
+    sha256: str
+    examples: tuple[Example, ...]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    @property
+    def ids(self) -> list[str]:
+        return [ex.id for ex in self.examples]
+
+
+def content_id(*parts: str) -> str:
+    """A stable id derived from an example's content (used when the data has no id field)."""
+    h = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"ex-{h[:12]}"
+
+
+def infer_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".tsv":
+        return "tsv"
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    return "openai-jsonl"  # the reader reports the bad line
+                return "chat-jsonl" if isinstance(first, dict) and "messages" in first else "openai-jsonl"
+    return "openai-jsonl"
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
+                                 line=lineno) from None
+            if not isinstance(row, dict):
+                raise InputError("each line must be a JSON object", file=path, line=lineno)
+            yield lineno, row
+
+
+def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        if reader.fieldnames is None:
+            return
+        start = 2
+        for row in reader:
+            if None in row:
+                raise InputError("more fields than the header has", file=path, line=start)
+            yield start, row
+            start = reader.line_num + 1
+
+
+class _PromptBuilder:
+    def __init__(self, suite: "Suite") -> None:
+        self.sep = suite.prompt.separator
+        self.system = suite.prompt.system
+        self.template = None
+        if suite.prompt.template is not None:
+            env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+            try:
+                self.template = env.from_string(suite.prompt.template)
+            except TemplateError as exc:
+                raise InputError(f"invalid template: {exc}", file=suite.path,
+                                 line=suite.line_of("prompt", "template"), field="prompt.template") from None
+        self.suite = suite
+
+    def strip_sep(self, prompt: str) -> str:
+        return prompt[: -len(self.sep)] if self.sep and prompt.endswith(self.sep) else prompt
+
+    def prompt(self, text: str, fields: dict[str, Any], file: Path, line: int) -> str:
+        if self.template is None:
+            return text + self.sep
+        try:
+            return self.template.render(text=text, **fields) + self.sep
+        except TemplateError as exc:
+            raise InputError(f"prompt template failed: {exc}", file=file, line=line,
+                             field="prompt.template") from None
+
+    def messages(self, user: str) -> tuple[dict[str, str], ...]:
+        msgs = [{"role": "system", "content": self.system}] if self.system else []
+        msgs.append({"role": "user", "content": user})
+        return tuple(msgs)
+
+
+def _label(raw: Any, labels: tuple[str, ...], file: Path, line: int, field: str) -> str:
+    if not isinstance(raw, str):
+        raise InputError(f"label must be a string, got {type(raw).__name__}", file=file, line=line, field=field)
+    label = raw.strip()
+    if label not in labels:
+        raise InputError(f"label {label!r} is not in the suite's label set ({', '.join(labels)})",
+                         file=file, line=line, field=field)
+    return label
+
+
+def _explicit_id(row: dict[str, Any], id_field: str | None, file: Path, line: int) -> str | None:
+    key = id_field or ("id" if "id" in row else None)
+    if key is None:
+        return None
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError("missing example id", file=file, line=line, field=key)
+    if not isinstance(value, (str, int)):
+        raise InputError("example id must be a string or an integer", file=file, line=line, field=key)
+    return str(value)
+
+
+def load_dataset(suite: "Suite", which: str = "heldout") -> Dataset:
+    path = suite.data_path(which)
+    if path is None:
+        raise InputError(f"the suite names no {which} data", file=suite.path, field=f"data.{which}")
+    if not path.is_file():
+        raise InputError("file not found", file=path, field=f"data.{which} in {suite.path}")
+    fmt = suite.data.format or infer_format(path)
+    builder = _PromptBuilder(suite)
+    examples: list[Example] = []
+    seen: dict[str, int] = {}
+    labels = suite.labels
+
+    if fmt in ("openai-jsonl", "chat-jsonl"):
+        rows = _jsonl_rows(path)
+    else:
+        rows = _csv_rows(path, "," if fmt == "csv" else "\t")
+
+    for line, row in rows:
+        if fmt == "openai-jsonl":
+            for key in ("prompt", "completion"):
+                if key not in row:
+                    raise InputError("missing field", file=path, line=line, field=key)
+            if not isinstance(row["prompt"], str):
+                raise InputError("prompt must be a string", file=path, line=line, field="prompt")
+            label = _label(row["completion"], labels, path, line, "completion")
+            text = builder.strip_sep(row["prompt"])
+            prompt = builder.prompt(text, {}, path, line) if builder.template else row["prompt"]
+            messages = builder.messages(prompt)
+            derived = content_id(row["prompt"])
+        elif fmt == "chat-jsonl":
+            msgs = row.get("messages")
+            if not isinstance(msgs, list) or not msgs:
+                raise InputError("expected a non-empty list of messages", file=path, line=line, field="messages")
+            for i, m in enumerate(msgs):
+                if not isinstance(m, dict) or not isinstance(m.get("role"), str) or \
+                        not isinstance(m.get("content"), str):
+                    raise InputError("each message needs a string role and content", file=path, line=line,
+                                     field=f"messages[{i}]")
+            last = msgs[-1]
+            if last["role"] != "assistant":
+                raise InputError("the last message must be the assistant's label", file=path, line=line,
+                                 field=f"messages[{len(msgs) - 1}].role")
+            label = _label(last["content"], labels, path, line, f"messages[{len(msgs) - 1}].content")
+            context = tuple({"role": m["role"], "content": m["content"]} for m in msgs[:-1])
+            text = "\n".join(m["content"] for m in context if m["role"] == "user")
+            prompt = builder.prompt(text, {}, path, line)
+            messages = context
+            derived = content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+        else:
+            for key in (suite.data.text_field, suite.data.label_field):
+                if key not in row:
+                    raise InputError(f"missing column (columns: {', '.join(row)})", file=path, line=line,
+                                     field=key)
+            text = row[suite.data.text_field]
+            label = _label(row[suite.data.label_field], labels, path, line, suite.data.label_field)
+            prompt = builder.prompt(text, {k: v for k, v in row.items() if k != "text"}, path, line)
+            messages = builder.messages(prompt)
+            derived = content_id(text)
+        ex_id = _explicit_id(row, suite.data.id_field, path, line) or derived
+        if ex_id in seen:
+            what = "example id" if _explicit_id(row, suite.data.id_field, path, line) else "example (same content)"
+            raise InputError(f"duplicate {what} {ex_id!r}, first seen on line {seen[ex_id]}", file=path,
+                             line=line, field=suite.data.id_field or "id")
+        seen[ex_id] = line
+        examples.append(Example(id=ex_id, label=label, text=text, prompt=prompt, messages=messages,
+                                source=str(path), line=line))
+    if not examples:
+        raise InputError("no examples", file=path)
+    return Dataset(path=path, format=fmt, sha256=file_sha256(path), examples=tuple(examples))
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,54 @@
+"""Domain errors. Core code raises these; the CLI maps them to exit codes and one-line messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class HarnessError(Exception):
+    """Base class: an error the user can act on. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+    def one_line(self) -> str:
+        return " ".join(str(self).split())
+
+
+class InputError(HarnessError):
+    """Bad input: a file, a line in it, a field. Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.field = field
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "")
+        parts = [p for p in (where, self.field) if p]
+        prefix = ": ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class UsageError(InputError):
+    """A bad command-line argument (unknown provider, malformed --model spec...). Exit code 2."""
+
+
+class ProviderError(HarnessError):
+    """A model provider could not do its job (bad key, unknown model, server without logprobs). Exit code 3."""
+
+    exit_code = 3
+
+
+class ExampleFailure(Exception):
+    """One example could not be scored; the run continues and the example is recorded as failed."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

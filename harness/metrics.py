@@ -1,0 +1,102 @@
+"""The metric contract. The core knows nothing about any particular metric: metrics are plugins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+
+class NotAvailable(Exception):
+    """Raised by :meth:`Metric.compute` when the metric is undefined on this data; the reason is reported."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class MetricData:
+    """One model's outputs on the held-out set, aligned with the gold labels.
+
+    ``y_pred`` is -1 where the model gave no valid label (an invalid output or a failed request).
+    ``proba`` rows sum to 1 over the label set; a row is NaN where the model gave no probabilities.
+    """
+
+    labels: tuple[str, ...]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray | None = None
+    positive: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.y_true.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.labels)
+
+    @property
+    def is_binary(self) -> bool:
+        return self.n_classes == 2
+
+    def has_proba(self) -> np.ndarray:
+        """Boolean mask of rows that have probabilities."""
+        if self.proba is None:
+            return np.zeros(self.n, dtype=bool)
+        return ~np.isnan(self.proba).any(axis=1)
+
+    def take(self, idx: np.ndarray) -> "MetricData":
+        return MetricData(self.labels, self.y_true[idx], self.y_pred[idx],
+                          None if self.proba is None else self.proba[idx], self.positive, self.options)
+
+
+class Metric:
+    """Base class for metric plugins. Subclasses set the class attributes and implement :meth:`compute`.
+
+    ``compute`` returns a float, or raises :class:`NotAvailable` with a reason when the metric is undefined
+    on the data (one class present, no probabilities...). It must never make a number up.
+    """
+
+    name: str = ""
+    title: str = ""
+    description: str = ""
+    higher_is_better: bool = True
+    needs_proba: bool = False
+
+    def compute(self, data: MetricData) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title or self.name, "description": self.description,
+                "higher_is_better": self.higher_is_better, "needs_proba": self.needs_proba}
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    value: float | None
+    reason: str | None = None
+    n: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": self.value}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.n is not None:
+            out["n"] = self.n
+        return out
+
+
+def evaluate(metric: Metric, data: MetricData) -> MetricValue:
+    """Compute one metric; NotAvailable and non-finite results become a value of None with a reason."""
+    try:
+        value = float(metric.compute(data))
+    except NotAvailable as na:
+        return MetricValue(None, na.reason)
+    if not np.isfinite(value):
+        return MetricValue(None, "not defined on this data (non-finite result)")
+    n = int(data.has_proba().sum()) if metric.needs_proba else data.n
+    return MetricValue(value, None, n)

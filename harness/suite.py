@@ -1,0 +1,210 @@
+"""Eval suites: ``suites/<name>/suite.yaml`` (safe-loaded) naming the data, labels, prompt, metrics and models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InputError, UsageError
+from .providers import ModelSpec
+from .yamlpos import Located, load_yaml
+
+DEFAULT_SEPARATOR = "\n\n###\n\n"
+FORMATS = ("openai-jsonl", "chat-jsonl", "csv", "tsv")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSection(_Strict):
+    heldout: str
+    train: str | None = None
+    format: Literal["openai-jsonl", "chat-jsonl", "csv", "tsv"] | None = None
+    id_field: str | None = None
+    text_field: str = "text"
+    label_field: str = "label"
+
+
+class LabelSpec(_Strict):
+    name: str = Field(min_length=1)
+    display: str | None = None
+
+
+class PromptSection(_Strict):
+    separator: str = DEFAULT_SEPARATOR
+    template: str | None = None
+    system: str | None = None
+
+
+class ModelEntry(_Strict):
+    provider: str
+    argument: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SuiteFile(_Strict):
+    name: str | None = None
+    description: str = ""
+    data: DataSection
+    labels: list[LabelSpec | str] = Field(min_length=2)
+    positive: str | None = None
+    prompt: PromptSection = Field(default_factory=PromptSection)
+    metrics: list[str] | None = None
+    metric_options: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, str | ModelEntry] = Field(default_factory=dict)
+    baseline: str | None = None
+    gate: dict[str, Any] | None = None
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, labels: list[LabelSpec | str]) -> list[LabelSpec | str]:
+        names = [lab if isinstance(lab, str) else lab.name for lab in labels]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate label(s): {', '.join(dupes)}")
+        return labels
+
+
+def parse_model_spec(name: str, text: str, origin: str = "--model") -> ModelSpec:
+    """``PROVIDER:ARGUMENT`` (split at the first colon: ``openai:ft:gpt-4o-mini:org::id`` works)."""
+    provider, _, argument = text.partition(":")
+    if not provider.strip():
+        raise UsageError(f"{origin}: model {name!r}: spec {text!r} must look like PROVIDER:ARGUMENT")
+    return ModelSpec(name=name, provider=provider.strip(), argument=argument.strip(), origin=origin)
+
+
+def parse_cli_model(text: str) -> ModelSpec:
+    """``NAME=PROVIDER:ARGUMENT`` from the command line."""
+    name, eq, spec = text.partition("=")
+    if not eq or not name.strip() or not spec.strip():
+        raise UsageError(f"--model {text!r}: expected NAME=PROVIDER:ARGUMENT, e.g. finetuned=sklearn:model.skops")
+    return parse_model_spec(name.strip(), spec.strip())
+
+
+@dataclass
+class Suite:
+    """A loaded, validated suite. Data files are read lazily (see :mod:`harness.datasets`)."""
+
+    path: Path  # the suite.yaml file
+    name: str
+    description: str
+    data: DataSection
+    labels: tuple[str, ...]
+    display: dict[str, str]
+    positive: str | None
+    prompt: PromptSection
+    metric_names: list[str] | None
+    metric_options: dict[str, Any]
+    models: list[ModelSpec]
+    baseline: str | None
+    gate: dict[str, Any] | None
+    located: Located | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def task(self) -> str:
+        return "binary" if len(self.labels) == 2 else "multiclass"
+
+    def data_path(self, which: str = "heldout") -> Path | None:
+        rel = getattr(self.data, which)
+        return None if rel is None else (self.root / rel)
+
+    def line_of(self, *path: Any) -> int | None:
+        return self.located.line(path) if self.located else None
+
+    @cached_property
+    def heldout(self):  # -> Dataset
+        from .datasets import load_dataset
+
+        return load_dataset(self, "heldout")
+
+    @cached_property
+    def train(self):  # -> Dataset | None
+        from .datasets import load_dataset
+
+        return load_dataset(self, "train") if self.data.train else None
+
+
+def find_suite(ref: str | Path, search: list[Path] | None = None) -> Path:
+    """A suite by path (folder or suite.yaml) or by name under ./suites or the bundled demo suites."""
+    p = Path(ref)
+    if p.is_dir():
+        p = p / "suite.yaml"
+    if p.is_file():
+        return p
+    candidates = list(search or [])
+    candidates.append(Path.cwd() / "suites")
+    candidates.append(bundled_suites_dir())
+    for base in candidates:
+        cand = base / str(ref) / "suite.yaml"
+        if cand.is_file():
+            return cand
+    raise InputError("no such suite (give a folder containing suite.yaml, a suite.yaml path, "
+                     f"or one of: {', '.join(bundled_suite_names()) or 'none'})", file=str(ref))
+
+
+def bundled_suites_dir() -> Path:
+    import harness_suites
+
+    return Path(harness_suites.__file__).parent
+
+
+def bundled_suite_names() -> list[str]:
+    base = bundled_suites_dir()
+    return sorted(p.parent.name for p in base.glob("*/suite.yaml"))
+
+
+def load_suite(ref: str | Path) -> Suite:
+    path = find_suite(ref)
+    located = load_yaml(path)
+    if not isinstance(located.data, dict):
+        raise InputError("a suite file must be a YAML mapping", file=path, line=1)
+    try:
+        parsed = SuiteFile.model_validate(located.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p in {
+            "LabelSpec", "str", "ModelEntry", "literal['openai-jsonl','chat-jsonl','csv','tsv']"}))
+        msg = err.get("msg", "invalid value")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        raise located.error(msg, loc) from None
+
+    labels = tuple(lab if isinstance(lab, str) else lab.name for lab in parsed.labels)
+    display = {lab if isinstance(lab, str) else lab.name:
+               (lab if isinstance(lab, str) else (lab.display or lab.name)) for lab in parsed.labels}
+    for i, lab in enumerate(labels):
+        if lab != lab.strip():
+            raise located.error("label names must not start or end with spaces (the leading space of a "
+                                "completion is handled for you)", ("labels", i))
+    positive = parsed.positive
+    if positive is not None and positive not in labels:
+        raise located.error(f"positive class {positive!r} is not one of the labels", ("positive",))
+    if positive is None and len(labels) == 2:
+        positive = labels[1]
+
+    models: list[ModelSpec] = []
+    for name, entry in parsed.models.items():
+        origin = f"{path}:{located.line(('models', name))}"
+        if isinstance(entry, str):
+            models.append(parse_model_spec(name, entry, origin))
+        else:
+            models.append(ModelSpec(name=name, provider=entry.provider, argument=entry.argument,
+                                    options=entry.options, origin=origin))
+    if parsed.baseline is not None and parsed.baseline not in parsed.models:
+        # expanded names (job/base) are checked again after resolution
+        if "/" not in parsed.baseline:
+            raise located.error(f"baseline {parsed.baseline!r} is not one of the models", ("baseline",))
+
+    return Suite(path=path, name=parsed.name or path.parent.name, description=parsed.description,
+                 data=parsed.data, labels=labels, display=display, positive=positive, prompt=parsed.prompt,
+                 metric_names=parsed.metrics, metric_options=parsed.metric_options, models=models,
+                 baseline=parsed.baseline, gate=parsed.gate, located=located)

@@ -1,0 +1,67 @@
+"""Safe YAML loading that remembers the line of every key, for one-line error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+Path_ = tuple[Any, ...]
+
+
+class Located:
+    """Parsed YAML data plus ``line(path)`` → 1-based line of the key (or list item) at ``path``."""
+
+    def __init__(self, data: Any, lines: dict[Path_, int], file: Path) -> None:
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def line(self, path: Path_) -> int | None:
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+    def error(self, message: str, path: Path_) -> InputError:
+        return InputError(message, file=self.file, line=self.line(path),
+                          field=".".join(str(p) for p in path) or None)
+
+
+def _walk(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            out[path + (k,)] = key.start_mark.line + 1
+            _walk(value, path + (k,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[path + (i,)] = item.start_mark.line + 1
+            _walk(item, path + (i,), out)
+
+
+def load_yaml(file: Path) -> Located:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", file=file) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"invalid YAML: {problem}", file=file,
+                         line=mark.line + 1 if mark else None) from None
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return Located(data, lines, file)

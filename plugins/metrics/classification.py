@@ -1,0 +1,110 @@
+"""Label metrics: accuracy, precision/recall/F-beta for the positive class, macro and weighted F1.
+
+For binary tasks these follow OpenAI's old ``compute_classification_metrics`` columns: precision, recall and
+F-beta for the named positive class with the positive class predicted when its probability is > 0.5
+(the predicted label is used when a model gives no probabilities).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, fbeta_score, precision_score, recall_score
+
+from harness import hookimpl
+from harness.metrics import Metric, MetricData, NotAvailable
+
+
+def positive_index(data: MetricData) -> int:
+    if data.positive is None:
+        raise NotAvailable("needs a positive class (set `positive:` in the suite)")
+    return data.positive
+
+
+def predicted_positive(data: MetricData) -> np.ndarray:
+    """Positive-class predictions at probability > 0.5 where probabilities exist, else the predicted label."""
+    pos = positive_index(data)
+    pred = data.y_pred == pos
+    if data.proba is not None:
+        has = data.has_proba()
+        pred = np.where(has, np.nan_to_num(data.proba[:, pos]) > 0.5, pred)
+    return pred.astype(bool)
+
+
+class Accuracy(Metric):
+    name = "accuracy"
+    title = "Accuracy"
+    description = ("Share of examples whose predicted label is the gold label; invalid outputs and failed "
+                   "requests count as wrong (OpenAI: classification/accuracy).")
+
+    def compute(self, data: MetricData) -> float:
+        return float(accuracy_score(data.y_true, data.y_pred))
+
+
+class _PositiveClass(Metric):
+    fn = staticmethod(precision_score)
+
+    def compute(self, data: MetricData) -> float:
+        pos = positive_index(data)
+        y = data.y_true == pos
+        pred = predicted_positive(data)
+        return float(self.score(y, pred, data))
+
+    def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
+        return self.fn(y, pred, zero_division=0)
+
+
+class Precision(_PositiveClass):
+    name = "precision"
+    title = "Precision"
+    description = "Precision for the positive class at p > 0.5 (OpenAI: classification/precision)."
+    fn = staticmethod(precision_score)
+
+
+class Recall(_PositiveClass):
+    name = "recall"
+    title = "Recall"
+    description = "Recall for the positive class at p > 0.5 (OpenAI: classification/recall)."
+    fn = staticmethod(recall_score)
+
+
+class FBeta(_PositiveClass):
+    name = "fbeta"
+    title = "F1"
+    description = ("F-beta for the positive class at p > 0.5; beta from metric_options.beta, default 1 "
+                   "(OpenAI: classification/f1.0).")
+
+    def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
+        beta = float(data.options.get("beta", 1.0))
+        return fbeta_score(y, pred, beta=beta, zero_division=0)
+
+
+class _AveragedF1(Metric):
+    average = "macro"
+
+    def compute(self, data: MetricData) -> float:
+        return float(f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
+                              average=self.average, zero_division=0))
+
+
+class MacroF1(_AveragedF1):
+    name = "f1_macro"
+    title = "Macro F1"
+    description = "Unweighted mean of per-class F1 over the label set; invalid outputs count as wrong."
+    average = "macro"
+
+
+class WeightedF1(_AveragedF1):
+    name = "f1_weighted"
+    title = "Weighted F1"
+    description = ("Per-class F1 weighted by each class's share of the held-out set "
+                   "(OpenAI multiclass: weighted_f1_score).")
+    average = "weighted"
+
+
+METRICS = (Accuracy(), Precision(), Recall(), FBeta(), MacroF1(), WeightedF1())
+
+
+@hookimpl
+def register_metrics(register):
+    for metric in METRICS:
+        register(metric)

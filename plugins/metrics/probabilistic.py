@@ -1,0 +1,140 @@
+"""Probability metrics: AUROC, AUPRC (average precision), log loss, Brier score, expected calibration error.
+
+Computed over the examples that have probabilities; a metric that is undefined on the data (one class
+present, no probabilities at all) is reported as not available with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from harness import hookimpl
+from harness.metrics import Metric, MetricData, NotAvailable
+
+DEFAULT_ECE_BINS = 10
+
+
+def with_proba(data: MetricData) -> tuple[np.ndarray, np.ndarray]:
+    """(gold labels, probability rows) over the examples that have probabilities."""
+    if data.proba is None:
+        raise NotAvailable("the model gives no probabilities")
+    has = data.has_proba()
+    if not has.any():
+        raise NotAvailable("the model gave no probabilities for any example")
+    return data.y_true[has], data.proba[has]
+
+
+def _missing_classes(y: np.ndarray, k: int) -> list[int]:
+    present = set(np.unique(y).tolist())
+    return [c for c in range(k) if c not in present]
+
+
+class AUROC(Metric):
+    name = "auroc"
+    title = "AUROC"
+    description = ("Area under the ROC curve: positive class for binary tasks (OpenAI: classification/auroc); "
+                   "one-vs-rest macro average for multiclass.")
+    needs_proba = True
+
+    def compute(self, data: MetricData) -> float:
+        y, p = with_proba(data)
+        if data.is_binary:
+            pos = data.positive if data.positive is not None else 1
+            yb = y == pos
+            if yb.all() or not yb.any():
+                raise NotAvailable("only one class present in the held-out labels")
+            return float(roc_auc_score(yb, p[:, pos]))
+        missing = _missing_classes(y, data.n_classes)
+        if missing:
+            raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
+        return float(roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(data.n_classes))))
+
+
+class AUPRC(Metric):
+    name = "auprc"
+    title = "AUPRC"
+    description = ("Average precision (area under the precision-recall curve): positive class for binary "
+                   "tasks (OpenAI: classification/auprc); macro average over classes for multiclass.")
+    needs_proba = True
+
+    def compute(self, data: MetricData) -> float:
+        y, p = with_proba(data)
+        if data.is_binary:
+            pos = data.positive if data.positive is not None else 1
+            yb = y == pos
+            if not yb.any():
+                raise NotAvailable("no positive examples in the held-out labels")
+            return float(average_precision_score(yb, p[:, pos]))
+        missing = _missing_classes(y, data.n_classes)
+        if missing:
+            raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
+        onehot = np.eye(data.n_classes, dtype=int)[y]
+        return float(average_precision_score(onehot, p, average="macro"))
+
+
+class LogLoss(Metric):
+    name = "log_loss"
+    title = "Log loss"
+    description = "Cross-entropy of the predicted class probabilities (lower is better)."
+    higher_is_better = False
+    needs_proba = True
+
+    def compute(self, data: MetricData) -> float:
+        y, p = with_proba(data)
+        return float(log_loss(y, p, labels=list(range(data.n_classes))))
+
+
+class Brier(Metric):
+    name = "brier"
+    title = "Brier score"
+    description = ("Mean squared error of the probabilities: of the positive class for binary tasks, summed "
+                   "over classes for multiclass (lower is better).")
+    higher_is_better = False
+    needs_proba = True
+
+    def compute(self, data: MetricData) -> float:
+        y, p = with_proba(data)
+        if data.is_binary:
+            pos = data.positive if data.positive is not None else 1
+            return float(brier_score_loss(y == pos, p[:, pos]))
+        return float(brier_score_loss(y, p, labels=list(range(data.n_classes))))
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
+    """Top-label ECE: sum over equal-width confidence bins of |accuracy - mean confidence| x bin share.
+
+    Bins are right-closed, (i/n_bins, (i+1)/n_bins], with the first bin also holding confidence 0.
+    """
+    idx = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
+    n = len(confidence)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = idx == b
+        if mask.any():
+            ece += mask.sum() / n * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+class ECE(Metric):
+    name = "ece"
+    title = "ECE"
+    description = ("Expected calibration error of the top-label confidence, equal-width bins "
+                   "(metric_options.ece_bins, default 10; lower is better).")
+    higher_is_better = False
+    needs_proba = True
+
+    def compute(self, data: MetricData) -> float:
+        y, p = with_proba(data)
+        bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
+        top = p.argmax(axis=1)
+        return expected_calibration_error(p.max(axis=1), (top == y).astype(float), bins)
+
+
+METRICS = (AUROC(), AUPRC(), LogLoss(), Brier(), ECE())
+
+
+@hookimpl
+def register_metrics(register):
+    for metric in METRICS:
+        register(metric)

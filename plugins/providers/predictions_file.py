@@ -1,0 +1,145 @@
+"""``predictions:PATH`` — precomputed per-example outputs joined on example id.
+
+JSONL: one object per line, ``{"id": ..., "label": "hockey", "probs": {"baseball": 0.1, "hockey": 0.9}}``
+(``label`` or ``probs`` may be omitted, not both). CSV/TSV: columns ``id``, ``label`` and optionally one
+``prob_<label>`` column per label. A predicted label outside the label set counts as an invalid output;
+probabilities are renormalised over the label set; an id that is not in the dataset is an error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+from harness import hookimpl
+from harness.errors import InputError
+from harness.examples import Example, Prediction
+from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
+
+
+class PredictionsOptions(Options):
+    id_field: str = "id"
+    label_field: str = "label"
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    out = []
+    if path.suffix.lower() in (".csv", ".tsv"):
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+            line = 2
+            for row in reader:
+                out.append((line, dict(row)))
+                line = reader.line_num + 1
+        return out
+    with path.open(encoding="utf-8") as fh:
+        for lineno, text in enumerate(fh, 1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON ({exc.msg})", file=path, line=lineno) from None
+            if not isinstance(row, dict):
+                raise InputError("each line must be a JSON object", file=path, line=lineno)
+            out.append((lineno, row))
+    return out
+
+
+def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) -> dict[str, float] | None:
+    raw: dict[str, Any] | None = None
+    if isinstance(row.get("probs"), dict):
+        raw = row["probs"]
+    elif "probs" in row and row["probs"] is not None:
+        raise InputError("probs must be an object mapping label to probability", file=path, line=line,
+                         field="probs")
+    else:
+        cols = {k[5:]: v for k, v in row.items() if isinstance(k, str) and k.startswith("prob_")}
+        raw = cols or None
+    if raw is None:
+        return None
+    probs: dict[str, float] = {}
+    for lab in labels:
+        value = raw.get(lab, 0.0)
+        try:
+            p = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"probability {value!r} is not a number", file=path, line=line,
+                             field=f"probs.{lab}") from None
+        if not math.isfinite(p) or p < 0:
+            raise InputError(f"probability {value!r} must be a finite number >= 0", file=path, line=line,
+                             field=f"probs.{lab}")
+        probs[lab] = p
+    extra = [k for k in raw if k not in labels]
+    if extra:
+        raise InputError(f"probability for {extra[0]!r}, which is not in the label set", file=path, line=line,
+                         field=f"probs.{extra[0]}")
+    total = sum(probs.values())
+    if total <= 0:
+        raise InputError("probabilities sum to 0", file=path, line=line, field="probs")
+    return {lab: p / total for lab, p in probs.items()}
+
+
+class PredictionsModel(LocalModel):
+    def __init__(self, name: str, spec: ModelSpec, path: Path, labels: Sequence[str], opts: PredictionsOptions):
+        super().__init__(name, spec)
+        self.path = path
+        self.labels = tuple(labels)
+        self.opts = opts
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": str(self.path)}
+
+    def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
+        known = {ex.id for ex in examples}
+        seen: dict[str, int] = {}
+        preds: dict[str, Prediction] = {}
+        for line, row in _rows(self.path):
+            if self.opts.id_field not in row or row[self.opts.id_field] in (None, ""):
+                raise InputError("missing example id", file=self.path, line=line, field=self.opts.id_field)
+            ex_id = str(row[self.opts.id_field])
+            if ex_id not in known:
+                raise InputError(f"id {ex_id!r} is not in the held-out dataset", file=self.path, line=line,
+                                 field=self.opts.id_field)
+            if ex_id in seen:
+                raise InputError(f"duplicate id {ex_id!r} (first on line {seen[ex_id]})", file=self.path,
+                                 line=line, field=self.opts.id_field)
+            seen[ex_id] = line
+            probs = _probs(row, self.labels, self.path, line)
+            raw_label = row.get(self.opts.label_field)
+            if raw_label in (None, "") and probs is None:
+                raise InputError("a row needs a label or probabilities", file=self.path, line=line,
+                                 field=self.opts.label_field)
+            if raw_label in (None, ""):
+                label: str | None = max(self.labels, key=lambda lab: probs[lab])  # type: ignore[index]
+                output = None
+            else:
+                output = str(raw_label)
+                label = output.strip() if output.strip() in self.labels else None
+            preds[ex_id] = Prediction(example_id=ex_id, label=label, probs=probs, output=output)
+        return [preds.get(ex.id) or Prediction.failed(ex.id, f"no prediction for this id in {self.path}")
+                for ex in examples]
+
+
+class PredictionsProvider(Provider):
+    name = "predictions"
+    description = "Precomputed predictions (JSONL or CSV: id, label, per-class probabilities) joined on id."
+    argument_help = "PATH to a .jsonl/.csv/.tsv file"
+    options_model = PredictionsOptions
+
+    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        opts = self.parse_options(spec)
+        p = Path(spec.argument).expanduser()
+        if not p.is_absolute() and not p.exists() and (suite.root / p).exists():
+            p = suite.root / p
+        if not p.is_file():
+            raise InputError("predictions file not found", file=p, field=f"models.{spec.name}")
+        return Resolved([PredictionsModel(spec.name, spec, p, suite.labels, opts)])
+
+
+@hookimpl
+def register_providers(register):
+    register(PredictionsProvider())
