@@ -109,11 +109,58 @@ class RequestModel(Model):
         raise NotImplementedError
 
     def cache_identity(self) -> dict[str, Any]:
-        """What, besides the request body, determines the response (provider, base URL, endpoint)."""
+        """What, besides the request body, determines the response (provider, base URL, endpoint).
+
+        Never include an API key: the identity is hashed into the durable cache key.
+        """
         return {"provider": self.provider, "endpoint": self.endpoint}
+
+    # --- optional capabilities, used by the engine when present -------------------------------------
+
+    def usage(self, response: dict[str, Any]) -> dict[str, int] | None:
+        """Token usage of one response: ``{"prompt_tokens": N, "completion_tokens": M}`` (None if unknown)."""
+        return None
+
+    def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
+        """(prompt tokens, max completion tokens) of a request, from the tokenizer, without calling the API.
+        Used by ``--dry-run`` cost estimates; None when the provider cannot tell."""
+        return None
+
+    def pricing_key(self) -> str | None:
+        """The model id to look up in the price table (``gpt-4o-mini``, ``ft:gpt-4o-mini:...``)."""
+        return None
+
+    def rate_limits(self) -> tuple[float | None, float | None]:
+        """(requests per minute, tokens per minute) this model should stay under; None = unlimited."""
+        return (None, None)
+
+    def batch_client(self) -> "BatchClient | None":
+        """A :class:`BatchClient` when the endpoint supports batch submission (OpenAI Batch API)."""
+        return None
 
     async def predict(self, examples: Sequence[Example], engine: "Engine") -> list[Prediction]:
         return await engine.run_requests(self, examples)
+
+
+class BatchClient:
+    """Submits many requests as one asynchronous batch job (e.g. the OpenAI Batch API).
+
+    Lines are ``{"custom_id": ..., "body": request}``; results map custom_id to either
+    ``{"response": body}`` or ``{"error": "reason"}``.
+    """
+
+    async def submit(self, lines: Sequence[dict[str, Any]]) -> str:
+        """Upload and start a batch; return its id (stored so an interrupted run resumes polling)."""
+        raise NotImplementedError
+
+    async def status(self, batch_id: str) -> str:
+        """One of ``validating``, ``in_progress``, ``finalizing``, ``completed``, ``failed``, ``expired``,
+        ``cancelling``, ``cancelled``."""
+        raise NotImplementedError
+
+    async def results(self, batch_id: str) -> dict[str, dict[str, Any]]:
+        """Download the output and error files of a finished batch, keyed by custom_id."""
+        raise NotImplementedError
 
 
 class Provider:
