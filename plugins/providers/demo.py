@@ -33,8 +33,8 @@ DEFAULT_EPOCHS = 4
 
 
 class DemoOptions(Options):
-    base_per_class: int = 6
-    batch_size: int = 8
+    base_per_class: int = 15
+    batch_size: int = 64
     learning_rate: float = 3.0
     seed: int = 0
 
@@ -49,7 +49,7 @@ class DemoJob:
 
 
 def _vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1, lowercase=True)
+    return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1, max_features=20000, lowercase=True)
 
 
 def _base_slice(train: Sequence[Example], labels: Sequence[str], per_class: int) -> list[Example]:
