@@ -144,7 +144,8 @@ def load_dataset(suite: "Suite", which: str = "heldout") -> Dataset:
     if path is None:
         raise InputError(f"the suite names no {which} data", file=suite.path, field=f"data.{which}")
     if not path.is_file():
-        raise InputError("file not found", file=path, field=f"data.{which} in {suite.path}")
+        raise InputError(f"file not found: {path}", file=suite.path, line=suite.line_of("data", which),
+                         field=f"data.{which}")
     fmt = suite.data.format or infer_format(path)
     builder = _PromptBuilder(suite)
     examples: list[Example] = []
@@ -168,6 +169,7 @@ def load_dataset(suite: "Suite", which: str = "heldout") -> Dataset:
             prompt = builder.prompt(text, {}, path, line) if builder.template else row["prompt"]
             messages = builder.messages(prompt)
             derived = content_id(row["prompt"])
+            content_field = "prompt"
         elif fmt == "chat-jsonl":
             msgs = row.get("messages")
             if not isinstance(msgs, list) or not msgs:
@@ -187,6 +189,7 @@ def load_dataset(suite: "Suite", which: str = "heldout") -> Dataset:
             prompt = builder.prompt(text, {}, path, line)
             messages = context
             derived = content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+            content_field = "messages"
         else:
             for key in (suite.data.text_field, suite.data.label_field):
                 if key not in row:
@@ -197,11 +200,16 @@ def load_dataset(suite: "Suite", which: str = "heldout") -> Dataset:
             prompt = builder.prompt(text, {k: v for k, v in row.items() if k != "text"}, path, line)
             messages = builder.messages(prompt)
             derived = content_id(text)
-        ex_id = _explicit_id(row, suite.data.id_field, path, line) or derived
+            content_field = suite.data.text_field
+        explicit = _explicit_id(row, suite.data.id_field, path, line)
+        ex_id = explicit or derived
         if ex_id in seen:
-            what = "example id" if _explicit_id(row, suite.data.id_field, path, line) else "example (same content)"
+            if explicit:
+                what, where = "example id", suite.data.id_field or "id"
+            else:  # a derived id: the duplicate is the content itself
+                what, where = "example (same content, derived id)", content_field
             raise InputError(f"duplicate {what} {ex_id!r}, first seen on line {seen[ex_id]}", file=path,
-                             line=line, field=suite.data.id_field or "id")
+                             line=line, field=where)
         seen[ex_id] = line
         examples.append(Example(id=ex_id, label=label, text=text, prompt=prompt, messages=messages,
                                 source=str(path), line=line))

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from ..errors import HarnessError
-from . import demo_cmd, plugins_cmd, report_cmd, run_cmd
+from . import cache_cmd, demo_cmd, plugins_cmd, report_cmd, run_cmd
 
 app = typer.Typer(help="Is the fine-tuned classifier really better? Paired evaluation with HTML reports.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -16,6 +16,7 @@ app.command("run")(run_cmd.run)
 app.command("demo")(demo_cmd.demo)
 app.command("report")(report_cmd.report)
 app.command("plugins")(plugins_cmd.plugins)
+app.add_typer(cache_cmd.app, name="cache")
 
 EXIT_INTERNAL = 1
 
@@ -31,17 +32,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    except Exception as exc:  # click usage errors and genuine bugs
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument...
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        return int(getattr(exc, "exit_code", 2) or 2)
+    except Exception as exc:  # a genuine bug: one line, traceback only on request
         if os.environ.get("HARNESS_DEBUG"):
             raise
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for a traceback; "

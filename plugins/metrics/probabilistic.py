@@ -63,8 +63,8 @@ class AUPRC(Metric):
         if data.is_binary:
             pos = data.positive if data.positive is not None else 1
             yb = y == pos
-            if not yb.any():
-                raise NotAvailable("no positive examples in the held-out labels")
+            if yb.all() or not yb.any():  # all positive: 1.0 whatever the scores, which says nothing
+                raise NotAvailable("only one class present in the held-out labels")
             return float(average_precision_score(yb, p[:, pos]))
         missing = _missing_classes(y, data.n_classes)
         if missing:

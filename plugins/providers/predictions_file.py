@@ -51,6 +51,7 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) -> dict[str, float] | None:
     raw: dict[str, Any] | None = None
+    key = "probs.{}"  # how the file names one label's probability, for error messages
     if isinstance(row.get("probs"), dict):
         raw = row["probs"]
     elif "probs" in row and row["probs"] is not None:
@@ -59,6 +60,7 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
     else:
         cols = {k[5:]: v for k, v in row.items() if isinstance(k, str) and k.startswith("prob_")}
         raw = cols or None
+        key = "prob_{}"
     if raw is None:
         return None
     probs: dict[str, float] = {}
@@ -68,15 +70,15 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
             p = float(value)
         except (TypeError, ValueError):
             raise InputError(f"probability {value!r} is not a number", file=path, line=line,
-                             field=f"probs.{lab}") from None
+                             field=key.format(lab)) from None
         if not math.isfinite(p) or p < 0:
             raise InputError(f"probability {value!r} must be a finite number >= 0", file=path, line=line,
-                             field=f"probs.{lab}")
+                             field=key.format(lab))
         probs[lab] = p
     extra = [k for k in raw if k not in labels]
     if extra:
         raise InputError(f"probability for {extra[0]!r}, which is not in the label set", file=path, line=line,
-                         field=f"probs.{extra[0]}")
+                         field=key.format(extra[0]))
     total = sum(probs.values())
     if total <= 0:
         raise InputError("probabilities sum to 0", file=path, line=line, field="probs")
