@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stats.results import Interval, PairedTest
 
 
 class NotAvailable(Exception):
@@ -69,6 +72,25 @@ class Metric:
 
     def compute(self, data: MetricData) -> float:  # pragma: no cover - interface
         raise NotImplementedError
+
+    # --- optional statistics hooks (see harness.compare) --------------------------------------------
+
+    def resampler(self, data: MetricData) -> Callable[[np.ndarray], np.ndarray] | None:
+        """A fast path for the bootstrap: a function mapping count rows ``W`` (b, n) — how often each
+        example is drawn in each resample — to the b metric values, without per-resample library calls.
+        None (the default) makes the bootstrap call :meth:`compute` once per resample (slower, always right).
+        The function must raise NotAvailable, or return NaN for a resample, where the metric is undefined."""
+        return None
+
+    def interval(self, data: MetricData, alpha: float) -> "Interval | None":
+        """A closed-form (1 - alpha) confidence interval (Wilson for accuracy, DeLong for AUROC), or None
+        to use the bootstrap."""
+        return None
+
+    def paired_test(self, a: MetricData, b: MetricData, alpha: float) -> "PairedTest | None":
+        """A closed-form paired test of metric(a) - metric(b) on the same examples (McNemar for accuracy,
+        DeLong for AUROC), or None to use the paired bootstrap."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title or self.name, "description": self.description,

@@ -12,6 +12,8 @@ from sklearn.metrics import accuracy_score, f1_score, fbeta_score, precision_sco
 
 from harness import hookimpl
 from harness.metrics import Metric, MetricData, NotAvailable
+from harness.stats import paired_accuracy_test, wilson_interval
+from harness.stats.weighted import BinaryCounts, Mean, MulticlassCounts
 
 
 def positive_index(data: MetricData) -> int:
@@ -39,6 +41,15 @@ class Accuracy(Metric):
     def compute(self, data: MetricData) -> float:
         return float(accuracy_score(data.y_true, data.y_pred))
 
+    def resampler(self, data: MetricData):
+        return Mean(data.y_pred == data.y_true)
+
+    def interval(self, data: MetricData, alpha: float):
+        return wilson_interval(int((data.y_pred == data.y_true).sum()), data.n, alpha)
+
+    def paired_test(self, a: MetricData, b: MetricData, alpha: float):
+        return paired_accuracy_test(a.y_pred == a.y_true, b.y_pred == b.y_true, alpha)
+
 
 class _PositiveClass(Metric):
     fn = staticmethod(precision_score)
@@ -51,6 +62,13 @@ class _PositiveClass(Metric):
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
         return self.fn(y, pred, zero_division=0)
+
+    def resampler(self, data: MetricData):
+        counts = BinaryCounts(data.y_true == positive_index(data), predicted_positive(data))
+        return self.resampled(counts, data)
+
+    def resampled(self, counts: BinaryCounts, data: MetricData):
+        return counts.precision
 
 
 class Precision(_PositiveClass):
@@ -66,6 +84,9 @@ class Recall(_PositiveClass):
     description = "Recall for the positive class at p > 0.5 (OpenAI: classification/recall)."
     fn = staticmethod(recall_score)
 
+    def resampled(self, counts: BinaryCounts, data: MetricData):
+        return counts.recall
+
 
 class FBeta(_PositiveClass):
     name = "fbeta"
@@ -77,6 +98,10 @@ class FBeta(_PositiveClass):
         beta = float(data.options.get("beta", 1.0))
         return fbeta_score(y, pred, beta=beta, zero_division=0)
 
+    def resampled(self, counts: BinaryCounts, data: MetricData):
+        beta = float(data.options.get("beta", 1.0))
+        return lambda w: counts.fbeta(w, beta)
+
 
 class _AveragedF1(Metric):
     average = "macro"
@@ -84,6 +109,10 @@ class _AveragedF1(Metric):
     def compute(self, data: MetricData) -> float:
         return float(f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
                               average=self.average, zero_division=0))
+
+    def resampler(self, data: MetricData):
+        counts = MulticlassCounts(data.y_true, data.y_pred, data.n_classes)
+        return counts.f1_macro if self.average == "macro" else counts.f1_weighted
 
 
 class MacroF1(_AveragedF1):

@@ -11,6 +11,8 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 
 from harness import hookimpl
 from harness.metrics import Metric, MetricData, NotAvailable
+from harness.stats import delong_auc, delong_test
+from harness.stats.weighted import Calibration, Mean, Ranked, expected_calibration_error as _ece
 
 DEFAULT_ECE_BINS = 10
 
@@ -23,6 +25,21 @@ def with_proba(data: MetricData) -> tuple[np.ndarray, np.ndarray]:
     if not has.any():
         raise NotAvailable("the model gave no probabilities for any example")
     return data.y_true[has], data.proba[has]
+
+
+def on_proba_rows(data: MetricData, fn):
+    """Restrict a resampler to the rows that have probabilities (the rows the metric is computed on)."""
+    has = data.has_proba()
+    if has.all():
+        return fn
+    return lambda w: fn(w[:, has])
+
+
+def _binary(data: MetricData) -> tuple[np.ndarray, np.ndarray]:
+    """(is positive, p(positive)) over the rows with probabilities."""
+    y, p = with_proba(data)
+    pos = data.positive if data.positive is not None else 1
+    return y == pos, p[:, pos]
 
 
 def _missing_classes(y: np.ndarray, k: int) -> list[int]:
@@ -50,6 +67,28 @@ class AUROC(Metric):
             raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
         return float(roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(data.n_classes))))
 
+    def resampler(self, data: MetricData):
+        if data.is_binary:
+            yb, s = _binary(data)
+            return on_proba_rows(data, Ranked(yb, s).auroc)
+        y, p = with_proba(data)
+        ranked = [Ranked(y == k, p[:, k]) for k in range(data.n_classes)]
+        return on_proba_rows(data, lambda w: np.mean([r.auroc(w) for r in ranked], axis=0))
+
+    def interval(self, data: MetricData, alpha: float):
+        if not data.is_binary:
+            return None
+        yb, s = _binary(data)
+        iv = delong_auc(yb, s, alpha)
+        return iv
+
+    def paired_test(self, a: MetricData, b: MetricData, alpha: float):
+        if not a.is_binary or not (a.has_proba().all() and b.has_proba().all()):
+            return None
+        ya, sa = _binary(a)
+        _, sb = _binary(b)
+        return delong_test(ya, sa, sb, alpha)
+
 
 class AUPRC(Metric):
     name = "auprc"
@@ -72,6 +111,14 @@ class AUPRC(Metric):
         onehot = np.eye(data.n_classes, dtype=int)[y]
         return float(average_precision_score(onehot, p, average="macro"))
 
+    def resampler(self, data: MetricData):
+        if data.is_binary:
+            yb, s = _binary(data)
+            return on_proba_rows(data, Ranked(yb, s).average_precision)
+        y, p = with_proba(data)
+        ranked = [Ranked(y == k, p[:, k]) for k in range(data.n_classes)]
+        return on_proba_rows(data, lambda w: np.mean([r.average_precision(w) for r in ranked], axis=0))
+
 
 class LogLoss(Metric):
     name = "log_loss"
@@ -83,6 +130,11 @@ class LogLoss(Metric):
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)
         return float(log_loss(y, p, labels=list(range(data.n_classes))))
+
+    def resampler(self, data: MetricData):
+        y, p = with_proba(data)
+        p_true = np.clip(p[np.arange(len(y)), y] / p.sum(axis=1), np.finfo(float).eps, 1 - np.finfo(float).eps)
+        return on_proba_rows(data, Mean(-np.log(p_true)))
 
 
 class Brier(Metric):
@@ -100,20 +152,21 @@ class Brier(Metric):
             return float(brier_score_loss(y == pos, p[:, pos]))
         return float(brier_score_loss(y, p, labels=list(range(data.n_classes))))
 
+    def resampler(self, data: MetricData):
+        if data.is_binary:
+            yb, s = _binary(data)
+            return on_proba_rows(data, Mean((yb.astype(float) - s) ** 2))
+        y, p = with_proba(data)
+        onehot = np.eye(data.n_classes)[y]
+        return on_proba_rows(data, Mean(((p - onehot) ** 2).sum(axis=1)))
+
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
     """Top-label ECE: sum over equal-width confidence bins of |accuracy - mean confidence| x bin share.
 
     Bins are right-closed, (i/n_bins, (i+1)/n_bins], with the first bin also holding confidence 0.
     """
-    idx = np.clip(np.ceil(confidence * n_bins).astype(int) - 1, 0, n_bins - 1)
-    n = len(confidence)
-    ece = 0.0
-    for b in range(n_bins):
-        mask = idx == b
-        if mask.any():
-            ece += mask.sum() / n * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
+    return _ece(np.clip(confidence, 0.0, 1.0), correct.astype(bool), n_bins)
 
 
 class ECE(Metric):
@@ -129,6 +182,11 @@ class ECE(Metric):
         bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
         top = p.argmax(axis=1)
         return expected_calibration_error(p.max(axis=1), (top == y).astype(float), bins)
+
+    def resampler(self, data: MetricData):
+        y, p = with_proba(data)
+        bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
+        return on_proba_rows(data, Calibration(np.clip(p.max(axis=1), 0.0, 1.0), p.argmax(axis=1) == y, bins))
 
 
 METRICS = (AUROC(), AUPRC(), LogLoss(), Brier(), ECE())

@@ -1,0 +1,136 @@
+"""Paired comparison statistics of a run (harness.compare) with the built-in metric plugins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score
+
+from harness.compare import CompareOptions, compare, comparison_pairs
+from harness.metrics import MetricData, NotAvailable
+from harness.plugins import load_registry
+from harness.stats import generic_resampled, resample_counts
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(entry_points=False)
+
+
+def _model(rng, y, k, skill, n_invalid=0, nan_rows=0):
+    n = len(y)
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += skill
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    pred = p.argmax(axis=1)
+    pred[:n_invalid] = -1
+    if nan_rows:
+        p[n_invalid:n_invalid + nan_rows] = np.nan
+    return pred, p
+
+
+def _data(labels, y, pred, p, positive=None, options=None):
+    return MetricData(tuple(labels), y, pred, p, positive, options or {"beta": 1.0, "ece_bins": 10})
+
+
+@pytest.mark.parametrize("k", [2, 4])
+@pytest.mark.parametrize("nan_rows", [0, 7])
+def test_fast_resamplers_equal_generic_bootstrap_on_the_same_resamples(registry, k, nan_rows):
+    rng = np.random.default_rng(k + nan_rows)
+    n = 150
+    y = rng.integers(0, k, n)
+    pred, p = _model(rng, y, k, 1.5, n_invalid=5, nan_rows=nan_rows)
+    p = np.round(p, 2)  # ties in scores
+    p[~np.isnan(p).any(axis=1)] /= p[~np.isnan(p).any(axis=1)].sum(axis=1, keepdims=True)
+    data = _data([f"c{i}" for i in range(k)], y, pred, p, positive=1 if k == 2 else None)
+    w = next(resample_counts(n, 40, seed=3))
+    checked = 0
+    for metric in registry.metrics.values():
+        try:
+            fast = metric.resampler(data)
+        except NotAvailable:
+            continue
+        if fast is None:
+            continue
+
+        def one(idx, metric=metric):
+            try:
+                return float(metric.compute(data.take(idx)))
+            except NotAvailable:
+                return float("nan")
+
+        expected = generic_resampled(one)(w)
+        np.testing.assert_allclose(fast(w), expected, rtol=0, atol=1e-9, err_msg=metric.name)
+        checked += 1
+    assert checked >= (9 if k == 2 else 6)
+
+
+def test_pairs_are_each_model_against_the_baseline_plus_named_pairs():
+    assert comparison_pairs(["base", "a", "b"], "base", [("a", "b"), ("b", "a")]) == [
+        ("a", "base"), ("b", "base"), ("a", "b")]
+
+
+def _three_models(seed=0, n=400):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    out = {}
+    for name, skill in (("base", 0.5), ("ft", 2.0), ("ckpt", 1.9)):
+        pred, p = _model(rng, y, 2, skill)
+        out[name] = _data(["neg", "pos"], y, pred, p, positive=1)
+    return out
+
+
+def test_compare_reports_intervals_deltas_holm_and_cochran(registry):
+    models = _three_models()
+    metrics = [registry.metrics[m] for m in ("accuracy", "fbeta", "auroc", "auprc", "log_loss", "ece")]
+    intervals, comp = compare(models, metrics, "base", CompareOptions(n_resamples=300, seed=1))
+    for name, data in models.items():
+        acc = accuracy_score(data.y_true, data.y_pred)
+        iv = intervals[name]["accuracy"]
+        assert iv["method"] == "wilson" and iv["low"] < acc < iv["high"]
+        assert intervals[name]["auroc"]["method"] == "delong"
+        assert intervals[name]["fbeta"]["low"] <= intervals[name]["fbeta"]["high"]
+    assert [(p["a"], p["b"]) for p in comp["pairs"]] == [("ft", "base"), ("ckpt", "base")]
+    ft = comp["pairs"][0]["metrics"]
+    assert ft["accuracy"]["method"].startswith("mcnemar")
+    assert ft["auroc"]["method"].startswith("delong")
+    assert ft["fbeta"]["method"] == "paired-bootstrap"
+    assert ft["accuracy"]["delta"] > 0 and ft["accuracy"]["low"] > 0 and ft["accuracy"]["p_value"] < 0.001
+    for pair in comp["pairs"]:
+        for row in pair["metrics"].values():
+            assert row["p_adjusted"] >= row["p_value"] - 1e-15
+    assert comp["correction"] == "holm"
+    assert comp["omnibus"]["test"] == "cochran-q" and comp["omnibus"]["df"] == 2
+    assert 0 < comp["pairs"][0]["mde_accuracy"] < 1
+
+
+def test_identical_models_give_p_one_and_zero_delta(registry):
+    models = _three_models()
+    same = {"a": models["ft"], "b": models["ft"]}
+    metrics = [registry.metrics[m] for m in ("accuracy", "fbeta", "auroc", "auprc", "brier")]
+    _, comp = compare(same, metrics, "a", CompareOptions(n_resamples=200))
+    for name, row in comp["pairs"][0]["metrics"].items():
+        assert row["delta"] == 0, name
+        assert row["p_value"] == 1.0, name
+
+
+def test_seeded_and_reproducible(registry):
+    models = _three_models()
+    metrics = [registry.metrics["fbeta"], registry.metrics["auprc"]]
+    one = compare(models, metrics, "base", CompareOptions(n_resamples=200, seed=7))
+    two = compare(models, metrics, "base", CompareOptions(n_resamples=200, seed=7))
+    other = compare(models, metrics, "base", CompareOptions(n_resamples=200, seed=8))
+    assert one == two
+    assert one[1]["pairs"][0]["metrics"]["fbeta"] != other[1]["pairs"][0]["metrics"]["fbeta"]
+    assert one[1]["seed"] == 7
+
+
+def test_unavailable_metric_is_reported_not_tested(registry):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 50)
+    a = _data(["n", "p"], y, y.copy(), None, positive=1)
+    b = _data(["n", "p"], y, 1 - y, None, positive=1)
+    _, comp = compare({"a": a, "b": b}, [registry.metrics["auroc"], registry.metrics["accuracy"]], "b")
+    row = comp["pairs"][0]["metrics"]["auroc"]
+    assert row["delta"] is None and "probabilities" in row["reason"]
+    assert comp["pairs"][0]["metrics"]["accuracy"]["delta"] == 1.0
