@@ -1,0 +1,307 @@
+"""View models built from results.json alone: header, metrics table, outputs, comparisons, usage, metadata.
+
+Every builder reads with ``.get`` and type checks, so an older, partial or hand-edited results file renders
+whatever it has; a section with nothing to show returns an empty/None value and the template leaves it out.
+All text stays plain ``str``: the templates autoescape it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Sequence
+
+from .charts import Style
+
+
+def d(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def lst(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else []
+
+
+def num(x: Any) -> float | None:
+    """A finite float, or None (bools, strings, NaN and missing values are not numbers here)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return None
+    return float(x) if math.isfinite(x) else None
+
+
+def text(x: Any) -> str:
+    if x is None:
+        return ""
+    return x if isinstance(x, str) else json.dumps(x, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def fmt(x: Any, digits: int = 4) -> str:
+    v = num(x)
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def signed(x: float | None, digits: int = 4) -> str:
+    return "n/a" if x is None else f"{x:+.{digits}f}".replace("-", "−")
+
+
+def model_names(results: dict[str, Any]) -> list[str]:
+    return [text(m.get("name")) for m in lst(results.get("models")) if isinstance(m, dict)]
+
+
+def metric_meta(results: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for m in lst(results.get("metrics")):
+        m = d(m)
+        name = text(m.get("name"))
+        if not name:
+            continue
+        hib = m.get("higher_is_better")
+        out.append({"name": name, "title": text(m.get("title")) or name, "description": text(m.get("description")),
+                    "higher_is_better": hib is not False, "plugin": text(m.get("plugin")),
+                    "arrow": "↓" if hib is False else "↑"})
+    return out
+
+
+def labels_of(results: dict[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for lab in lst(d(results.get("suite")).get("labels")):
+        if isinstance(lab, dict) and lab.get("name") is not None:
+            out.append({"name": text(lab["name"]), "display": text(lab.get("display")) or text(lab["name"])})
+        elif isinstance(lab, str):
+            out.append({"name": lab, "display": lab})
+    return out
+
+
+def header(results: dict[str, Any]) -> dict[str, Any]:
+    suite = d(results.get("suite"))
+    labels = labels_of(results)
+    display = {lab["name"]: lab["display"] for lab in labels}
+    ds = d(suite.get("dataset"))
+    timings = [(title, num(d(results.get("timings")).get(key))) for key, title in
+               (("load_seconds", "load"), ("predict_seconds", "predict"), ("metrics_seconds", "metrics"),
+                ("total_seconds", "total"))]
+    positive = suite.get("positive")
+    return {
+        "name": text(suite.get("name")) or "harness run",
+        "description": text(suite.get("description")).strip(),
+        "task": text(suite.get("task")),
+        "labels": labels,
+        "positive": None if positive is None else {"name": text(positive),
+                                                   "display": display.get(text(positive), text(positive))},
+        "suite_path": text(suite.get("path")),
+        "dataset": {"path": text(ds.get("path")), "sha256": text(ds.get("sha256")),
+                    "n": num(ds.get("n_examples")), "format": text(ds.get("format"))} if ds else None,
+        "harness_version": text(results.get("harness_version")),
+        "created_at": text(results.get("created_at")),
+        "timings": [(t, v) for t, v in timings if v is not None],
+        "baseline": text(results.get("baseline")) or None,
+        "n_models": len(model_names(results)),
+    }
+
+
+def best_models(results: dict[str, Any], metrics: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
+    """metric → models with the best value (ties included); only when at least two models have a value."""
+    best: dict[str, set[str]] = {}
+    for m in metrics:
+        vals = [(text(mod.get("name")), num(d(d(mod.get("metrics")).get(m["name"])).get("value")))
+                for mod in lst(results.get("models")) if isinstance(mod, dict)]
+        vals = [(n, v) for n, v in vals if v is not None]
+        if len(vals) < 2:
+            continue
+        target = (max if m["higher_is_better"] else min)(v for _, v in vals)
+        best[m["name"]] = {n for n, v in vals if abs(v - target) <= 1e-12}
+    return best
+
+
+def ci_level(results: dict[str, Any]) -> str:
+    alpha = num(d(results.get("comparisons")).get("alpha"))
+    return f"{(1 - alpha) * 100:g}% CI" if alpha is not None and 0 < alpha < 1 else "CI"
+
+
+def metrics_table(results: dict[str, Any], styles: dict[str, Style]) -> dict[str, Any]:
+    metrics = metric_meta(results)
+    best = best_models(results, metrics)
+    baseline = text(results.get("baseline"))
+    level = ci_level(results)
+    notes: dict[str, dict[str, Any]] = {}
+    rows = []
+    for mod in lst(results.get("models")):
+        if not isinstance(mod, dict):
+            continue
+        name = text(mod.get("name"))
+        intervals = d(mod.get("intervals"))
+        cells = []
+        for m in metrics:
+            mv = d(d(mod.get("metrics")).get(m["name"]))
+            value = num(mv.get("value"))
+            cell: dict[str, Any] = {"value": value, "text": fmt(value), "best": name in best.get(m["name"], ()),
+                                    "n": num(mv.get("n")), "ci": None, "note": None, "reason": None}
+            if value is None:
+                reason = text(mv.get("reason")) or ("not computed" if not mv else "no reason given")
+                note = notes.setdefault(reason, {"n": len(notes) + 1, "reason": reason, "cells": []})
+                note["cells"].append(f"{name} · {m['title']}")
+                cell.update(note=note["n"], reason=reason)
+            iv = d(intervals.get(m["name"]))
+            low, high = num(iv.get("low")), num(iv.get("high"))
+            if value is not None and low is not None and high is not None:
+                method = text(iv.get("method"))
+                cell["ci"] = {"low": fmt(low, 3), "high": fmt(high, 3),
+                              "title": f"{level}" + (f" ({method})" if method else "")}
+            cells.append(cell)
+        rows.append({"name": name, "baseline": name == baseline, "style": styles.get(name), "cells": cells})
+    return {"columns": metrics, "rows": rows, "notes": list(notes.values()),
+            "has_ci": any(c["ci"] for r in rows for c in r["cells"]), "ci_level": level}
+
+
+def outputs_table(results: dict[str, Any], styles: dict[str, Style],
+                  flags: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    rows = []
+    for mod in lst(results.get("models")):
+        if not isinstance(mod, dict):
+            continue
+        name = text(mod.get("name"))
+        c = d(mod.get("counts"))
+        rows.append({"name": name, "baseline": name == text(results.get("baseline")), "style": styles.get(name),
+                     "n": num(c.get("n")), "ok": num(c.get("ok")), "invalid": num(c.get("invalid")),
+                     "failed": num(c.get("failed")), "flagged": num(c.get("flagged")),
+                     "flags": flags.get(name, {}), "seconds": num(d(mod.get("timing")).get("seconds")),
+                     "error": text(mod.get("error")) or None})
+    return rows
+
+
+def _verdict(delta: float | None, p_use: float | None, alpha: float, higher_is_better: bool) -> tuple[str, str]:
+    if p_use is None or delta is None:
+        return "not tested", "none"
+    if p_use < alpha and delta != 0:
+        return ("better", "better") if (delta > 0) == higher_is_better else ("worse", "worse")
+    return f"no significant difference at α = {alpha:g}", "same"
+
+
+def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
+    """``results["comparisons"]`` as harness.compare writes it: per pair (``a`` = the candidate, ``b`` = usually
+    the baseline) and metric, ``delta`` = value(a) − value(b) with its interval, p and adjusted p; plus a
+    verdict for A."""
+    comp = results.get("comparisons")
+    if not isinstance(comp, dict):
+        return None
+    meta = {m["name"]: m for m in metric_meta(results)}
+    alpha = num(comp.get("alpha"))
+    alpha_ = alpha if alpha is not None and 0 < alpha < 1 else 0.05
+    pairs = []
+    for pair in lst(comp.get("pairs")):
+        pair = d(pair)
+        a, b = text(pair.get("a")), text(pair.get("b"))
+        rows = []
+        for mname, st in d(pair.get("metrics")).items():
+            st = d(st)
+            m = meta.get(mname, {"title": text(mname), "higher_is_better": True, "description": ""})
+            delta, low, high = num(st.get("delta")), num(st.get("low")), num(st.get("high"))
+            p, p_adj = num(st.get("p_value")), num(st.get("p_adjusted"))
+            verdict, kind = _verdict(delta, p_adj if p_adj is not None else p, alpha_, m["higher_is_better"])
+            rows.append({"metric": m["title"], "description": m.get("description", ""),
+                         "arrow": "↑" if m["higher_is_better"] else "↓",
+                         "delta": signed(delta), "low": signed(low), "high": signed(high),
+                         "has_ci": low is not None and high is not None,
+                         "p": _p(p), "p_adj": _p(p_adj), "method": text(st.get("method")),
+                         "reason": text(st.get("reason")), "verdict": verdict, "kind": kind})
+        mde = num(pair.get("mde_accuracy"))
+        disc = d(pair.get("discordant"))
+        a_only, b_only = num(disc.get("a_only")), num(disc.get("b_only"))
+        pairs.append({"a": a, "b": b, "b_is_baseline": b == text(results.get("baseline")), "rows": rows,
+                      "n": num(pair.get("n")), "mde": None if mde is None else fmt(mde, 3),
+                      "discordant": None if a_only is None or b_only is None else (int(a_only), int(b_only))})
+    omni = d(comp.get("omnibus"))
+    omnibus = None
+    if omni:
+        df = num(omni.get("df"))
+        omnibus = {"test": text(omni.get("test")) or "omnibus test", "on": text(omni.get("on")),
+                   "statistic": fmt(omni.get("statistic"), 3), "df": None if df is None else f"{df:g}",
+                   "p": _p(num(omni.get("p_value")))}
+    return {"alpha": f"{alpha_:g}", "n_resamples": text(comp.get("n_resamples")), "seed": text(comp.get("seed")),
+            "correction": text(comp.get("correction")), "family": text(comp.get("family")),
+            "omnibus": omnibus, "pairs": pairs}
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def usage_table(results: dict[str, Any]) -> dict[str, Any]:
+    """Per-model ``usage``/``cost``/``failures`` (rows only for models that have any) and the run's ``cost``."""
+    rows = []
+    for mod in lst(results.get("models")):
+        if not isinstance(mod, dict):
+            continue
+        usage, cost, failures = d(mod.get("usage")), d(mod.get("cost")), d(mod.get("failures"))
+        if not (usage or cost or failures):
+            continue
+        pt, ct = num(usage.get("prompt_tokens")), num(usage.get("completion_tokens"))
+        rows.append({"name": text(mod.get("name")), "requests": num(usage.get("requests")),
+                     "cached": num(usage.get("cached")), "retries": num(usage.get("retries")),
+                     "prompt_tokens": pt, "completion_tokens": ct,
+                     "total_tokens": (pt or 0) + (ct or 0) if pt is not None or ct is not None else None,
+                     "usd": num(cost.get("usd")), "spent": num(cost.get("spent_usd")),
+                     "incomplete": cost.get("complete") is False, "source": text(cost.get("source")),
+                     "failures": sorted(((text(k), num(v)) for k, v in failures.items()),
+                                        key=lambda kv: (-(kv[1] or 0), kv[0]))})
+    run = d(results.get("cost"))
+    run_view = None
+    if run and (rows or run.get("budget_exhausted") or num(run.get("usd"))):
+        run_view = {"usd": num(run.get("usd")), "spent": num(run.get("spent_usd")),
+                    "incomplete": run.get("complete") is False, "max_cost": num(run.get("max_cost")),
+                    "exhausted": run.get("budget_exhausted") is True}
+    return {"rows": rows, "run": run_view}
+
+
+def metadata(results: dict[str, Any]) -> dict[str, Any]:
+    models = []
+    for mod in lst(results.get("models")):
+        if isinstance(mod, dict):
+            models.append({"name": text(mod.get("name")), "provider": text(mod.get("provider")),
+                           "spec": text(mod.get("spec")),
+                           "info": [(text(k), text(v)) for k, v in d(mod.get("info")).items()]})
+    suite = d(results.get("suite"))
+    preds = d(results.get("predictions"))
+    return {"models": models, "metrics": metric_meta(results),
+            "metric_options": [(text(k), text(v)) for k, v in d(suite.get("metric_options")).items()],
+            "suite_path": text(suite.get("path")), "format": text(results.get("format")),
+            "schema_version": text(results.get("schema_version")),
+            "predictions": f"{text(preds.get('path'))} ({text(preds.get('rows'))} rows)" if preds else "",
+            "engine": [(text(k), text(v)) for k, v in d(results.get("engine")).items()
+                       if v not in (None, [], {}, "")]}
+
+
+def glance(results: dict[str, Any], table: dict[str, Any], comp: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Plain-language findings for the top of the page: best model on the primary metric vs the baseline."""
+    cols = table["columns"]
+    if not cols or not table["rows"]:
+        return []
+    j = next((i for i, c in enumerate(cols) if c["name"] == "accuracy"), 0)
+    col = cols[j]
+    best = [r for r in table["rows"] if r["cells"][j]["best"]]
+    out: list[dict[str, Any]] = []
+    if best:
+        value = best[0]["cells"][j]["value"]
+        base = next((r for r in table["rows"] if r["baseline"]), None)
+        item: dict[str, Any] = {"kind": "best", "metric": col["title"], "models": [r["name"] for r in best],
+                                "value": fmt(value), "baseline": None, "test": None}
+        if base is not None and base["cells"][j]["value"] is not None and base not in best:
+            item.update(baseline=base["name"], baseline_value=base["cells"][j]["text"],
+                        delta=signed(value - base["cells"][j]["value"]))
+            for pair in (comp or {}).get("pairs", []):
+                if {pair["a"], pair["b"]} == {base["name"], best[0]["name"]}:
+                    row = next((r for r in pair["rows"] if r["metric"] == col["title"]), None)
+                    if row is not None and row["kind"] != "none":
+                        item["test"] = {"p_adj": row["p_adj"] if row["p_adj"] != "n/a" else row["p"],
+                                        "significant": row["kind"] in ("better", "worse"),
+                                        "alpha": comp["alpha"]}
+        out.append(item)
+    for mod in lst(results.get("models")):
+        c = d(d(mod).get("counts"))
+        bad = (num(c.get("invalid")) or 0) + (num(c.get("failed")) or 0)
+        if bad:
+            out.append({"kind": "bad", "model": text(d(mod).get("name")), "invalid": num(c.get("invalid")) or 0,
+                        "failed": num(c.get("failed")) or 0, "n": num(c.get("n"))})
+    return out
