@@ -47,77 +47,77 @@ def _missing_classes(y: np.ndarray, k: int) -> list[int]:
     return [c for c in range(k) if c not in present]
 
 
-class AUROC(Metric):
-    name = "auroc"
-    title = "AUROC"
-    description = ("Area under the ROC curve: positive class for binary tasks (OpenAI: classification/auroc); "
-                   "one-vs-rest macro average for multiclass.")
+class _RankMetric(Metric):
+    """A ranking metric of p(class): the positive class for binary tasks, the macro mean over classes
+    (one-vs-rest) for multiclass."""
+
     needs_proba = True
+    ranked: str = ""  # name of the harness.stats.weighted.Ranked method with the same definition
+
+    def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
+        raise NotImplementedError
 
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)
         if data.is_binary:
-            pos = data.positive if data.positive is not None else 1
-            yb = y == pos
-            if yb.all() or not yb.any():
+            yb, s = _binary(data)
+            if yb.all() or not yb.any():  # AP of all-positive data is 1.0 whatever the scores: say nothing
                 raise NotAvailable("only one class present in the held-out labels")
-            return float(roc_auc_score(yb, p[:, pos]))
+            return float(self.binary(yb, s))
         missing = _missing_classes(y, data.n_classes)
         if missing:
             raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
-        return float(roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(data.n_classes))))
+        return float(self.multiclass(y, p, data.n_classes))
 
     def resampler(self, data: MetricData):
         if data.is_binary:
             yb, s = _binary(data)
-            return on_proba_rows(data, Ranked(yb, s).auroc)
+            return on_proba_rows(data, getattr(Ranked(yb, s), self.ranked))
         y, p = with_proba(data)
-        ranked = [Ranked(y == k, p[:, k]) for k in range(data.n_classes)]
-        return on_proba_rows(data, lambda w: np.mean([r.auroc(w) for r in ranked], axis=0))
+        fns = [getattr(Ranked(y == k, p[:, k]), self.ranked) for k in range(data.n_classes)]
+        return on_proba_rows(data, lambda w: np.mean([fn(w) for fn in fns], axis=0))
+
+
+class AUROC(_RankMetric):
+    name = "auroc"
+    title = "AUROC"
+    description = ("Area under the ROC curve: positive class for binary tasks (OpenAI: classification/auroc); "
+                   "one-vs-rest macro average for multiclass.")
+    ranked = "auroc"
+
+    def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
+        return roc_auc_score(y_pos, scores)
+
+    def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
+        return roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(n_classes)))
 
     def interval(self, data: MetricData, alpha: float):
         if not data.is_binary:
             return None
-        yb, s = _binary(data)
-        iv = delong_auc(yb, s, alpha)
-        return iv
+        return delong_auc(*_binary(data), alpha)
 
     def paired_test(self, a: MetricData, b: MetricData, alpha: float):
         if not a.is_binary or not (a.has_proba().all() and b.has_proba().all()):
             return None
         ya, sa = _binary(a)
-        _, sb = _binary(b)
-        return delong_test(ya, sa, sb, alpha)
+        return delong_test(ya, sa, _binary(b)[1], alpha)
 
 
-class AUPRC(Metric):
+class AUPRC(_RankMetric):
     name = "auprc"
     title = "AUPRC"
     description = ("Average precision (area under the precision-recall curve): positive class for binary "
                    "tasks (OpenAI: classification/auprc); macro average over classes for multiclass.")
-    needs_proba = True
+    ranked = "average_precision"
 
-    def compute(self, data: MetricData) -> float:
-        y, p = with_proba(data)
-        if data.is_binary:
-            pos = data.positive if data.positive is not None else 1
-            yb = y == pos
-            if yb.all() or not yb.any():  # all positive: 1.0 whatever the scores, which says nothing
-                raise NotAvailable("only one class present in the held-out labels")
-            return float(average_precision_score(yb, p[:, pos]))
-        missing = _missing_classes(y, data.n_classes)
-        if missing:
-            raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
-        onehot = np.eye(data.n_classes, dtype=int)[y]
-        return float(average_precision_score(onehot, p, average="macro"))
+    def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
+        return average_precision_score(y_pos, scores)
 
-    def resampler(self, data: MetricData):
-        if data.is_binary:
-            yb, s = _binary(data)
-            return on_proba_rows(data, Ranked(yb, s).average_precision)
-        y, p = with_proba(data)
-        ranked = [Ranked(y == k, p[:, k]) for k in range(data.n_classes)]
-        return on_proba_rows(data, lambda w: np.mean([r.average_precision(w) for r in ranked], axis=0))
+    def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
+        return average_precision_score(np.eye(n_classes, dtype=int)[y], p, average="macro")
 
 
 class LogLoss(Metric):
