@@ -1,0 +1,120 @@
+"""The OpenAI Batch API behind :class:`harness.providers.BatchClient` (provider side only).
+
+``submit`` uploads one JSONL file (``purpose="batch"``; each line ``{"custom_id", "method": "POST", "url",
+"body"}``) and creates a batch with ``completion_window="24h"``; ``status`` polls it; ``results`` reads the
+output and error files and joins them on ``custom_id`` (their order is arbitrary). Each call opens and closes
+its own client, so an interrupted run can resume polling from another event loop or process.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Sequence
+
+from harness.errors import ExampleFailure, ProviderError
+from harness.providers import BatchClient
+
+from .connection import map_api_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import OpenAIModel
+
+COMPLETION_WINDOW = "24h"
+
+
+def batch_lines(lines: Sequence[dict[str, Any]], url: str) -> bytes:
+    """The JSONL upload: one request per line."""
+    out = []
+    for line in lines:
+        out.append(json.dumps({"custom_id": str(line["custom_id"]), "method": "POST", "url": url,
+                               "body": line["body"]}, ensure_ascii=False, sort_keys=False))
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _error_reason(obj: dict[str, Any]) -> str:
+    error = obj.get("error")
+    if isinstance(error, dict):
+        return f"{error.get('code') or 'error'}: {error.get('message') or ''}".strip()
+    response = obj.get("response") or {}
+    body = response.get("body") if isinstance(response, dict) else None
+    status = response.get("status_code") if isinstance(response, dict) else None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return f"HTTP {status}: {err.get('code') or err.get('type') or 'error'}: {err.get('message') or ''}"
+    return f"HTTP {status}" if status else "no response"
+
+
+def parse_result_lines(text: str) -> dict[str, dict[str, Any]]:
+    """Output/error file lines → ``{custom_id: {"response": body} | {"error": reason}}``."""
+    out: dict[str, dict[str, Any]] = {}
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError:
+            continue  # a damaged line: its request stays without a result, and the engine says so
+        cid = obj.get("custom_id")
+        if cid is None:
+            continue
+        response = obj.get("response")
+        if isinstance(response, dict) and response.get("status_code") == 200 and \
+                isinstance(response.get("body"), dict) and not obj.get("error"):
+            out[str(cid)] = {"response": response["body"]}
+        else:
+            out[str(cid)] = {"error": _error_reason(obj)}
+    return out
+
+
+class OpenAIBatchClient(BatchClient):
+    def __init__(self, model: "OpenAIModel") -> None:
+        self.model = model
+
+    def _error(self, exc: BaseException) -> Exception:
+        err = map_api_error(exc, self.model.connection, f"Batch API for {self.model.what}",
+                            not_found="check that this server offers the Batch API and that the batch id is right")
+        if isinstance(err, ExampleFailure):
+            return ProviderError(err.reason)
+        return err
+
+    async def submit(self, lines: Sequence[dict[str, Any]]) -> str:
+        import openai
+
+        data = batch_lines(lines, self.model.endpoint)
+        opts = self.model.connection.request_options()
+        try:
+            async with self.model.new_client() as client:
+                file = await client.files.create(file=("harness-batch.jsonl", data, "application/jsonl"),
+                                                 purpose="batch", **opts)
+                batch = await client.batches.create(input_file_id=file.id, endpoint=self.model.endpoint,
+                                                    completion_window=COMPLETION_WINDOW, **opts)
+        except (openai.OpenAIError, ValueError) as exc:
+            raise self._error(exc) from None
+        return batch.id
+
+    async def status(self, batch_id: str) -> str:
+        import openai
+
+        opts = self.model.connection.request_options()
+        try:
+            async with self.model.new_client() as client:
+                batch = await client.batches.retrieve(batch_id, **opts)
+        except (openai.OpenAIError, ValueError) as exc:
+            raise self._error(exc) from None
+        return batch.status
+
+    async def results(self, batch_id: str) -> dict[str, dict[str, Any]]:
+        import openai
+
+        out: dict[str, dict[str, Any]] = {}
+        opts = self.model.connection.request_options()
+        try:
+            async with self.model.new_client() as client:
+                batch = await client.batches.retrieve(batch_id, **opts)
+                for file_id in (batch.error_file_id, batch.output_file_id):  # output wins on a clash
+                    if file_id:
+                        content = await client.files.content(file_id, **opts)
+                        out.update(parse_result_lines(content.text))
+        except (openai.OpenAIError, ValueError) as exc:
+            raise self._error(exc) from None
+        return out

@@ -1,0 +1,282 @@
+"""Request models for OpenAI Chat Completions, legacy Completions and Azure OpenAI (and compatible servers).
+
+Request policy (OpenAI's fine-tuning classification guides): temperature 0, one output token, logprobs with
+the largest top-k the endpoint allows, optional ``seed`` and optional ``logit_bias`` (+100 on the labels' first
+tokens). The engine records each request body with its result, so bodies are deterministic and key-free.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+
+from harness.errors import ExampleFailure, ProviderError
+from harness.examples import Example, Prediction
+from harness.providers import ModelSpec, RequestModel
+
+from .connection import Connection, map_api_error
+from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes, variants
+from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions
+from .tokenizers import Tokenizer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.providers import BatchClient
+
+
+class OpenAIModel(RequestModel):
+    """Shared by the chat and completions models: client lifecycle, capabilities, label extraction."""
+
+    api: ClassVar[str] = ""
+
+    def __init__(self, name: str, spec: ModelSpec, *, model_id: str, options: CommonOptions,
+                 connection: Connection, matcher: LabelMatcher, tokenizer: Tokenizer | None,
+                 info: dict[str, Any] | None = None) -> None:
+        super().__init__(name, spec)
+        self.model_id = model_id
+        self.options = options
+        self.connection = connection
+        self.matcher = matcher
+        self.tokenizer = tokenizer
+        self.info = dict(info or {})
+        self._client: Any = None
+        self._bias: dict[str, int] | None = None
+        if options.logit_bias:
+            if tokenizer is None:  # checked by the provider; kept here for direct construction
+                raise ProviderError(f"{self.what}: logit_bias needs a tokenizer (set the option tokenizer)")
+            ids = sorted({tokenizer.first_token_id(form) for form in self._label_forms()})
+            self._bias = {str(i): 100 for i in ids}
+
+    # --- identity -----------------------------------------------------------------------------------
+
+    @property
+    def what(self) -> str:
+        if self.connection.kind == "azure":
+            return f"Azure deployment {self.model_id!r}"
+        return f"model {self.model_id!r}"
+
+    def _label_forms(self) -> list[str]:
+        return [form for lab in self.matcher.labels for form in variants(lab, self.options.case_insensitive)]
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.model_id, "api": self.api, **self.connection.describe(),
+                               "top_logprobs": self.options.top_logprobs,  # type: ignore[attr-defined]
+                               "matching": self.matcher.mode, "tokenizer": self.matcher.tokenizer,
+                               "case_insensitive": self.options.case_insensitive,
+                               "logit_bias": self.options.logit_bias}
+        if self.options.seed is not None:
+            out["seed"] = self.options.seed
+        out.update(self.info)
+        return out
+
+    def cache_identity(self) -> dict[str, Any]:
+        # the API, not the provider name: openai-job:… checkpoints share cached responses with openai:ft:…
+        return {"provider": self.connection.kind, "endpoint": self.endpoint, **self.connection.identity()}
+
+    # --- clients ------------------------------------------------------------------------------------
+
+    def new_client(self) -> Any:
+        """A fresh async SDK client for this model's server (max_retries=0; the caller closes it)."""
+        return self.connection.async_client()
+
+    @property
+    def client(self) -> Any:
+        """This model's async SDK client, created on first use and closed by :meth:`aclose`."""
+        if self._client is None:
+            self._client = self.new_client()
+        return self._client
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    # --- one request --------------------------------------------------------------------------------
+
+    def _common_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.options.seed is not None:
+            body["seed"] = self.options.seed
+        if self._bias:
+            body["logit_bias"] = dict(self._bias)
+        return body
+
+    async def _create(self, request: dict[str, Any]) -> Any:  # pragma: no cover - per API
+        raise NotImplementedError
+
+    async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+        import httpx2
+        import openai
+
+        try:
+            raw = await self._create(request)
+            raw.parse()  # validates the body (strictly when HARNESS_OPENAI_STRICT=1)
+            data = json.loads(raw.text)
+        except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
+            raise map_api_error(exc, self.connection, self.what) from None
+        if not isinstance(data, dict):
+            raise map_api_error(ValueError("not a JSON object"), self.connection, self.what)
+        return data
+
+    def _no_logprobs(self) -> ProviderError:
+        info = self.connection.describe()
+        where = info.get("base_url") or info.get("endpoint")
+        return ProviderError(f"{self.what} at {where} returned no logprobs: this server or model does not "
+                             "support them, and label probabilities need them (zeros are never substituted)")
+
+    def _prediction(self, example: Example, top: Sequence[TopToken], generated: TopToken) -> Prediction:
+        if not top:
+            raise ProviderError(f"{self.what} returned logprobs without top_logprobs; label probabilities "
+                                "need the top-k alternatives")
+        try:
+            res = label_probabilities(top, generated, self.matcher)
+        except AmbiguousToken as exc:
+            raise ProviderError(f"{self.what}: the returned token {exc.token!r} is the beginning of labels "
+                                f"{' and '.join(map(repr, exc.labels))}: without a tokenizer they cannot be "
+                                "told apart; set the option tokenizer or rename the labels") from None
+        extra: dict[str, Any] = {"off_label_mass": res.off_label_mass, "label_mass": res.label_mass,
+                                 "top_logprobs": [[t.token, t.logprob] for t in top]}
+        if res.outside_top_k:
+            extra["labels_outside_top_k"] = list(res.outside_top_k)
+            extra["outside_top_k_bound"] = res.bound
+        return Prediction(example_id=example.id, label=res.label, probs=res.probs, output=res.generated,
+                          flags=res.flags, extra=extra)
+
+    def parse(self, example: Example, request: dict[str, Any], response: dict[str, Any]) -> Prediction:
+        try:
+            return self._parse(example, response)
+        except (KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise ProviderError(f"{self.what}: unexpected response shape ({type(exc).__name__}: {exc})") from None
+
+    def _parse(self, example: Example, response: dict[str, Any]) -> Prediction:  # pragma: no cover
+        raise NotImplementedError
+
+    # --- optional capabilities ----------------------------------------------------------------------
+
+    def usage(self, response: dict[str, Any]) -> dict[str, int] | None:
+        usage = response.get("usage")
+        if not isinstance(usage, dict):
+            return None
+        try:
+            return {"prompt_tokens": int(usage["prompt_tokens"]),
+                    "completion_tokens": int(usage.get("completion_tokens") or 0)}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def pricing_key(self) -> str | None:
+        if self.options.pricing_model:
+            return self.options.pricing_model
+        return self.model_id if self.connection.is_openai_platform() else None
+
+    def rate_limits(self) -> tuple[float | None, float | None]:
+        return (self.options.rpm, self.options.tpm)
+
+    def batch_client(self) -> "BatchClient | None":
+        if self.connection.kind != "openai":
+            return None  # Azure batch needs a separate global-batch deployment: not supported here
+        from .batch import OpenAIBatchClient
+
+        return OpenAIBatchClient(self)
+
+
+class ChatModel(OpenAIModel):
+    """``openai:MODEL`` — Chat Completions; reads the first generated token's top_logprobs."""
+
+    api = "chat"
+    endpoint = "/v1/chat/completions"
+    options: ChatOptions | AzureOptions
+
+    def build_request(self, example: Example) -> dict[str, Any]:
+        if not example.messages:
+            raise ExampleFailure("the example has no chat messages")
+        body: dict[str, Any] = {"model": self.model_id,
+                                "messages": [dict(m) for m in example.messages],
+                                "temperature": 0,
+                                self.options.max_tokens_field: 1,
+                                "logprobs": True,
+                                "top_logprobs": self.options.top_logprobs}
+        body.update(self._common_body())
+        return body
+
+    async def _create(self, request: dict[str, Any]) -> Any:
+        return await self.client.chat.completions.with_raw_response.create(**request,
+                                                                         **self.connection.request_options())
+
+    def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
+        if self.tokenizer is None:
+            return None
+        return (self.tokenizer.count_chat(request.get("messages") or []),
+                int(request.get(self.options.max_tokens_field) or 1))
+
+    def _parse(self, example: Example, response: dict[str, Any]) -> Prediction:
+        choices = response.get("choices") or []
+        if not choices:
+            raise ExampleFailure("the server returned no choices")
+        choice = choices[0]
+        logprobs = choice.get("logprobs")
+        if not isinstance(logprobs, dict):
+            raise self._no_logprobs()
+        positions = logprobs.get("content") or logprobs.get("refusal") or []
+        if not positions:
+            message = choice.get("message") or {}
+            if not (message.get("content") or message.get("refusal")):
+                raise ExampleFailure(f"the model generated no token (finish_reason={choice.get('finish_reason')})")
+            raise self._no_logprobs()
+        first = positions[0]
+        top = [TopToken(t["token"], float(t["logprob"]), token_bytes(t["token"], t.get("bytes")))
+               for t in first.get("top_logprobs") or []]
+        generated = TopToken(first["token"], first.get("logprob"), token_bytes(first["token"], first.get("bytes")))
+        return self._prediction(example, top, generated)
+
+
+class CompletionsModel(OpenAIModel):
+    """``openai-completions:MODEL`` — legacy Completions; the prompt is the example's completion-style prompt."""
+
+    api = "completions"
+    endpoint = "/v1/completions"
+    options: CompletionsOptions
+
+    def build_request(self, example: Example) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model_id, "prompt": example.prompt, "temperature": 0,
+                                "max_tokens": 1, "logprobs": self.options.top_logprobs}
+        body.update(self._common_body())
+        return body
+
+    async def _create(self, request: dict[str, Any]) -> Any:
+        return await self.client.completions.with_raw_response.create(**request, **self.connection.request_options())
+
+    def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
+        if self.tokenizer is None:
+            return None
+        return (len(self.tokenizer.encode(str(request.get("prompt", "")))), int(request.get("max_tokens") or 1))
+
+    def _parse(self, example: Example, response: dict[str, Any]) -> Prediction:
+        choices = response.get("choices") or []
+        if not choices:
+            raise ExampleFailure("the server returned no choices")
+        choice = choices[0]
+        logprobs = choice.get("logprobs")
+        if not isinstance(logprobs, dict):
+            raise self._no_logprobs()
+        tokens = logprobs.get("tokens") or []
+        if not tokens:
+            if not choice.get("text"):
+                raise ExampleFailure(f"the model generated no token (finish_reason={choice.get('finish_reason')})")
+            raise self._no_logprobs()
+        tops = logprobs.get("top_logprobs") or []
+        top_map = tops[0] if tops else None
+        if not isinstance(top_map, dict):
+            top_map = {}
+        top = [TopToken(tok, float(lp)) for tok, lp in top_map.items()]
+        token_lps = logprobs.get("token_logprobs") or []
+        lp = token_lps[0] if token_lps and token_lps[0] is not None else top_map.get(tokens[0])
+        generated = TopToken(tokens[0], None if lp is None else float(lp))
+        return self._prediction(example, top, generated)
+
+
+class AzureChatModel(ChatModel):
+    """``azure:DEPLOYMENT`` — Chat Completions on an Azure OpenAI deployment."""
+
+    options: AzureOptions
+
+    def pricing_key(self) -> str | None:
+        return self.options.pricing_model

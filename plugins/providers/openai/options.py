@@ -1,0 +1,55 @@
+"""Options of the OpenAI providers (suite ``options:`` or ``--option NAME.KEY=VALUE``). Unknown keys are errors.
+
+API keys are never options: ``api_key_env`` names the environment variable that holds the key.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.providers import Options
+
+Tokenizer = Literal["auto", "none", "o200k_base", "cl100k_base"]
+
+
+class CommonOptions(Options):
+    api_key_env: str | None = Field(None, description="environment variable holding the API key "
+                                    "(default OPENAI_API_KEY / AZURE_OPENAI_API_KEY); 'none' = send no key")
+    timeout: float = Field(60.0, gt=0, description="seconds per request")
+    seed: int | None = Field(None, description="sent as `seed` (best-effort determinism)")
+    logit_bias: bool = Field(False, description="add +100 to the labels' first tokens (needs a tokenizer)")
+    case_insensitive: bool = Field(False, description="match labels regardless of case")
+    tokenizer: Tokenizer = Field("auto", description="auto (from the model name) | none (text matching) | "
+                                 "o200k_base | cl100k_base")
+    rpm: float | None = Field(None, gt=0, description="requests per minute to stay under")
+    tpm: float | None = Field(None, gt=0, description="tokens per minute to stay under")
+    pricing_model: str | None = Field(None, description="model id to look up in the price table")
+
+
+class ChatOptions(CommonOptions):
+    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:8000/v1 "
+                                 "(default: $OPENAI_BASE_URL, else api.openai.com)")
+    top_logprobs: int = Field(20, ge=1, le=20, description="top-k tokens returned (OpenAI allows up to 20)")
+    max_tokens_field: Literal["max_completion_tokens", "max_tokens"] = Field(
+        "max_completion_tokens", description="use max_tokens for older compatible servers")
+
+
+class CompletionsOptions(CommonOptions):
+    base_url: str | None = Field(None, description="OpenAI-compatible server (default: $OPENAI_BASE_URL)")
+    top_logprobs: int = Field(5, ge=1, le=20, description="sent as `logprobs` (OpenAI allows up to 5)")
+
+
+class AzureOptions(CommonOptions):
+    endpoint: str | None = Field(None, description="https://RESOURCE.openai.azure.com "
+                                 "(default: $AZURE_OPENAI_ENDPOINT)")
+    api_version: str | None = Field(None, description="default: $OPENAI_API_VERSION, else 2024-10-21")
+    auth: Literal["auto", "key", "entra"] = Field("auto", description="key, Entra ID (azure-identity), or "
+                                                  "auto: the key when its variable is set, else Entra ID")
+    top_logprobs: int = Field(20, ge=1, le=20)
+    max_tokens_field: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens"
+
+
+class JobOptions(ChatOptions):
+    """openai-job: connection and scoring options, applied to the base model, every checkpoint and the final."""
