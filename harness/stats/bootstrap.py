@@ -1,0 +1,337 @@
+"""Percentile bootstrap intervals and paired bootstrap tests.
+
+References:
+    B. Efron, R. J. Tibshirani (1993). An Introduction to the Bootstrap, ch. 13
+    (percentile interval) and ch. 16 (bootstrap hypothesis tests).
+
+    A. C. Davison, D. V. Hinkley (1997). Bootstrap Methods and their
+    Application, sections 4.2-4.4 (Monte Carlo p-values, ``(1+r)/(1+B)``).
+
+A *statistic* here is a function ``stat(W) -> (b,)`` that evaluates a metric on
+every row of a chunk ``W`` of bootstrap counts (see :mod:`harness.stats.weighted`
+for vectorised ones and :func:`generic_resampled` for a slow generic adaptor).
+Paired comparisons hand the *same* chunk to both models' statistics, so every
+resample contains the same examples for A and B.
+
+Two resampling schemes produce the chunks:
+
+* example level (default): :func:`~harness.stats.resample.resample_counts`,
+  ``W`` of shape ``(b, n)``;
+* cells (``cell_counts=...``): for label-only metrics, the data are first
+  compressed into cells of identical (label, prediction A, prediction B)
+  (:func:`~harness.stats.cells.make_cells`) and the cell totals are drawn as
+  ``Multinomial(n, counts/n)`` (:func:`~harness.stats.resample.resample_cells`),
+  ``W`` of shape ``(b, n_cells)``.  Same bootstrap distribution, O(cells)
+  instead of O(n) per resample — a large win for accuracy / precision / recall /
+  F1 (a few dozen cells instead of e.g. 10^5 examples).
+
+Resamples on which a metric is undefined (NaN, e.g. AUROC of a one-class
+resample) are dropped; the number used is reported in ``n_resamples``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validate import check_alpha
+from .resample import PER_ROW_MIN_N, resample_cells, resample_counts
+from .results import Interval, PairedTest
+
+FloatArray = NDArray[np.float64]
+StatFn = Callable[[FloatArray], FloatArray]
+
+__all__ = [
+    "PairedBootstrap",
+    "StatFn",
+    "bootstrap_draws",
+    "bootstrap_interval",
+    "generic_resampled",
+    "interval_from_draws",
+    "paired_bootstrap",
+    "paired_bootstrap_many",
+    "paired_test_from_draws",
+]
+
+_TIE_RTOL = 1e-12
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def prefetch(chunks: Iterator[FloatArray], depth: int = 2) -> Iterator[FloatArray]:
+    """Produce the next chunks in a background thread while the caller works.
+
+    Drawing resamples (numpy's generators and ``bincount`` release the GIL) then
+    overlaps with evaluating the metrics of the previous chunk, which are partly
+    single-threaded (gathers, cumulative sums).  At most ``depth`` chunks wait in
+    the queue.  Results are unchanged: the chunks and their order are the same.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            put(_Failure(exc))
+
+    thread = threading.Thread(target=work, name="harness-stats-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.exc
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()
+
+
+_PREFETCH_MIN_N = PER_ROW_MIN_N
+_PREFETCH_DEPTH = 1
+
+
+def _chunks(
+    n: int,
+    n_resamples: int,
+    seed: int,
+    cell_counts: ArrayLike | None,
+    max_cells: int,
+) -> Iterator[FloatArray]:
+    if cell_counts is None:
+        if n >= _PREFETCH_MIN_N and n_resamples > 1:
+            ring = resample_counts(
+                n, n_resamples, seed, max_cells, reuse_buffers=_PREFETCH_DEPTH + 2
+            )
+            return prefetch(ring, depth=_PREFETCH_DEPTH)
+        return resample_counts(n, n_resamples, seed, max_cells)
+    c = np.asarray(cell_counts)
+    if int(c.sum()) != n:
+        raise ValueError(f"cell_counts sum to {int(c.sum())}, expected n={n}")
+    return resample_cells(c, n_resamples, seed, max_cells)
+
+
+def bootstrap_draws(
+    stats: Mapping[str, StatFn],
+    n: int,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    *,
+    cell_counts: ArrayLike | None = None,
+    max_cells: int = 8_000_000,
+) -> dict[str, FloatArray]:
+    """Evaluate several statistics on the *same* bootstrap resamples.
+
+    The counts are drawn once (chunk by chunk) and every statistic is applied
+    to every chunk, so all returned arrays (length ``n_resamples``) are paired
+    resample by resample.  With the same ``seed`` the resamples are the same as
+    those of :func:`paired_bootstrap` / :func:`bootstrap_interval`.
+
+    For large ``n`` the next chunk is drawn in a background thread while the
+    statistics run (:func:`prefetch`) and chunk buffers are recycled, so a
+    statistic must not keep a reference to its argument after returning.
+    """
+    out = {name: np.empty(n_resamples) for name in stats}
+    pos = 0
+    for w in _chunks(n, n_resamples, seed, cell_counts, max_cells):
+        b = w.shape[0]
+        for name, stat in stats.items():
+            values = np.asarray(stat(w), dtype=np.float64)
+            if values.shape != (b,):
+                raise ValueError(
+                    f"statistic {name!r} returned shape {values.shape}, expected ({b},)"
+                )
+            out[name][pos : pos + b] = values
+        pos += b
+    return out
+
+
+def _percentiles(d: FloatArray, alpha: float) -> tuple[float, float]:
+    low, high = np.quantile(d, [alpha / 2.0, 1.0 - alpha / 2.0])
+    return float(low), float(high)
+
+
+def interval_from_draws(draws: ArrayLike, value: float, alpha: float = 0.05) -> Interval:
+    """Percentile interval ``[q_{alpha/2}, q_{1-alpha/2}]`` of the resampled values.
+
+    NaN draws are dropped; with none left (or a NaN ``value``) the limits are NaN.
+    """
+    check_alpha(alpha)
+    d = np.asarray(draws, dtype=np.float64)
+    d = d[~np.isnan(d)]
+    method = "bootstrap-percentile"
+    if d.size == 0 or np.isnan(value):
+        return Interval(float(value), np.nan, np.nan, method, n_resamples=int(d.size))
+    low, high = _percentiles(d, alpha)
+    return Interval(float(value), low, high, method, n_resamples=int(d.size))
+
+
+def paired_test_from_draws(
+    draws_a: ArrayLike,
+    draws_b: ArrayLike,
+    value_a: float,
+    value_b: float,
+    alpha: float = 0.05,
+) -> PairedTest:
+    """Paired bootstrap test of ``metric(A) == metric(B)`` from paired draws.
+
+    * ``delta = value_a - value_b`` (the full-data metrics);
+    * CI: percentile interval of the resampled ``delta* = a* - b*``;
+    * p-value: the bootstrap distribution of ``delta* - delta`` estimates the
+      null distribution of ``delta`` (shift method, Efron & Tibshirani 1993,
+      §16.4), so with ``B`` usable resamples::
+
+          p = (1 + #{ |delta* - delta| >= |delta| }) / (1 + B)
+
+      i.e. the Monte Carlo p-value (Davison & Hinkley 1997, §4.2) of the test
+      that inverts the symmetric basic bootstrap interval.  It is never 0, is 1
+      when ``delta == 0``, and ties (``|delta* - delta| == |delta|`` up to
+      rounding) count as extreme, which keeps it conservative for discrete
+      metrics.  It may rarely disagree with the percentile CI at the boundary.
+
+    Resamples where either draw is NaN are dropped (``n_resamples`` = number used).
+    """
+    check_alpha(alpha)
+    a = np.asarray(draws_a, dtype=np.float64)
+    b = np.asarray(draws_b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("draws_a and draws_b must be 1-D of equal length")
+    keep = ~(np.isnan(a) | np.isnan(b))
+    d = a[keep] - b[keep]
+    delta = float(value_a) - float(value_b)
+    method = "paired-bootstrap"
+    used = int(d.size)
+    if used == 0 or np.isnan(delta):
+        return PairedTest(delta, np.nan, np.nan, np.nan, method, n_resamples=used)
+    low, high = _percentiles(d, alpha)
+    extreme = np.abs(d - delta) >= abs(delta) * (1.0 - _TIE_RTOL)
+    p = (1.0 + np.count_nonzero(extreme)) / (1.0 + used)
+    return PairedTest(delta, low, high, float(min(1.0, p)), method, n_resamples=used)
+
+
+def paired_bootstrap(
+    stat_a: StatFn,
+    stat_b: StatFn,
+    n: int,
+    value_a: float,
+    value_b: float,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    *,
+    cell_counts: ArrayLike | None = None,
+    max_cells: int = 8_000_000,
+) -> PairedTest:
+    """Paired bootstrap comparison of two models' metric on the same examples.
+
+    ``stat_a`` / ``stat_b`` map a ``(b, n)`` chunk of counts (``(b, n_cells)``
+    with ``cell_counts``) to the ``(b,)`` resampled metric values; both get the
+    same chunk.  ``value_a`` / ``value_b`` are the metrics on the full data.
+    See :func:`paired_test_from_draws` for the interval and p-value.
+    """
+    stats = {"a": stat_a, "b": stat_b}
+    d = bootstrap_draws(stats, n, n_resamples, seed, cell_counts=cell_counts, max_cells=max_cells)
+    return paired_test_from_draws(d["a"], d["b"], value_a, value_b, alpha)
+
+
+def bootstrap_interval(
+    stat: StatFn,
+    n: int,
+    value: float,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    *,
+    cell_counts: ArrayLike | None = None,
+    max_cells: int = 8_000_000,
+) -> Interval:
+    """Percentile bootstrap interval of one model's metric (``value`` = full data)."""
+    d = bootstrap_draws(
+        {"x": stat}, n, n_resamples, seed, cell_counts=cell_counts, max_cells=max_cells
+    )
+    return interval_from_draws(d["x"], value, alpha)
+
+
+@dataclass(frozen=True)
+class PairedBootstrap:
+    """Per-model percentile intervals and the paired test, from one set of resamples."""
+
+    a: Interval
+    b: Interval
+    test: PairedTest
+
+
+def paired_bootstrap_many(
+    metrics: Mapping[str, tuple[StatFn, StatFn, float, float]],
+    n: int,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    *,
+    cell_counts: ArrayLike | None = None,
+    max_cells: int = 8_000_000,
+) -> dict[str, PairedBootstrap]:
+    """Bootstrap several metrics of two models in one pass over the resamples.
+
+    ``metrics`` maps a name to ``(stat_a, stat_b, value_a, value_b)``.  The counts
+    are generated once and shared by all metrics (and both models), which is
+    much cheaper than one :func:`paired_bootstrap` call per metric; the results
+    equal those calls with the same ``seed``.
+    """
+    stats: dict[str, StatFn] = {}
+    for name, (sa, sb, _, _) in metrics.items():
+        stats[f"{name}\x00a"] = sa
+        stats[f"{name}\x00b"] = sb
+    d = bootstrap_draws(stats, n, n_resamples, seed, cell_counts=cell_counts, max_cells=max_cells)
+    out: dict[str, PairedBootstrap] = {}
+    for name, (_, _, va, vb) in metrics.items():
+        da, db = d[f"{name}\x00a"], d[f"{name}\x00b"]
+        out[name] = PairedBootstrap(
+            a=interval_from_draws(da, va, alpha),
+            b=interval_from_draws(db, vb, alpha),
+            test=paired_test_from_draws(da, db, va, vb, alpha),
+        )
+    return out
+
+
+def generic_resampled(fn: Callable[[NDArray[np.intp]], float]) -> StatFn:
+    """Adapt a plain metric to a chunk statistic (slow fallback).
+
+    ``fn(idx)`` computes the metric on the examples ``idx`` (an index array with
+    repetitions).  For each row of counts the adaptor builds
+    ``idx = np.repeat(np.arange(n), counts)`` and calls ``fn`` — one Python call
+    per resample, so use it only for metrics without a vectorised form.
+    """
+
+    def stat(W: FloatArray) -> FloatArray:
+        w = np.asarray(W)
+        base = np.arange(w.shape[1])
+        return np.array([fn(np.repeat(base, row.astype(np.int64))) for row in w], dtype=np.float64)
+
+    return stat
