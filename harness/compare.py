@@ -17,11 +17,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .metrics import Metric, MetricData, NotAvailable, evaluate
+from .metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
 from .stats.bootstrap import bootstrap_draws, generic_resampled, interval_from_draws, paired_test_from_draws
 from .stats.multiple import cochran_q, holm
 from .stats.power import mde_paired_accuracy
 from .stats.results import Interval, PairedTest
+from .stats.weighted import Linear, fuse_linear
 
 CORRECTION = "holm"
 
@@ -58,6 +59,8 @@ def _resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.nd
         fast = metric.resampler(data)
     except NotAvailable:
         fast = None
+    if isinstance(fast, Linear):
+        return fast  # fused with the other linear statistics into one product per resample chunk
     if fast is not None:
         return _safe(fast)
 
@@ -112,19 +115,72 @@ class _Bootstrap:
         if not self.fns or self.n == 0:
             return
         keyed = {"\x00".join(k): fn for k, fn in self.fns.items()}
-        draws = bootstrap_draws(keyed, self.n, self.options.n_resamples, self.options.seed)
+        linear = {k: fn for k, fn in keyed.items() if isinstance(fn, Linear)}
+        cells = _compress(linear)
+        for k in (cells[0] if cells else {}):
+            del keyed[k]
+        keyed.update(fuse_linear({k: fn for k, fn in keyed.items() if isinstance(fn, Linear)}))
+        opts = self.options
+        draws = bootstrap_draws(keyed, self.n, opts.n_resamples, opts.seed) if keyed else {}
+        if cells:
+            stats, counts = cells
+            draws.update(bootstrap_draws(fuse_linear(stats), self.n, opts.n_resamples, opts.seed,
+                                         cell_counts=counts))
         self.values = {k: draws["\x00".join(k)] for k in self.fns}
 
 
+MAX_CELLS = 4096
+
+
+def _unique_rows(design: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distinct rows, count of each) when there are at most MAX_CELLS, else None. Rows are keyed by a
+    random projection (1-D unique, fast) and the grouping is then verified exactly."""
+    key = design @ np.random.default_rng(12345).uniform(1.0, 2.0, design.shape[1])
+    _, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+    if len(first) > MAX_CELLS:
+        return None
+    rows = design[first]
+    if not np.array_equal(rows[inverse], design):  # a projection collision: do not compress
+        return None
+    return rows, counts
+
+
+def _compress(linear: dict[str, Linear]) -> tuple[dict[str, Linear], np.ndarray] | None:
+    """Label-only statistics (designs with few distinct rows) over cells of identical rows.
+
+    Examples whose rows are identical in every such design are interchangeable, so drawing multinomial
+    counts over those cells gives the same bootstrap distribution as drawing examples, at a cost
+    independent of n; since a cell fixes every model's outcome, the resample is still paired."""
+    small = {k: f for k, f in linear.items()  # label counts: small integer designs
+             if f.design.shape[1] <= 64 and np.array_equal(f.design, np.round(f.design))}
+    if not small:
+        return None
+    joint = _unique_rows(np.hstack([f.design for f in small.values()]))
+    if joint is None:
+        return None
+    rows, counts = joint
+    out, start = {}, 0
+    for k, f in small.items():
+        width = f.design.shape[1]
+        out[k] = Linear(rows[:, start:start + width], f.finish)
+        start += width
+    return out, counts
+
+
 def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baseline: str,
-            options: CompareOptions | None = None) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """Return (intervals per model: {model: {metric: {low, high, method}}}, the ``comparisons`` object)."""
+            options: CompareOptions | None = None,
+            observed: Mapping[tuple[str, str], MetricValue] | None = None,
+            ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Return (intervals per model: {model: {metric: {low, high, method}}}, the ``comparisons`` object).
+
+    ``observed`` may pass the metric values already computed, keyed by (model, metric name)."""
     options = options or CompareOptions()
     alpha = options.alpha
     names = list(models)
     datas = list(models.values())
     n = datas[0].n if datas else 0
-    observed = {(m, met.name): evaluate(met, models[m]) for m in names for met in metrics}
+    observed = {(m, met.name): (observed or {}).get((m, met.name)) or evaluate(met, models[m])
+                for m in names for met in metrics}
     pairs = comparison_pairs(names, baseline, options.pairs)
     boot = _Bootstrap(n, options)
 

@@ -406,6 +406,111 @@ class LinearBundle:
         return stat
 
 
+# ------------------------------------------------------------- fusable statistics
+
+
+class Linear:
+    """A chunk statistic of the form ``finish(W @ design)``.
+
+    Many metrics only need a small linear summary of each resample (weighted counts or sums) followed by a
+    cheap element-wise formula. Expressed this way, a caller that evaluates many statistics on the same
+    chunks can stack their designs and read each chunk once (:func:`fuse_linear`). Called on its own it
+    behaves like any other chunk statistic.
+    """
+
+    def __init__(self, design: ArrayLike, finish: Callable[[FloatArray], FloatArray]) -> None:
+        d = np.asarray(design, dtype=np.float64)
+        if d.ndim != 2:
+            raise ValueError("design must be 2-D (n, k)")
+        self.design = d
+        self.finish = finish
+        self.n = d.shape[0]
+
+    def __call__(self, W: ArrayLike) -> FloatArray:
+        return np.asarray(self.finish(_as_weights(W, self.n) @ self.design), dtype=np.float64)
+
+    def embed(self, rows: ArrayLike) -> "Linear":
+        """The same statistic over a larger set of examples of which only ``rows`` (a boolean mask) take
+        part: the other examples get zero design rows, so they never count."""
+        mask = np.asarray(rows, dtype=bool)
+        if int(mask.sum()) != self.n:
+            raise ValueError("the mask must select exactly as many rows as the design has")
+        full = np.zeros((mask.size, self.design.shape[1]))
+        full[mask] = self.design
+        return Linear(full, self.finish)
+
+    @classmethod
+    def mean(cls, values: ArrayLike) -> "Linear":
+        """Weighted mean of per-example values."""
+        v = as_float_1d(values, "values")
+        return cls(np.column_stack([v, np.ones_like(v)]), lambda s: _nan_div(s[:, 0], s[:, 1]))
+
+    @classmethod
+    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> "Linear":
+        """``precision``, ``recall`` or ``fbeta`` of the positive class (``zero_division=0``)."""
+        design = BinaryCounts(y_pos, pred_pos)._design
+        b2 = beta * beta
+        finishes: dict[str, Callable[[FloatArray], FloatArray]] = {
+            "precision": lambda s: _safe_div(s[:, 0], s[:, 1]),
+            "recall": lambda s: _safe_div(s[:, 0], s[:, 2]),
+            "fbeta": lambda s: _safe_div((1.0 + b2) * s[:, 0], b2 * s[:, 2] + s[:, 1]),
+        }
+        return cls(design, finishes[metric])
+
+    @classmethod
+    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> "Linear":
+        """Macro or weighted F1 over ``n_classes`` labels (``pred`` -1 = invalid, wrong for every class)."""
+        counts = MulticlassCounts(y, pred, n_classes)
+        design = counts._design if counts._dense else counts._design_t.T.toarray()
+        k = int(n_classes)
+
+        def finish(s: FloatArray) -> FloatArray:
+            tp, predicted, true = s[:, :k], s[:, k:2 * k], s[:, 2 * k:]
+            f1 = _safe_div(2.0 * tp, predicted + true)
+            if average == "macro":
+                return np.asarray(f1.mean(axis=1), dtype=np.float64)
+            return _safe_div((f1 * true).sum(axis=1), true.sum(axis=1))
+        return cls(design, finish)
+
+    @classmethod
+    def calibration(cls, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> "Linear":
+        """Expected calibration error (see :func:`expected_calibration_error`)."""
+        gaps = _calibration_design(confidence, correct, n_bins)
+        design = np.column_stack([gaps, np.ones(gaps.shape[0])])
+        return cls(design, lambda s: _nan_div(np.abs(s[:, :-1]).sum(axis=1), s[:, -1]))
+
+
+def fuse_linear(stats: dict[str, Linear]) -> dict[str, Callable[[ArrayLike], FloatArray]]:
+    """Chunk statistics equal to ``stats`` that share ONE product ``W @ [D_1 D_2 ...]`` per chunk.
+
+    The product of the most recent chunk is cached by object identity (chunks handed out by
+    :func:`~harness.stats.bootstrap.bootstrap_draws` are distinct objects)."""
+    if not stats:
+        return {}
+    names = list(stats)
+    stacked = np.hstack([stats[k].design for k in names])
+    n = stacked.shape[0]
+    # identical columns (a shared ones column, the same labels for several metrics) are multiplied once
+    index: dict[bytes, int] = {}
+    source = np.array([index.setdefault(np.ascontiguousarray(stacked[:, j]).tobytes(), len(index))
+                       for j in range(stacked.shape[1])], dtype=np.intp)
+    firsts = [int(np.flatnonzero(source == u)[0]) for u in range(len(index))]
+    design = np.ascontiguousarray(stacked[:, firsts])
+    bounds = np.cumsum([0] + [stats[k].design.shape[1] for k in names])
+    last: list[object] = [None, None]
+
+    def product(W: ArrayLike) -> FloatArray:
+        if last[0] is not W:
+            last[0], last[1] = W, _as_weights(W, n) @ design
+        return last[1]  # type: ignore[return-value]
+
+    def make(i: int) -> Callable[[ArrayLike], FloatArray]:
+        cols, finish = source[int(bounds[i]):int(bounds[i + 1])], stats[names[i]].finish
+        return lambda W: np.asarray(finish(product(W)[:, cols]), dtype=np.float64)
+
+    return {name: make(i) for i, name in enumerate(names)}
+
+
 # ------------------------------------------------------------------ rank metrics
 
 

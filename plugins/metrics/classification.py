@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score, f1_score, fbeta_score, precision_sco
 from harness import hookimpl
 from harness.metrics import Metric, MetricData, NotAvailable
 from harness.stats import paired_accuracy_test, wilson_interval
-from harness.stats.weighted import BinaryCounts, Mean, MulticlassCounts
+from harness.stats.weighted import Linear
 
 
 def positive_index(data: MetricData) -> int:
@@ -42,7 +42,7 @@ class Accuracy(Metric):
         return float(accuracy_score(data.y_true, data.y_pred))
 
     def resampler(self, data: MetricData):
-        return Mean(data.y_pred == data.y_true)
+        return Linear.mean(data.y_pred == data.y_true)
 
     def interval(self, data: MetricData, alpha: float):
         return wilson_interval(int((data.y_pred == data.y_true).sum()), data.n, alpha)
@@ -64,11 +64,8 @@ class _PositiveClass(Metric):
         return self.fn(y, pred, zero_division=0)
 
     def resampler(self, data: MetricData):
-        counts = BinaryCounts(data.y_true == positive_index(data), predicted_positive(data))
-        return self.resampled(counts, data)
-
-    def resampled(self, counts: BinaryCounts, data: MetricData):
-        return counts.precision
+        return Linear.binary(data.y_true == positive_index(data), predicted_positive(data), self.name,
+                             float(data.options.get("beta", 1.0)))
 
 
 class Precision(_PositiveClass):
@@ -84,9 +81,6 @@ class Recall(_PositiveClass):
     description = "Recall for the positive class at p > 0.5 (OpenAI: classification/recall)."
     fn = staticmethod(recall_score)
 
-    def resampled(self, counts: BinaryCounts, data: MetricData):
-        return counts.recall
-
 
 class FBeta(_PositiveClass):
     name = "fbeta"
@@ -98,10 +92,6 @@ class FBeta(_PositiveClass):
         beta = float(data.options.get("beta", 1.0))
         return fbeta_score(y, pred, beta=beta, zero_division=0)
 
-    def resampled(self, counts: BinaryCounts, data: MetricData):
-        beta = float(data.options.get("beta", 1.0))
-        return lambda w: counts.fbeta(w, beta)
-
 
 class _AveragedF1(Metric):
     average = "macro"
@@ -111,8 +101,7 @@ class _AveragedF1(Metric):
                               average=self.average, zero_division=0))
 
     def resampler(self, data: MetricData):
-        counts = MulticlassCounts(data.y_true, data.y_pred, data.n_classes)
-        return counts.f1_macro if self.average == "macro" else counts.f1_weighted
+        return Linear.f1(data.y_true, data.y_pred, data.n_classes, self.average)
 
 
 class MacroF1(_AveragedF1):

@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from harness import hookimpl
 from harness.metrics import Metric, MetricData, NotAvailable
 from harness.stats import delong_auc, delong_test
-from harness.stats.weighted import Calibration, Mean, Ranked, expected_calibration_error as _ece
+from harness.stats.weighted import Linear, Ranked, expected_calibration_error as _ece
 
 DEFAULT_ECE_BINS = 10
 
@@ -32,6 +32,8 @@ def on_proba_rows(data: MetricData, fn):
     has = data.has_proba()
     if has.all():
         return fn
+    if isinstance(fn, Linear):
+        return fn.embed(has)
     return lambda w: fn(w[:, has])
 
 
@@ -134,7 +136,7 @@ class LogLoss(Metric):
     def resampler(self, data: MetricData):
         y, p = with_proba(data)
         p_true = np.clip(p[np.arange(len(y)), y] / p.sum(axis=1), np.finfo(float).eps, 1 - np.finfo(float).eps)
-        return on_proba_rows(data, Mean(-np.log(p_true)))
+        return on_proba_rows(data, Linear.mean(-np.log(p_true)))
 
 
 class Brier(Metric):
@@ -155,10 +157,10 @@ class Brier(Metric):
     def resampler(self, data: MetricData):
         if data.is_binary:
             yb, s = _binary(data)
-            return on_proba_rows(data, Mean((yb.astype(float) - s) ** 2))
+            return on_proba_rows(data, Linear.mean((yb.astype(float) - s) ** 2))
         y, p = with_proba(data)
         onehot = np.eye(data.n_classes)[y]
-        return on_proba_rows(data, Mean(((p - onehot) ** 2).sum(axis=1)))
+        return on_proba_rows(data, Linear.mean(((p - onehot) ** 2).sum(axis=1)))
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
@@ -186,7 +188,7 @@ class ECE(Metric):
     def resampler(self, data: MetricData):
         y, p = with_proba(data)
         bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
-        return on_proba_rows(data, Calibration(np.clip(p.max(axis=1), 0.0, 1.0), p.argmax(axis=1) == y, bins))
+        return on_proba_rows(data, Linear.calibration(np.clip(p.max(axis=1), 0.0, 1.0), p.argmax(axis=1) == y, bins))
 
 
 METRICS = (AUROC(), AUPRC(), LogLoss(), Brier(), ECE())
