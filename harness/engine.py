@@ -1,88 +1,578 @@
 """The request engine: runs many :class:`~harness.providers.RequestModel` requests concurrently.
 
-Providers describe single requests; the engine decides how many are in flight, retries transient
-failures and records every per-example failure with its reason, so one bad example never ends a run.
+Providers describe single requests; the engine owns everything else, for any provider:
+
+* a bounded number of requests in flight (``concurrency``), shared round-robin between the models of a
+  run (one queue per model, so no model waits for another to finish);
+* per-target rate limits (:mod:`harness.ratelimit`): requests and tokens per minute, Retry-After pauses
+  and an adaptive in-flight cap that halves on a 429;
+* retries of transient failures (429, 5xx, timeouts, connection errors) with jittered exponential
+  backoff; past ``max_attempts`` the example is recorded as failed with its reason and the run goes on;
+* the durable response cache (:mod:`harness.cache`): cached requests are never sent again, every new
+  response is committed as it arrives; ``offline`` answers from the cache alone;
+* token usage, cost and the ``max_cost`` budget (:mod:`harness.pricing`);
+* the Batch API (:mod:`harness.batch`) when ``batch`` is set and the model has a batch client;
+* progress display (:mod:`harness.progress`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import math
 import random
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+import sqlite3
+import time
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from .errors import ExampleFailure
+from .cache import Cache, SecretScanner, canonical_json, default_cache_path, request_key
+from .errors import ExampleFailure, ProviderError
 from .examples import Example, Prediction
+from .pricing import Budget, ModelUsage, Price, PriceTable, fallback_estimate
+from .progress import Progress, make_progress, resolve_mode
+from .ratelimit import Limiter, RateLimit
 
 if TYPE_CHECKING:  # pragma: no cover
     from .providers import RequestModel
 
+BUDGET_EXHAUSTED = "budget exhausted"
+NOT_IN_CACHE = "not in cache"
+
 
 class Retryable(Exception):
-    """A transient failure (429, 5xx, timeout, connection). ``retry_after`` is the server's hint in seconds."""
+    """A transient failure (429, 5xx, timeout, connection). ``retry_after`` is the server's hint in seconds.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    ``rate_limited`` marks a 429 (it pauses and slows down the whole target); by default it is inferred
+    from the reason mentioning "429" or "rate limit".
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, rate_limited: bool | None = None) -> None:
         self.reason = reason
         self.retry_after = retry_after
+        if rate_limited is None:
+            rate_limited = "429" in reason or "rate limit" in reason.lower()
+        self.rate_limited = rate_limited
         super().__init__(reason)
 
 
 @dataclass
 class EngineOptions:
-    concurrency: int = 16
+    concurrency: int = 32
     max_attempts: int = 5
     backoff_base: float = 0.5
     backoff_max: float = 30.0
+    timeout: float | None = 120.0  # seconds per attempt; None = the provider's own
+    rate_limit: RateLimit = field(default_factory=RateLimit)  # --rpm/--tpm: override for every target
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)  # suite: model name, provider or "default"
+    cache: bool = True
+    cache_path: Path | None = None  # None = default_cache_path()
+    refresh: bool = False  # ignore cached responses (still store new ones)
+    offline: bool = False  # answer from the cache only; uncached examples fail with "not in cache"
+    batch: bool = False
+    poll_interval: float = 30.0
+    max_cost: float | None = None
+    progress: str = "off"  # auto | bar | plain | off (see harness.progress)
+
+
+class _Job:
+    """One unique request of a model (examples with identical requests share it)."""
+
+    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens")
+
+    def __init__(self, key: str, request: dict[str, Any], body_json: str) -> None:
+        self.key = key
+        self.request = request
+        self.body_json = body_json
+        self.slots: list[tuple[int, Example]] = []
+        self.attempt = 0
+        self.tokens: tuple[int, int] | None = None
+
+
+class _Lane:
+    """One model's queue in the fair scheduler."""
+
+    def __init__(self, model: "RequestModel", identity_json: str, n: int, usage: ModelUsage, limiter: Limiter,
+                 tid: int, done: asyncio.Future[None]) -> None:
+        self.model = model
+        self.identity_json = identity_json
+        self.preds: list[Prediction | None] = [None] * n
+        self.usage = usage
+        self.limiter = limiter
+        self.tid = tid
+        self.queue: deque[_Job] = deque()
+        self.pending = 0
+        self.done = done
+        self.dead = False
 
 
 class Engine:
     """Shared by every model of a run, so the concurrency limit is shared fairly across models."""
 
-    def __init__(self, options: EngineOptions | None = None) -> None:
+    def __init__(self, options: EngineOptions | None = None, prices: PriceTable | None = None,
+                 console: Any = None) -> None:
         self.options = options or EngineOptions()
-        self._slots = asyncio.Semaphore(self.options.concurrency)
+        self.prices = prices or PriceTable.load()
+        self.console = console
+        self.budget = Budget(self.options.max_cost) if self.options.max_cost is not None else None
+        self.usage: dict[str, ModelUsage] = {}
+        self.notices: list[str] = []
+        self._secrets = SecretScanner()
+        self._cache: Cache | None = None
+        self._cache_tried = False
+        self._limiters: dict[str, Limiter] = {}
+        self._lanes: list[_Lane] = []
+        self._rr = 0
+        self._inflight = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._unsaved: list[tuple[Any, ...]] = []
+        self._gc_saved: tuple[int, int, int] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._progress: Progress | None = None
+
+    # --- public -------------------------------------------------------------------------------------
+
+    @property
+    def cache_path(self) -> Path | None:
+        if not self.options.cache:
+            return None
+        return Path(self.options.cache_path) if self.options.cache_path else default_cache_path()
+
+    @property
+    def budget_exhausted(self) -> bool:
+        return self.budget is not None and self.budget.exhausted
+
+    def price_for(self, model: "RequestModel") -> Price | None:
+        return self.prices.lookup(model.name, model.pricing_key())
+
+    def limit_for(self, model: "RequestModel") -> RateLimit:
+        """CLI --rpm/--tpm, else the suite's entry for the model name, provider or "default", else the model's."""
+        rpm, tpm = model.rate_limits()
+        for key in ("default", model.provider, model.name):
+            entry = self.options.rate_limits.get(key)
+            if entry is not None:
+                rpm = entry.rpm if entry.rpm is not None else rpm
+                tpm = entry.tpm if entry.tpm is not None else tpm
+        cli = self.options.rate_limit
+        return RateLimit(cli.rpm if cli.rpm is not None else rpm, cli.tpm if cli.tpm is not None else tpm)
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+        if self.console is not None and resolve_mode(self.options.progress) != "off":
+            self.console.print(f"[yellow]notice:[/] {text}")
+
+    def progress_note(self, lane: _Lane, text: str) -> None:
+        """Show a status next to the model's progress (e.g. a batch's state)."""
+        if self._progress is not None:
+            self._progress.advance(lane.tid, note=text)
+
+    def prepare(self, model: "RequestModel", examples: Sequence[Example]
+                ) -> tuple[str, dict[str, _Job], dict[int, Prediction]]:
+        """Build every request: (identity JSON, unique jobs by cache key, examples that failed to build)."""
+        identity_json = canonical_json(model.cache_identity())
+        self._secrets.check(identity_json, f"the cache identity of model {model.name}")
+        endpoint = model.endpoint
+        jobs: dict[str, _Job] = {}
+        failed: dict[int, Prediction] = {}
+        for i, ex in enumerate(examples):
+            try:
+                request = model.build_request(ex)
+            except ExampleFailure as exc:
+                failed[i] = Prediction.failed(ex.id, exc.reason)
+                continue
+            body_json = canonical_json(request)
+            key = request_key(identity_json, endpoint, body_json)
+            job = jobs.get(key)
+            if job is None:
+                job = jobs[key] = _Job(key, request, body_json)
+            job.slots.append((i, ex))
+        return identity_json, jobs, failed
+
+    def estimate(self, model: "RequestModel", job: _Job) -> tuple[int, int]:
+        """(prompt, max completion) tokens of a request: the provider's tokenizer, else a high guess."""
+        if job.tokens is None:
+            est = model.estimate_tokens(job.request)
+            job.tokens = tuple(est) if est else fallback_estimate(job.request, len(job.body_json))  # type: ignore[assignment]
+        return job.tokens  # type: ignore[return-value]
+
+    def cache(self) -> Cache | None:
+        """The cache, opened on first use (None with ``cache=False``)."""
+        if not self._cache_tried:
+            self._cache_tried = True
+            path = self.cache_path
+            if path is not None:
+                self._cache = Cache(path)
+        return self._cache
 
     async def run_requests(self, model: "RequestModel", examples: Sequence[Example]) -> list[Prediction]:
-        return list(await asyncio.gather(*(self._one(model, ex) for ex in examples)))
+        opts = self.options
+        usage = self.usage.setdefault(model.name, ModelUsage(price=self.price_for(model)))
+        with paused_gc():
+            identity_json, jobs, failed = self.prepare(model, examples)
+        if self._progress is None:
+            self._progress = make_progress(opts.progress, self.console)
+        loop = asyncio.get_running_loop()
+        lane = _Lane(model, identity_json, len(examples), usage, self._limiter(model, identity_json, jobs),
+                     self._progress.add(model.name, len(examples)), loop.create_future())
+        for i, pred in failed.items():
+            lane.preds[i] = pred
+        if failed:
+            self._progress.advance(lane.tid, done=len(failed), failed=len(failed))
 
-    async def _one(self, model: "RequestModel", example: Example) -> Prediction:
-        try:
-            request = model.build_request(example)
-        except ExampleFailure as exc:
-            return Prediction.failed(example.id, exc.reason)
-        attempt = 0
-        while True:
-            attempt += 1
+        cache = self.cache()
+        if cache is not None and not opts.refresh and jobs:
+            done = failed_n = 0
+            with paused_gc():
+                for key, hit in cache.get_many(list(jobs)).items():
+                    job = jobs.pop(key)
+                    usage.cached += 1
+                    usage.add(model.usage(hit.response), batch=hit.via == "batch", fetched=False)
+                    failed_n += self.resolve_job(lane, job, response=hit.response, show=False)
+                    done += len(job.slots)
+            if done:
+                self._progress.advance(lane.tid, done=done, failed=failed_n)
+
+        client = self._batch_client(model) if jobs and opts.batch and not opts.offline else None
+        if jobs and opts.offline:
+            for job in jobs.values():
+                self.resolve_job(lane, job, reason=NOT_IN_CACHE)
+        elif client is not None:
+            from .batch import run_batch
+
+            await run_batch(self, lane, list(jobs.values()), client)
+        elif jobs:
+            lane.queue.extend(jobs.values())
+            lane.pending = len(jobs)
+            self._lanes.append(lane)
+            self._tune_gc()
+            self._wake()
             try:
-                async with self._slots:
-                    response = await model.send(request)
-                prediction = model.parse(example, request, response)
-                prediction.extra.setdefault("request", request)
-                return prediction
-            except ExampleFailure as exc:
-                return Prediction.failed(example.id, exc.reason, request=request)
-            except Retryable as exc:
-                if attempt >= self.options.max_attempts:
-                    return Prediction.failed(example.id, f"{exc.reason} (gave up after {attempt} attempts)",
-                                             request=request)
-                await asyncio.sleep(self._delay(attempt, exc.retry_after))
-
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.options.backoff_max)
-        base = min(self.options.backoff_base * 2 ** (attempt - 1), self.options.backoff_max)
-        return base * (1 + random.random() * 0.25)
+                await lane.done
+            finally:
+                if lane in self._lanes:
+                    self._lanes.remove(lane)
+        return [p if p is not None else Prediction.failed(ex.id, "no response")  # defensive: never None
+                for p, ex in zip(lane.preds, examples)]
 
     async def aclose(self) -> None:
-        """Flush caches and close resources (nothing to do in the in-memory engine)."""
+        """Stop the scheduler, close the progress display and the cache."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._progress is not None:
+            self._progress.close()
+        self._flush_cache()
+        if self._gc_saved is not None:
+            gc.set_threshold(*self._gc_saved)
+            gc.unfreeze()
+            self._gc_saved = None
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+            self._cache_tried = False
+
+    def _tune_gc(self) -> None:
+        """While requests run, collect garbage less often: every response allocates thousands of short-lived
+        objects (HTTP client, SDK models), and the default gen-0 threshold (700) makes the collector rescan
+        the run's growing state several times per request. Objects alive now (examples, the queued requests)
+        are frozen out of the scans. Restored by :meth:`aclose`."""
+        if self._gc_saved is None:
+            self._gc_saved = gc.get_threshold()
+            gc.freeze()
+            g0, g1, g2 = self._gc_saved
+            gc.set_threshold(max(g0, 20_000), g1, g2)
+
+    # --- results ------------------------------------------------------------------------------------
+
+    def resolve_job(self, lane: _Lane, job: _Job, response: dict[str, Any] | None = None,
+                    reason: str | None = None, show: bool = True) -> int:
+        """Turn a job's response (or failure reason) into the predictions of its examples; returns how
+        many failed. ``show=False``: the caller reports progress itself (many at once)."""
+        if lane.dead:
+            return 0
+        n_failed = 0
+        for i, ex in job.slots:
+            if reason is not None:
+                pred = Prediction.failed(ex.id, reason, request=job.request)
+            else:
+                pred = self._parse(lane.model, ex, job.request, response or {})
+            n_failed += pred.error is not None
+            lane.preds[i] = pred
+        if show and self._progress is not None:
+            self._progress.advance(lane.tid, done=len(job.slots), failed=n_failed)
+        return n_failed
+
+    @staticmethod
+    def _parse(model: "RequestModel", ex: Example, request: dict[str, Any], response: dict[str, Any]) -> Prediction:
+        try:
+            prediction = model.parse(ex, request, response)
+        except ExampleFailure as exc:
+            return Prediction.failed(ex.id, exc.reason, request=request)
+        except ProviderError:
+            raise
+        except Exception as exc:  # a response the parser did not expect: keep the run (and the cache) going
+            return Prediction.failed(ex.id, f"could not parse the response ({type(exc).__name__}: {exc})",
+                                     request=request)
+        prediction.extra.setdefault("request", request)
+        return prediction
+
+    def _finish_job(self, lane: _Lane, job: _Job, **outcome: Any) -> None:
+        try:
+            self.resolve_job(lane, job, **outcome)
+        except ProviderError as exc:
+            self._kill_lane(lane, exc)
+            return
+        lane.pending -= 1
+        if lane.pending <= 0 and not lane.done.done():
+            lane.done.set_result(None)
+
+    def _kill_lane(self, lane: _Lane, exc: BaseException) -> None:
+        """A provider error stops this model: drop its queue and let run_requests raise."""
+        lane.dead = True
+        lane.queue.clear()
+        if not lane.done.done():
+            lane.done.set_exception(exc)
+
+    # --- scheduling ---------------------------------------------------------------------------------
+
+    def _limiter(self, model: "RequestModel", identity_json: str, jobs: dict[str, _Job]) -> Limiter:
+        """The limiter of the model's target: its cache identity (server, endpoint) and the model id it
+        asks for (the request's ``model`` field, else the harness model name)."""
+        first = next(iter(jobs.values()), None)
+        model_id = first.request.get("model") if first is not None else None
+        target = f"{identity_json}|{model_id if isinstance(model_id, str) else model.name}"
+        limiter = self._limiters.get(target)
+        if limiter is None:
+            limiter = self._limiters[target] = Limiter(self.limit_for(model), self.options.concurrency)
+        return limiter
+
+    def _fill(self) -> None:
+        """Start queued jobs while slots are free and their targets allow; if a target makes them wait, come
+        back when it will allow. Called whenever that may change: jobs queued, a request done, a timer."""
+        self._timer = None
+        try:
+            now = time.monotonic()
+            while self._inflight < self.options.concurrency:
+                lane, job, wait = self._pick(now)
+                if job is None:
+                    if wait != math.inf:
+                        self._timer = asyncio.get_running_loop().call_later(wait, self._fill)
+                    return
+                self._start(lane, job, now)
+        except Exception as exc:  # a bug here must not leave run_requests waiting forever
+            for lane in list(self._lanes):
+                self._kill_lane(lane, exc)
+
+    def _wake(self) -> None:
+        """Something changed (a slot freed, a job queued): fill now unless a fill is already due sooner."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._fill()
+
+    def _pick(self, now: float) -> tuple[Any, _Job | None, float]:
+        """The next job, round-robin over the models whose target may send now; else how long to wait."""
+        lanes = self._lanes
+        n = len(lanes)
+        best = math.inf
+        for step in range(n):
+            idx = (self._rr + step) % n
+            lane = lanes[idx]
+            if not lane.queue:
+                continue
+            limiter = lane.limiter
+            tokens = sum(self.estimate(lane.model, lane.queue[0])) if limiter.tokens is not None else 0
+            wait = limiter.wait(now, tokens)
+            if wait <= 0:
+                self._rr = (idx + 1) % n
+                return lane, lane.queue.popleft(), 0.0
+            best = min(best, wait)
+        return None, None, best
+
+    def secret_in(self, model: "RequestModel", job: _Job) -> ProviderError | None:
+        """Checked before a request is sent (and so could be cached): a body must not hold an API key."""
+        if not self._secrets.found_in(job.body_json):
+            return None
+        return ProviderError(f"refusing to send and cache a request of model {model.name}: its body contains "
+                             "an API key or token (a provider must never put its key in the request body)")
+
+    def _start(self, lane: _Lane, job: _Job, now: float) -> None:
+        leak = self.secret_in(lane.model, job)
+        if leak is not None:
+            self._kill_lane(lane, leak)
+            return
+        reserved = 0.0
+        if self.budget is not None:
+            cost = lane.usage.price.cost(*self.estimate(lane.model, job)) if lane.usage.price else 0.0
+            if not self.budget.reserve(cost):
+                self._exhaust_budget()
+                self._finish_job(lane, job, reason=BUDGET_EXHAUSTED)
+                return
+            reserved = cost
+        tokens = sum(self.estimate(lane.model, job)) if lane.limiter.tokens is not None else 0
+        lane.limiter.admit(now, tokens)
+        self._inflight += 1
+        task = asyncio.get_running_loop().create_task(self._attempt(lane, job, reserved, tokens))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _exhaust_budget(self) -> None:
+        for lane in self._lanes:
+            while lane.queue:
+                self._finish_job(lane, lane.queue.popleft(), reason=BUDGET_EXHAUSTED)
+
+    def _requeue(self, lane: _Lane, job: _Job) -> None:
+        if lane.dead:
+            return
+        if self.budget_exhausted:
+            self._finish_job(lane, job, reason=BUDGET_EXHAUSTED)
+            return
+        lane.queue.appendleft(job)  # retries go first: they have waited already
+        self._wake()
+
+    def backoff(self, attempt: int) -> float:
+        """Jittered exponential backoff before attempt ``attempt + 1``."""
+        base = min(self.options.backoff_base * 2 ** (attempt - 1), self.options.backoff_max)
+        return base * random.uniform(0.5, 1.0)
+
+    async def _attempt(self, lane: _Lane, job: _Job, reserved: float, tokens: int) -> None:
+        model, usage, limiter = lane.model, lane.usage, lane.limiter
+        job.attempt += 1
+        usage.attempts += 1
+        timeout = self.options.timeout
+        error: Retryable | None = None
+        response: dict[str, Any] | None = None
+        ok = False
+        try:
+            try:
+                if timeout:
+                    async with asyncio.timeout(timeout):
+                        response = await model.send(job.request)
+                else:
+                    response = await model.send(job.request)
+                ok = True
+            except Retryable as exc:
+                error = exc
+            except TimeoutError:
+                error = Retryable(f"timeout after {timeout:g}s")
+            except (ConnectionError, OSError) as exc:
+                error = Retryable(f"connection error ({type(exc).__name__})")
+        except ExampleFailure as exc:
+            self._release(lane, reserved, tokens, ok=False)
+            self._finish_job(lane, job, reason=exc.reason)
+            return
+        except ProviderError as exc:
+            self._release(lane, reserved, tokens, ok=False)
+            self._kill_lane(lane, exc)
+            return
+        except Exception as exc:  # a provider bug or an unmapped client error: fail the example, keep going
+            self._release(lane, reserved, tokens, ok=False)
+            self._finish_job(lane, job, reason=f"request failed ({type(exc).__name__}: {exc})")
+            return
+
+        if ok and isinstance(response, dict):
+            self._success(lane, job, response, reserved, tokens)
+            return
+        self._release(lane, reserved, tokens, ok=False)
+        if error is None:  # send() returned something that is not a JSON object: a provider bug
+            self._finish_job(lane, job, reason=f"the provider returned no response ({type(response).__name__})")
+            return
+        if job.attempt >= self.options.max_attempts:
+            self._finish_job(lane, job, reason=f"{error.reason} (gave up after {job.attempt} attempts)")
+            return
+        usage.retries += 1
+        if self._progress is not None:
+            self._progress.advance(lane.tid, retries=1)
+        if error.rate_limited:
+            usage.rate_limited += 1
+            pause = error.retry_after if error.retry_after is not None else self.backoff(job.attempt)
+            limiter.throttle(time.monotonic(), min(pause, max(self.options.backoff_max, 120.0)))
+            self._requeue(lane, job)  # the target's pause gates it
+        else:
+            delay = error.retry_after if error.retry_after is not None else self.backoff(job.attempt)
+            asyncio.get_running_loop().call_later(min(delay, self.options.backoff_max), self._requeue, lane, job)
+
+    def _release(self, lane: _Lane, reserved: float, tokens: int, ok: bool, actual_tokens: int | None = None) -> None:
+        self._inflight -= 1
+        correction = (tokens - actual_tokens) if (tokens and actual_tokens is not None) else 0
+        lane.limiter.done(ok, correction)
+        if self.budget is not None and not ok:
+            self.budget.release(reserved)
+        self._wake()
+
+    def _success(self, lane: _Lane, job: _Job, response: dict[str, Any], reserved: float, tokens: int) -> None:
+        model, usage = lane.model, lane.usage
+        counted = model.usage(response)
+        actual = sum(counted.values()) if counted else None
+        self._release(lane, reserved, tokens, ok=True, actual_tokens=actual)
+        if self._cache is not None:
+            self._store(job.key, lane.identity_json, model.endpoint, job.body_json, response, "request")
+        usage.requests += 1
+        cost = usage.add(counted, batch=False, fetched=True)
+        if self.budget is not None:
+            self.budget.settle(reserved, cost if counted else reserved)
+        self._finish_job(lane, job, response=response)
+
+    def _store(self, *row: Any) -> None:
+        """Queue a response for the cache; the responses that arrive in one event-loop turn are committed
+        together at the start of the next one (before anything else can wait on the network)."""
+        self._unsaved.append(row)
+        if len(self._unsaved) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_cache)
+
+    def _flush_cache(self) -> None:
+        rows, self._unsaved = self._unsaved, []
+        if not rows or self._cache is None:
+            return
+        try:
+            self._cache.put_many(rows)
+        except sqlite3.Error as exc:  # a full disk must not end the run: go on without caching
+            self.notice(f"could not write to the response cache {self._cache.path} ({exc}); "
+                        "going on without caching")
+            self._cache.close()
+            self._cache = None
+
+    # --- batch --------------------------------------------------------------------------------------
+
+    def _batch_client(self, model: "RequestModel") -> Any:
+        client = model.batch_client()
+        if client is None:
+            self.notice(f"model {model.name} has no batch API: sending its requests one by one")
+        return client
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects that all stay alive (thousands
+    of requests, cached responses, predictions): it would otherwise re-scan them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def json_safe(value: Any) -> Any:
     """Best-effort conversion of provider payloads for results files."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is dict or isinstance(value, dict):
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else json_safe(v)
+                for k, v in value.items()}
+    if t is list or t is tuple or isinstance(value, (list, tuple)):
+        return [v if type(v) in _SCALARS else json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)):
         return value
     return str(value)

@@ -52,3 +52,9 @@ class ExampleFailure(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class BudgetExhausted(HarnessError):
+    """``--max-cost`` was reached: results were written for what was done, the rest failed. Exit code 5."""
+
+    exit_code = 5

@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from . import __version__
-from .engine import Engine, EngineOptions, json_safe
+from .engine import Engine, EngineOptions, json_safe, paused_gc
 from .errors import HarnessError, InputError, ProviderError, UsageError
 from .examples import FAILED, INVALID, OK, Example, Prediction
 from .metrics import MetricData, MetricValue, evaluate
 from .plugins import Registry
-from .providers import Model, ModelSpec
+from .pricing import PriceTable
+from .providers import Model, ModelSpec, RequestModel
+from .ratelimit import RateLimit
 from .results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
 from .suite import Suite
 
@@ -29,6 +31,8 @@ class RunOptions:
     only_cli_models: bool = False
     metrics: list[str] | None = None
     engine: EngineOptions = field(default_factory=EngineOptions)
+    prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
+    console: Any = None  # a rich Console for progress bars and notices
 
 
 @dataclass
@@ -44,6 +48,8 @@ class RunOutcome:
     results: dict[str, Any]
     results_path: Path
     model_errors: dict[str, str]
+    budget_exhausted: bool = False
+    notices: list[str] = field(default_factory=list)
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:
@@ -147,6 +153,49 @@ def _counts(preds: Sequence[Prediction]) -> dict[str, int]:
             "failed": statuses.count(FAILED), "flagged": sum(1 for p in preds if p.flags)}
 
 
+def failure_reasons(preds: Sequence[Prediction]) -> dict[str, int]:
+    """Why examples failed: reason → count, most frequent first (results.json ``models[i].failures``)."""
+    counts: dict[str, int] = {}
+    for p in preds:
+        if p.error is not None:
+            counts[p.error] = counts.get(p.error, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def make_engine(suite: Suite, models: Sequence[Model], options: RunOptions) -> Engine:
+    """The engine for a run: suite rate limits under the CLI's, prices from --prices, the suite and the
+    bundled table; with --max-cost every request model must have a price."""
+    suite_limits = {k: RateLimit(v.get("rpm"), v.get("tpm")) for k, v in suite.rate_limits.items()}
+    eng = replace(options.engine, rate_limits={**suite_limits, **options.engine.rate_limits})
+    prices = PriceTable.load(suite.pricing, options.prices_file, str(suite.path))
+    engine = Engine(eng, prices, console=options.console)
+    if eng.max_cost is not None:
+        unpriced = [m.name for m in models if isinstance(m, RequestModel) and engine.price_for(m) is None]
+        if unpriced:
+            raise UsageError(f"--max-cost needs a price for model(s) {', '.join(unpriced)}: add them to the "
+                             "suite's pricing: section or a --prices FILE (USD per 1M input/output tokens)")
+    return engine
+
+
+def run_cost(engine: Engine, entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run's total cost (results.json ``cost``): models without a price count as unknown."""
+    priced = [e["cost"] for e in entries if "cost" in e]
+    known = [c for c in priced if c.get("usd") is not None]
+    return {
+        "usd": round(sum(c["usd"] for c in known), 6), "spent_usd": round(sum(c["spent_usd"] for c in known), 6),
+        "currency": "USD", "complete": len(known) == len(priced) and all(c.get("complete", True) for c in known),
+        "max_cost": engine.options.max_cost, "budget_exhausted": engine.budget_exhausted,
+    }
+
+
+def engine_settings(engine: Engine) -> dict[str, Any]:
+    """How the requests were made (results.json ``engine``)."""
+    o = engine.options
+    return {"concurrency": o.concurrency, "max_attempts": o.max_attempts, "timeout": o.timeout,
+            "cache": str(engine.cache_path) if engine.cache_path else None, "refresh": o.refresh,
+            "offline": o.offline, "batch": o.batch, "notices": list(engine.notices)}
+
+
 def prediction_rows(model: str, examples: Sequence[Example], preds: Sequence[Prediction]) -> list[dict[str, Any]]:
     rows = []
     for ex, p in zip(examples, preds):
@@ -176,33 +225,45 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         baseline = models[0].name
     t_load = time.perf_counter()
 
-    engine = Engine(options.engine)
-    runs = asyncio.run(_score(models, dataset.examples, engine, on_model_done))
+    engine = make_engine(suite, models, options)
+    runs: list[ModelRun] = []
+
+    async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
+        runs.extend(await _score(models, dataset.examples, engine, on_model_done))
+
+    asyncio.run(score())
     t_pred = time.perf_counter()
 
     model_entries: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
-    for r in runs:
-        preds = align(dataset.examples, r)
-        data = metric_data(suite, dataset.examples, preds, suite.metric_options)
-        values = compute_model_metrics(registry, metric_names, data)
-        entry: dict[str, Any] = {
-            "name": r.model.name, "spec": r.model.spec.spec, "provider": r.model.provider,
-            "info": json_safe(r.model.describe()), "counts": _counts(preds),
-            "metrics": {k: v.to_json() for k, v in values.items()},
-            "timing": {"seconds": round(r.seconds, 4)},
-        }
-        if r.error:
-            entry["error"] = r.error
-            errors[r.model.name] = r.error
-        model_entries.append(entry)
-        all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
+    with paused_gc():  # thousands of predictions and rows that all stay alive
+        for r in runs:
+            preds = align(dataset.examples, r)
+            data = metric_data(suite, dataset.examples, preds, suite.metric_options)
+            values = compute_model_metrics(registry, metric_names, data)
+            entry: dict[str, Any] = {
+                "name": r.model.name, "spec": r.model.spec.spec, "provider": r.model.provider,
+                "info": json_safe(r.model.describe()), "counts": _counts(preds),
+                "metrics": {k: v.to_json() for k, v in values.items()},
+                "timing": {"seconds": round(r.seconds, 4)},
+                "failures": failure_reasons(preds),
+            }
+            usage = engine.usage.get(r.model.name)
+            if usage is not None:
+                entry["usage"] = usage.usage_json()
+                entry["cost"] = usage.cost_json()
+            if r.error:
+                entry["error"] = r.error
+                errors[r.model.name] = r.error
+            model_entries.append(entry)
+            all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
     t_metrics = time.perf_counter()
 
     out = Path(options.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_predictions(out / PREDICTIONS_FILE, all_rows)
+    with paused_gc():
+        write_predictions(out / PREDICTIONS_FILE, all_rows)
     results = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -224,11 +285,61 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "predictions": {"path": PREDICTIONS_FILE, "rows": len(all_rows)},
         "timings": {"load_seconds": round(t_load - t0, 4), "predict_seconds": round(t_pred - t_load, 4),
                     "metrics_seconds": round(t_metrics - t_pred, 4)},
+        "cost": run_cost(engine, model_entries),
+        "engine": engine_settings(engine),
     }
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
     write_results(results_path, results)
-    return RunOutcome(results, results_path, errors)
+    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
+                      notices=list(engine.notices))
 
 
-__all__ = ["RunOptions", "RunOutcome", "run", "HarnessError"]
+def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict[str, Any]]:
+    """``--dry-run``: per model, the requests a run would send (cached ones are free), their tokens from the
+    provider's tokenizer (``estimate_tokens``; completion = the request's token limit) and their cost.
+    Calls no model API (a provider may still look a fine-tuning job up to list its checkpoints)."""
+    specs = merge_specs(suite, options.models, options.only_cli_models)
+    models, _ = resolve_models(suite, registry, specs)
+    engine = make_engine(suite, models, replace(options, engine=replace(options.engine, progress="off")))
+    examples = suite.heldout.examples
+    cache = None
+    path = engine.cache_path
+    if path is not None and path.exists() and not options.engine.refresh:
+        cache = engine.cache()
+    rows: list[dict[str, Any]] = []
+    try:
+        for model in models:
+            if not isinstance(model, RequestModel):
+                rows.append({"model": model.name, "kind": "local", "examples": len(examples), "cached": 0,
+                             "requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "usd": 0.0,
+                             "source": "runs locally", "tokenizer": True})
+                continue
+            _, jobs, _ = engine.prepare(model, examples)
+            cached_keys = cache.cached_keys(list(jobs)) if cache is not None else set()
+            todo = [j for k, j in jobs.items() if k not in cached_keys]
+            tokenizer = all(model.estimate_tokens(j.request) is not None for j in todo[:1])
+            pt = ct = 0
+            for job in todo:
+                p, c = engine.estimate(model, job)
+                pt, ct = pt + p, ct + c
+            price = engine.price_for(model)
+            batch = options.engine.batch and model.batch_client() is not None
+            rows.append({"model": model.name, "kind": "request", "examples": len(examples),
+                         "cached": sum(len(jobs[k].slots) for k in cached_keys), "requests": len(todo),
+                         "prompt_tokens": pt, "completion_tokens": ct,
+                         "usd": price.cost(pt, ct, batch) if price else None,
+                         "source": (price.source + (" (batch: half price)" if batch else "")) if price
+                         else "unknown (no price for this model)", "tokenizer": tokenizer})
+    finally:
+        asyncio.run(_close(models, engine))
+    return rows
+
+
+async def _close(models: Sequence[Model], engine: Engine) -> None:
+    for m in models:
+        await m.aclose()
+    await engine.aclose()
+
+
+__all__ = ["RunOptions", "RunOutcome", "run", "estimate", "HarnessError"]

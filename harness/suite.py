@@ -47,6 +47,20 @@ class ModelEntry(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class PriceEntry(_Strict):
+    """USD per 1M tokens (see harness/data/prices.yaml)."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class RateLimitEntry(_Strict):
+    """Requests and tokens per minute for a model name, a provider name or ``default``."""
+
+    rpm: float | None = Field(default=None, gt=0)
+    tpm: float | None = Field(default=None, gt=0)
+
+
 class SuiteFile(_Strict):
     name: str | None = None
     description: str = ""
@@ -59,6 +73,8 @@ class SuiteFile(_Strict):
     models: dict[str, str | ModelEntry] = Field(default_factory=dict)
     baseline: str | None = None
     gate: dict[str, Any] | None = None
+    pricing: dict[str, PriceEntry] | None = None  # model id or model name -> price
+    rate_limits: dict[str, RateLimitEntry] | None = None  # model name, provider or "default" -> limits
 
     @field_validator("labels")
     @classmethod
@@ -104,6 +120,8 @@ class Suite:
     baseline: str | None
     gate: dict[str, Any] | None
     located: Located | None = field(default=None, repr=False)
+    pricing: dict[str, dict[str, float]] = field(default_factory=dict)
+    rate_limits: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -162,6 +180,16 @@ def bundled_suite_names() -> list[str]:
     return sorted(p.parent.name for p in base.glob("*/suite.yaml"))
 
 
+def _most_useful_error(errors: list[Any]) -> Any:
+    """An unknown key first (the likely typo), then anything but the "should be a string" alternative of a
+    ``str | Mapping`` union (a mapping with a bad key would otherwise be reported as "not a string")."""
+    def rank(err: Any) -> int:
+        if err.get("type") == "extra_forbidden":
+            return 0
+        return 2 if "str" in err.get("loc", ()) else 1
+    return min(errors, key=rank)
+
+
 def load_suite(ref: str | Path) -> Suite:
     path = find_suite(ref)
     located = load_yaml(path)
@@ -170,7 +198,7 @@ def load_suite(ref: str | Path) -> Suite:
     try:
         parsed = SuiteFile.model_validate(located.data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = _most_useful_error(exc.errors())
         loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p in {
             "LabelSpec", "str", "ModelEntry", "literal['openai-jsonl','chat-jsonl','csv','tsv']"}))
         msg = err.get("msg", "invalid value")
@@ -204,7 +232,9 @@ def load_suite(ref: str | Path) -> Suite:
         if "/" not in parsed.baseline:
             raise located.error(f"baseline {parsed.baseline!r} is not one of the models", ("baseline",))
 
-    return Suite(path=path, name=parsed.name or path.parent.name, description=parsed.description,
+    return Suite(path=path, name=parsed.name or path.absolute().parent.name, description=parsed.description,
                  data=parsed.data, labels=labels, display=display, positive=positive, prompt=parsed.prompt,
                  metric_names=parsed.metrics, metric_options=parsed.metric_options, models=models,
-                 baseline=parsed.baseline, gate=parsed.gate, located=located)
+                 baseline=parsed.baseline, gate=parsed.gate, located=located,
+                 pricing={k: v.model_dump() for k, v in (parsed.pricing or {}).items()},
+                 rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()})

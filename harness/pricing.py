@@ -1,0 +1,196 @@
+"""Token prices, per-model usage and cost, and the run budget.
+
+Prices are USD per 1M input (prompt) and output (completion) tokens. Three layers are consulted in order:
+``--prices FILE``, the suite's ``pricing:`` section, then the bundled ``harness/data/prices.yaml``. In each
+layer a model is found by its harness name, then by its provider's ``pricing_key()``: the exact id, for a
+fine-tuned id ``ft:BASE:...`` the entry ``ft:BASE`` (then ``ft:`` + BASE without its date suffix), else the
+id without a date suffix. The Batch API costs ``batch_discount`` (0.5) times the listed price.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import InputError
+
+BUNDLED = "prices.yaml (bundled)"
+_DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
+
+
+@dataclass(frozen=True)
+class Price:
+    input: float  # USD per 1M prompt tokens
+    output: float  # USD per 1M completion tokens
+    source: str  # "prices.yaml (bundled): gpt-4o-mini"
+    batch_discount: float = 0.5
+
+    def cost(self, prompt_tokens: float, completion_tokens: float, batch: bool = False) -> float:
+        usd = (prompt_tokens * self.input + completion_tokens * self.output) / 1e6
+        return usd * self.batch_discount if batch else usd
+
+
+def candidates(model_id: str) -> list[str]:
+    """Ids to try for one model id, most specific first."""
+    out = [model_id]
+    if model_id.startswith("ft:"):
+        base = model_id.split(":")[1] if model_id.count(":") >= 1 else ""
+        if base:
+            out.append(f"ft:{base}")
+            stripped = _DATE_SUFFIX.sub("", base)
+            if stripped != base:
+                out.append(f"ft:{stripped}")
+        return out  # never price a fine-tuned model at its base model's price
+    stripped = _DATE_SUFFIX.sub("", model_id)
+    if stripped != model_id:
+        out.append(stripped)
+    return out
+
+
+def _entries(data: Any, where: str) -> tuple[dict[str, tuple[float, float]], float | None]:
+    """Parse a price mapping: ``{models: {ID: {input, output}}, batch_discount}`` or a bare ``{ID: {...}}``."""
+    if data is None:
+        return {}, None
+    if not isinstance(data, Mapping):
+        raise InputError("prices must be a mapping of model id to {input, output} (USD per 1M tokens)", file=where)
+    discount = data.get("batch_discount")
+    models = data.get("models", data if "models" not in data else None)
+    out: dict[str, tuple[float, float]] = {}
+    for key, value in (models or {}).items():
+        if key in ("batch_discount", "as_of"):
+            continue
+        if not isinstance(value, Mapping) or not {"input", "output"} <= set(value):
+            raise InputError("each price needs input and output (USD per 1M tokens)", file=where,
+                             field=f"models.{key}" if "models" in data else str(key))
+        try:
+            out[str(key)] = (float(value["input"]), float(value["output"]))
+        except (TypeError, ValueError):
+            raise InputError("input and output must be numbers (USD per 1M tokens)", file=where,
+                             field=str(key)) from None
+    if discount is not None:
+        try:
+            discount = float(discount)
+        except (TypeError, ValueError):
+            raise InputError("batch_discount must be a number (0.5 = half price)", file=where,
+                             field="batch_discount") from None
+    return out, discount
+
+
+class PriceTable:
+    """Layers of prices, most authoritative first."""
+
+    def __init__(self, layers: list[tuple[str, dict[str, tuple[float, float]]]], batch_discount: float = 0.5) -> None:
+        self.layers = layers
+        self.batch_discount = batch_discount
+
+    @classmethod
+    def load(cls, suite_pricing: Mapping[str, Any] | None = None, prices_file: Path | None = None,
+             suite_path: str = "suite") -> "PriceTable":
+        text = resources.files("harness").joinpath("data/prices.yaml").read_text(encoding="utf-8")
+        bundled, discount = _entries(yaml.safe_load(text), BUNDLED)
+        layers: list[tuple[str, dict[str, tuple[float, float]]]] = []
+        if prices_file is not None:
+            try:
+                data = yaml.safe_load(Path(prices_file).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise InputError("prices file not found", file=prices_file) from None
+            except yaml.YAMLError as exc:
+                raise InputError(f"malformed YAML ({exc})", file=prices_file) from None
+            entries, file_discount = _entries(data, str(prices_file))
+            layers.append((f"--prices {prices_file}", entries))
+            discount = file_discount if file_discount is not None else discount
+        if suite_pricing:
+            entries, _ = _entries(dict(suite_pricing), suite_path)
+            layers.append((f"suite {suite_path}", entries))
+        layers.append((BUNDLED, bundled))
+        return cls(layers, 0.5 if discount is None else discount)
+
+    def lookup(self, name: str, pricing_key: str | None) -> Price | None:
+        keys = [name] + (candidates(pricing_key) if pricing_key else [])
+        for source, entries in self.layers:
+            for key in keys:
+                if key in entries:
+                    inp, outp = entries[key]
+                    return Price(inp, outp, f"{source}: {key}", self.batch_discount)
+        return None
+
+
+@dataclass
+class ModelUsage:
+    """Requests, tokens and cost of one model in this run (results.json ``usage`` and ``cost``)."""
+
+    price: Price | None = None
+    requests: int = 0  # responses received from the API in this run (batch included)
+    cached: int = 0  # responses read from the cache
+    batched: int = 0  # of ``requests``, received through the Batch API
+    attempts: int = 0  # calls to send(), retries included
+    retries: int = 0
+    rate_limited: int = 0  # 429s
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    without_usage: int = 0  # responses that reported no token usage
+    usd: float = 0.0  # cost of every response used (cached ones at what they cost when fetched)
+    spent_usd: float = 0.0  # cost of the responses fetched in this run
+
+    def add(self, tokens: dict[str, int] | None, batch: bool, fetched: bool) -> float:
+        if not tokens:
+            self.without_usage += 1
+            return 0.0
+        pt, ct = int(tokens.get("prompt_tokens") or 0), int(tokens.get("completion_tokens") or 0)
+        self.prompt_tokens += pt
+        self.completion_tokens += ct
+        cost = self.price.cost(pt, ct, batch) if self.price else 0.0
+        self.usd += cost
+        if fetched:
+            self.spent_usd += cost
+        return cost
+
+    def usage_json(self) -> dict[str, int]:
+        return {"requests": self.requests, "cached": self.cached, "batched": self.batched,
+                "attempts": self.attempts, "retries": self.retries, "rate_limited": self.rate_limited,
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
+    def cost_json(self) -> dict[str, Any]:
+        if self.price is None:
+            return {"usd": None, "spent_usd": None, "source": "unknown (no price for this model)"}
+        return {"usd": round(self.usd, 6), "spent_usd": round(self.spent_usd, 6), "source": self.price.source,
+                "input_per_1m": self.price.input, "output_per_1m": self.price.output,
+                "complete": self.without_usage == 0}
+
+
+class Budget:
+    """``--max-cost``: a request's estimated cost is reserved before it is sent and settled at its actual
+    cost when it returns; once a reservation does not fit, the budget is exhausted and nothing more is sent."""
+
+    def __init__(self, max_usd: float) -> None:
+        self.max_usd = max_usd
+        self.spent = 0.0
+        self.reserved = 0.0
+        self.exhausted = False
+
+    def reserve(self, usd: float) -> bool:
+        if self.exhausted or self.spent + self.reserved + usd > self.max_usd:
+            self.exhausted = True
+            return False
+        self.reserved += usd
+        return True
+
+    def settle(self, reserved: float, actual: float) -> None:
+        self.reserved = max(0.0, self.reserved - reserved)
+        self.spent += actual
+
+    def release(self, reserved: float) -> None:
+        self.reserved = max(0.0, self.reserved - reserved)
+
+
+def fallback_estimate(request: Mapping[str, Any], body_chars: int) -> tuple[int, int]:
+    """A deliberately high token estimate for a provider without a tokenizer: a token per 3 characters of
+    the JSON body, and the body's completion limit (256 when it sets none)."""
+    limit = next((request[k] for k in ("max_completion_tokens", "max_tokens", "max_output_tokens")
+                  if isinstance(request.get(k), int)), 256)
+    return body_chars // 3 + 1, int(limit)

@@ -1,0 +1,252 @@
+"""The engine with in-process request models (no HTTP): fairness, limits, retries, failures, budget."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+import pytest
+
+from harness.engine import BUDGET_EXHAUSTED, Engine, EngineOptions, Retryable
+from harness.errors import ExampleFailure, ProviderError
+from harness.examples import Example, Prediction
+from harness.pricing import PriceTable
+from harness.providers import ModelSpec, RequestModel
+from harness.ratelimit import RateLimit
+
+FAST = dict(backoff_base=0.005, backoff_max=0.02, cache=False)
+
+
+def examples(n: int, prefix: str = "t") -> list[Example]:
+    return [Example(f"{prefix}{i}", "yes", f"{prefix} text {i}", f"{prefix} text {i}", ()) for i in range(n)]
+
+
+class Fake(RequestModel):
+    """send() sleeps ``latency`` then answers; ``script(text, attempt)`` may raise instead."""
+
+    endpoint = "/fake"
+
+    def __init__(self, name: str, latency: float = 0.0, script: Callable[[str, int], None] | None = None,
+                 model_id: str | None = None) -> None:
+        super().__init__(name, ModelSpec(name, "fake", name))
+        self.latency = latency
+        self.script = script
+        self.model_id = model_id or name
+        self.log: list[tuple[float, str]] = []
+        self.attempts: dict[str, int] = {}
+
+    def build_request(self, example: Example) -> dict[str, Any]:
+        return {"model": self.model_id, "text": example.text}
+
+    async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+        text = request["text"]
+        self.attempts[text] = self.attempts.get(text, 0) + 1
+        self.log.append((time.monotonic(), text))
+        if self.script is not None:
+            self.script(text, self.attempts[text])
+        await asyncio.sleep(self.latency)
+        return {"answer": "yes", "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
+
+    def parse(self, example: Example, request: dict[str, Any], response: dict[str, Any]) -> Prediction:
+        if response["answer"] == "boom":
+            raise KeyError("choices")
+        return Prediction(example.id, label=response["answer"])
+
+    def usage(self, response: dict[str, Any]) -> dict[str, int] | None:
+        return response["usage"]
+
+    def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
+        return (10, 1)
+
+    def pricing_key(self) -> str | None:
+        return "gpt-4o-mini"
+
+
+async def _run(engine: Engine, *jobs: tuple[RequestModel, list[Example]]) -> list[list[Prediction]]:
+    try:
+        return list(await asyncio.gather(*(engine.run_requests(m, exs) for m, exs in jobs)))
+    finally:
+        await engine.aclose()
+
+
+def run(engine: Engine, *jobs: tuple[RequestModel, list[Example]]) -> list[list[Prediction]]:
+    return asyncio.run(_run(engine, *jobs))
+
+
+def test_models_share_the_slots_round_robin() -> None:
+    a, b = Fake("a", latency=0.01), Fake("b", latency=0.01)
+    run(Engine(EngineOptions(concurrency=4, **FAST)), (a, examples(40, "a")), (b, examples(40, "b")))
+    order = [text[0] for _, text in sorted(a.log + b.log)]
+    first = order[:20]
+    assert 8 <= first.count("a") <= 12, order  # not model after model
+
+
+def test_concurrency_is_bounded() -> None:
+    inflight, peak = 0, 0
+
+    class Counting(Fake):
+        async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+            nonlocal inflight, peak
+            inflight += 1
+            peak = max(peak, inflight)
+            try:
+                return await super().send(request)
+            finally:
+                inflight -= 1
+
+    run(Engine(EngineOptions(concurrency=5, **FAST)), (Counting("a", latency=0.005), examples(60)),
+        (Counting("b", latency=0.005), examples(60, "b")))
+    assert peak == 5
+
+
+def test_rpm_limit_is_honoured() -> None:
+    m = Fake("a")
+    t0 = time.monotonic()
+    run(Engine(EngineOptions(concurrency=8, rate_limit=RateLimit(rpm=1200), **FAST)), (m, examples(30)))
+    # 20/s with a one-second burst of 20: the last 10 need about 0.5 s
+    assert time.monotonic() - t0 >= 0.4
+
+
+def test_suite_and_provider_limits_and_cli_override() -> None:
+    class Limited(Fake):
+        def rate_limits(self) -> tuple[float | None, float | None]:
+            return (100, 1000)
+
+    m = Limited("tuned")
+    assert Engine(EngineOptions()).limit_for(m) == RateLimit(100, 1000)
+    opts = EngineOptions(rate_limits={"default": RateLimit(tpm=5), "fake": RateLimit(rpm=7),
+                                      "tuned": RateLimit(rpm=9)})
+    assert Engine(opts).limit_for(m) == RateLimit(9, 5)
+    opts.rate_limit = RateLimit(rpm=1)
+    assert Engine(opts).limit_for(m) == RateLimit(1, 5)
+
+
+def test_429_pauses_the_whole_target_not_just_the_request() -> None:
+    def script(text: str, attempt: int) -> None:
+        if text.endswith(" 0") and attempt == 1:
+            raise Retryable("HTTP 429 rate limited", retry_after=0.3)
+
+    m = Fake("a", latency=0.02, script=script)
+    other = Fake("b", latency=0.02)
+    run(Engine(EngineOptions(concurrency=4, **FAST)), (m, examples(30)), (other, examples(30, "b")))
+    t429 = next(t for t, text in m.log if text.endswith(" 0"))
+    during = [t for t, _ in m.log if t429 + 0.01 < t < t429 + 0.28]
+    assert during == []  # nothing else was sent to the throttled target during Retry-After
+    assert any(t429 + 0.01 < t < t429 + 0.28 for t, _ in other.log)  # the other target kept going
+    assert m.attempts["t text 0"] == 2
+
+
+def test_transient_errors_are_retried_then_reported() -> None:
+    def script(text: str, attempt: int) -> None:
+        if text.endswith(" 1") and attempt < 3:
+            raise Retryable("HTTP 500 server error")
+        if text.endswith(" 2"):
+            raise Retryable("HTTP 503 unavailable")
+        if text.endswith(" 3"):
+            raise ExampleFailure("HTTP 400 prompt too long")
+        if text.endswith(" 4") and attempt == 1:
+            raise ConnectionResetError("reset")
+        if text.endswith(" 5"):
+            raise RuntimeError("provider bug")
+
+    m = Fake("a", script=script)
+    engine = Engine(EngineOptions(concurrency=4, max_attempts=4, **FAST))
+    [preds] = run(engine, (m, examples(8)))
+    by_id = {p.example_id: p for p in preds}
+    assert by_id["t1"].label == "yes" and m.attempts["t text 1"] == 3
+    assert by_id["t2"].error == "HTTP 503 unavailable (gave up after 4 attempts)"
+    assert by_id["t3"].error == "HTTP 400 prompt too long" and m.attempts["t text 3"] == 1
+    assert by_id["t4"].label == "yes"
+    assert by_id["t5"].error == "request failed (RuntimeError: provider bug)"
+    usage = engine.usage["a"]
+    assert usage.requests == 5 and usage.retries == 2 + 3 + 1
+
+
+def test_timeout_is_retried() -> None:
+    class Staller(Fake):
+        async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+            self.attempts[request["text"]] = self.attempts.get(request["text"], 0) + 1
+            if request["text"].endswith(" 0") and self.attempts[request["text"]] == 1:
+                await asyncio.sleep(5)
+            return {"answer": "yes", "usage": None}
+
+    m = Staller("a")
+    t0 = time.monotonic()
+    [preds] = run(Engine(EngineOptions(timeout=0.1, **FAST)), (m, examples(3)))
+    assert all(p.label == "yes" for p in preds) and time.monotonic() - t0 < 2
+
+
+def test_provider_error_stops_only_that_model() -> None:
+    def script(text: str, attempt: int) -> None:
+        raise ProviderError("bad key")
+
+    bad, good = Fake("bad", script=script), Fake("good")
+    engine = Engine(EngineOptions(**FAST))
+
+    async def go() -> tuple[Any, Any]:
+        try:
+            return tuple(await asyncio.gather(engine.run_requests(bad, examples(10)),
+                                              engine.run_requests(good, examples(10)), return_exceptions=True))
+        finally:
+            await engine.aclose()
+
+    r_bad, r_good = asyncio.run(go())
+    assert isinstance(r_bad, ProviderError)
+    assert all(p.label == "yes" for p in r_good)
+
+
+def test_identical_requests_are_sent_once_and_parse_errors_are_per_example() -> None:
+    class Dup(Fake):
+        def build_request(self, example: Example) -> dict[str, Any]:
+            return {"model": "m", "text": "same"}
+
+        async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+            await super().send(request)
+            return {"answer": "boom", "usage": None}
+
+    m = Dup("a")
+    [preds] = run(Engine(EngineOptions(**FAST)), (m, examples(5)))
+    assert m.attempts == {"same": 1}
+    assert [p.example_id for p in preds] == [f"t{i}" for i in range(5)]
+    assert all(p.error == "could not parse the response (KeyError: 'choices')" for p in preds)
+
+
+def test_budget_stops_before_it_is_exceeded() -> None:
+    m = Fake("a", latency=0.001)
+    prices = PriceTable([("test", {"gpt-4o-mini": (10_000.0, 10_000.0)})])  # 11 tokens = $0.11 a request
+    engine = Engine(EngineOptions(concurrency=2, max_cost=1.0, **FAST), prices)
+    [preds] = run(engine, (m, examples(20)))
+    done = [p for p in preds if p.error is None]
+    assert 1 <= len(done) <= 9
+    assert all(p.error == BUDGET_EXHAUSTED for p in preds if p.error is not None)
+    assert engine.budget is not None and engine.budget.spent <= 1.0 and engine.budget_exhausted
+    assert engine.usage["a"].cost_json()["spent_usd"] == pytest.approx(0.11 * len(done))
+
+
+def test_retryable_rate_limit_inference() -> None:
+    assert Retryable("model 'x': HTTP 429: slow down", 1.0).rate_limited
+    assert Retryable("Rate limit reached").rate_limited
+    assert not Retryable("HTTP 503 unavailable").rate_limited
+    assert Retryable("overloaded", rate_limited=True).rate_limited
+
+
+def test_a_request_body_holding_a_key_is_never_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_API_KEY", "very-secret-value-123")
+
+    class Leaky(Fake):
+        def build_request(self, example: Example) -> dict[str, Any]:
+            return {"model": "m", "text": example.text, "auth": "very-secret-value-123"}
+
+    m = Leaky("a")
+    engine = Engine(EngineOptions(**FAST))
+
+    async def go() -> Any:
+        try:
+            return await engine.run_requests(m, examples(3))
+        finally:
+            await engine.aclose()
+
+    with pytest.raises(ProviderError, match="contains an API key"):
+        asyncio.run(go())
+    assert m.attempts == {}
