@@ -31,7 +31,7 @@ NO_KEY = "none"
 OPENAI_HOSTS = ("api.openai.com",)
 
 
-def _strict() -> bool:
+def strict_validation() -> bool:
     return os.environ.get(STRICT_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
@@ -148,7 +148,7 @@ class Connection:
 
     def _kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"max_retries": 0, "timeout": self.timeout,
-                              "_strict_response_validation": _strict()}
+                              "_strict_response_validation": strict_validation()}
         if self.kind == "azure":
             kw.update(azure_endpoint=self.azure_endpoint, api_version=self.api_version)
             if self._key:
