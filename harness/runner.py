@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import __version__
+from .compare import CompareOptions, compare
 from .engine import Engine, EngineOptions, json_safe, paused_gc
 from .errors import HarnessError, InputError, ProviderError, UsageError
 from .examples import FAILED, INVALID, OK, Example, Prediction
@@ -32,6 +33,7 @@ class RunOptions:
     metrics: list[str] | None = None
     engine: EngineOptions = field(default_factory=EngineOptions)
     prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
+    stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
     console: Any = None  # a rich Console for progress bars and notices
 
 
@@ -223,6 +225,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     baseline = suite.baseline if suite.baseline is not None else models[0].name
     if baseline not in {m.name for m in models}:
         baseline = models[0].name
+    extra_pairs = comparison_pairs_of(suite, [m.name for m in models])  # checked before anything is scored
     t_load = time.perf_counter()
 
     engine = make_engine(suite, models, options)
@@ -237,11 +240,19 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     model_entries: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
+    datas: dict[str, MetricData] = {}
+    observed: dict[tuple[str, str], MetricValue] = {}
+    out = Path(options.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     with paused_gc():  # thousands of predictions and rows that all stay alive
-        for r in runs:
-            preds = align(dataset.examples, r)
-            data = metric_data(suite, dataset.examples, preds, suite.metric_options)
+        aligned = [(r, align(dataset.examples, r)) for r in runs]
+        for r, preds in aligned:
+            all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
+        write_predictions(out / PREDICTIONS_FILE, all_rows)  # first: nothing scored is ever lost
+        for r, preds in aligned:
+            data = datas[r.model.name] = metric_data(suite, dataset.examples, preds, suite.metric_options)
             values = compute_model_metrics(registry, metric_names, data)
+            observed.update({(r.model.name, k): v for k, v in values.items()})
             entry: dict[str, Any] = {
                 "name": r.model.name, "spec": r.model.spec.spec, "provider": r.model.provider,
                 "info": json_safe(r.model.describe()), "counts": _counts(preds),
@@ -257,13 +268,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
                 entry["error"] = r.error
                 errors[r.model.name] = r.error
             model_entries.append(entry)
-            all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
     t_metrics = time.perf_counter()
 
-    out = Path(options.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with paused_gc():
-        write_predictions(out / PREDICTIONS_FILE, all_rows)
     results = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -290,9 +296,37 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     }
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
-    write_results(results_path, results)
+    write_results(results_path, results)  # metrics are safe on disk before the statistics run
+    if options.stats is not None and len(datas) >= 1:
+        add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
+                       replace(options.stats, pairs=extra_pairs), observed)
+        results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
+        results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
+        write_results(results_path, results)
     return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
                       notices=list(engine.notices))
+
+
+def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:
+    """The suite's extra ``comparisons:`` pairs, checked against the models of the run."""
+    pairs = []
+    for i, (a, b) in enumerate(suite.comparisons):
+        for j, name in enumerate((a, b)):
+            if name not in names:
+                raise InputError(f"no model named {name!r} in this run (models: {', '.join(names)})",
+                                 file=suite.path, line=suite.line_of("comparisons", i, j),
+                                 field=f"comparisons[{i}][{j}]")
+        pairs.append((a, b))
+    return pairs
+
+
+def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metrics: Sequence[Any], baseline: str,
+                   options: CompareOptions, observed: dict[tuple[str, str], MetricValue]) -> None:
+    """Confidence intervals per model and paired comparisons (see harness.compare), into results."""
+    intervals, comparisons = compare(datas, metrics, baseline, options, observed)
+    for entry in results["models"]:
+        entry["intervals"] = intervals.get(entry["name"], {})
+    results["comparisons"] = comparisons
 
 
 def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict[str, Any]]:

@@ -72,7 +72,16 @@ class SuiteFile(_Strict):
     metric_options: dict[str, Any] = Field(default_factory=dict)
     models: dict[str, str | ModelEntry] = Field(default_factory=dict)
     baseline: str | None = None
+    comparisons: list[list[str]] = Field(default_factory=list)
     gate: dict[str, Any] | None = None
+
+    @field_validator("comparisons")
+    @classmethod
+    def _pairs(cls, pairs: list[list[str]]) -> list[list[str]]:
+        for pair in pairs:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ValueError("each comparison is a pair of two different model names, e.g. [job/final, base]")
+        return pairs
     pricing: dict[str, PriceEntry] | None = None  # model id or model name -> price
     rate_limits: dict[str, RateLimitEntry] | None = None  # model name, provider or "default" -> limits
 
@@ -120,6 +129,7 @@ class Suite:
     baseline: str | None
     gate: dict[str, Any] | None
     located: Located | None = field(default=None, repr=False)
+    comparisons: list[tuple[str, str]] = field(default_factory=list)
     pricing: dict[str, dict[str, float]] = field(default_factory=dict)
     rate_limits: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
@@ -236,5 +246,6 @@ def load_suite(ref: str | Path) -> Suite:
                  data=parsed.data, labels=labels, display=display, positive=positive, prompt=parsed.prompt,
                  metric_names=parsed.metrics, metric_options=parsed.metric_options, models=models,
                  baseline=parsed.baseline, gate=parsed.gate, located=located,
+                 comparisons=[(a, b) for a, b in parsed.comparisons],
                  pricing={k: v.model_dump() for k, v in (parsed.pricing or {}).items()},
                  rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()})

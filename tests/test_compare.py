@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score
@@ -134,3 +136,60 @@ def test_unavailable_metric_is_reported_not_tested(registry):
     row = comp["pairs"][0]["metrics"]["auroc"]
     assert row["delta"] is None and "probabilities" in row["reason"]
     assert comp["pairs"][0]["metrics"]["accuracy"]["delta"] == 1.0
+
+
+# --- in a run ---------------------------------------------------------------------------------------
+
+
+def _run_demo(harness_cli, out, *extra):
+    res = harness_cli("run", "baseball-hockey", "--out", out, "--no-report", "--bootstrap", "200", *extra)
+    assert res.code == 0, res.err
+    return json.loads((out / "results.json").read_text())
+
+
+def test_run_writes_intervals_and_comparisons(harness_cli, tmp_path):
+    r = _run_demo(harness_cli, tmp_path / "a", "--seed", "3")
+    comp = r["comparisons"]
+    assert comp["n_resamples"] == 200 and comp["seed"] == 3 and comp["alpha"] == 0.05
+    assert comp["correction"] == "holm" and comp["omnibus"]["test"] == "cochran-q"
+    names = [m["name"] for m in r["models"]]
+    pairs = [(p["a"], p["b"]) for p in comp["pairs"]]
+    assert pairs[:len(names) - 1] == [(n, r["baseline"]) for n in names if n != r["baseline"]]
+    assert ("job/final", "job/ckpt-step-22") in pairs  # the suite's extra pair
+    for m in r["models"]:
+        for name, value in m["metrics"].items():
+            if value["value"] is not None:
+                iv = m["intervals"][name]
+                assert iv["low"] <= value["value"] + 1e-12 and value["value"] <= iv["high"] + 1e-12, name
+    final = next(p for p in comp["pairs"] if p["a"] == "job/final" and p["b"] == "job/base")
+    assert final["metrics"]["accuracy"]["p_adjusted"] < 0.001  # fine-tuning clearly helps on the demo
+
+
+def test_same_seed_same_numbers_and_no_stats_option(harness_cli, tmp_path):
+    one = _run_demo(harness_cli, tmp_path / "a", "--seed", "5")
+    two = _run_demo(harness_cli, tmp_path / "b", "--seed", "5")
+    assert one["comparisons"] == two["comparisons"]
+    assert [m["intervals"] for m in one["models"]] == [m["intervals"] for m in two["models"]]
+    none = _run_demo(harness_cli, tmp_path / "c", "--no-stats")
+    assert "comparisons" not in none and all("intervals" not in m for m in none["models"])
+
+
+def test_unknown_model_in_comparisons_fails_before_scoring(harness_cli, make_suite, tmp_path, monkeypatch):
+    from harness_testkit import toy_pairs
+
+    root = make_suite(models={"a": "demo:base", "b": "demo:finetuned"}, train=toy_pairs(60, seed=2),
+                      comparisons=[["a", "nope"]])
+    import harness.runner as runner
+
+    monkeypatch.setattr(runner, "_score", lambda *a, **k: pytest.fail("scored before checking the suite"))
+    res = harness_cli("run", root, "--out", tmp_path / "o")
+    assert res.code == 2
+    assert "suite.yaml:" in res.err and "comparisons[0][1]" in res.err and "nope" in res.err
+
+
+def test_report_shows_the_comparisons(harness_cli, tmp_path):
+    _run_demo(harness_cli, tmp_path / "a")
+    res = harness_cli("report", tmp_path / "a" / "results.json")
+    assert res.code == 0, res.err
+    html = (tmp_path / "a" / "report.html").read_text()
+    assert "job/final" in html and ("Holm" in html or "holm" in html)

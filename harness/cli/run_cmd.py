@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..engine import EngineOptions
 from ..errors import BudgetExhausted, ProviderError, UsageError
+from ..compare import CompareOptions
 from ..progress import MODES
 from ..ratelimit import RateLimit
 from ..runner import RunOptions, estimate, merge_specs
@@ -20,6 +21,7 @@ from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry
 from .summary import print_summary
 
 _SCALE = "Requests at scale"
+_STATS = "Statistics"
 
 
 def run(
@@ -65,6 +67,13 @@ def run(
                                  help=f"Progress display: {', '.join(MODES)} (auto: bars on a terminal, "
                                       "lines in logs)."),
     no_report: bool = typer.Option(False, "--no-report", help="Write results.json only."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, rich_help_panel=_STATS,
+                                  help="Bootstrap resamples for intervals and paired tests."),
+    alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, rich_help_panel=_STATS,
+                                help="Significance level: intervals are (1 - alpha)."),
+    seed: int = typer.Option(0, "--seed", rich_help_panel=_STATS, help="Seed of the bootstrap resamples."),
+    no_stats: bool = typer.Option(False, "--no-stats", rich_help_panel=_STATS,
+                                  help="Skip confidence intervals and paired comparisons."),
     plugin: Optional[list[str]] = PLUGIN_OPT,
 ) -> None:
     """Score every held-out example with every model; write results.json and report.html."""
@@ -84,8 +93,9 @@ def run(
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,
                            refresh=refresh, offline=offline, batch=batch, poll_interval=poll_interval,
                            max_cost=max_cost, progress="off" if dry_run else progress)
+    stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
-                         prices_file=prices, console=console)
+                         prices_file=prices, console=console, stats=stats)
     console.print(f"[bold]{s.name}[/]: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}")
     if dry_run:
         print_estimate(estimate(s, registry, options), console, batch=batch, max_cost=max_cost)
