@@ -32,7 +32,7 @@ def run(
                                                help="MODEL.KEY=VALUE provider option. Repeatable."),
     only: bool = typer.Option(False, "--only", help="Run only the --model models, not the suite's."),
     metric: Optional[list[str]] = typer.Option(None, "--metric", help="Compute only these metrics. Repeatable."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder [default: harness-runs/SUITE]."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: harness-runs/SUITE)."),
     concurrency: int = typer.Option(32, "--concurrency", min=1, rich_help_panel=_SCALE,
                                     help="Requests in flight across all models (shared round-robin)."),
     rpm: Optional[float] = typer.Option(None, "--rpm", min=0.001, rich_help_panel=_SCALE,
