@@ -146,6 +146,11 @@ class Connection:
             return {"extra_headers": {"Authorization": openai.omit}}
         return {}
 
+    def post_options(self) -> dict[str, Any]:
+        """The same, as ``RequestOptions`` for the SDK's ``client.post``."""
+        headers = self.request_options().get("extra_headers")
+        return {"headers": headers} if headers else {}
+
     def _kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"max_retries": 0, "timeout": self.timeout,
                               "_strict_response_validation": strict_validation()}

@@ -109,6 +109,7 @@ class LabelMatcher:
                     table[tok] = label
             self.first_tokens = table
         self._folded = tuple(lab.casefold() if case_insensitive else lab for lab in self.labels)
+        self._text_memo: dict[str, str | None] = {}  # a few distinct tokens recur in every response
 
     @property
     def mode(self) -> str:
@@ -126,6 +127,8 @@ class LabelMatcher:
             token = TopToken(token, None)
         if self.first_tokens is not None:
             return self.first_tokens.get(token.key)
+        if token.token in self._text_memo:
+            return self._text_memo[token.token]
         text = token.token[1:] if token.token.startswith(" ") else token.token
         if not text:
             return None
@@ -134,6 +137,8 @@ class LabelMatcher:
         hits = tuple(lab for lab, folded in zip(self.labels, self._folded) if folded.startswith(text))
         if len(hits) > 1:
             raise AmbiguousToken(token.token, hits)
+        if len(self._text_memo) < 10_000:
+            self._text_memo[token.token] = hits[0] if hits else None
         return hits[0] if hits else None
 
 

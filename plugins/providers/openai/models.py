@@ -101,8 +101,18 @@ class OpenAIModel(RequestModel):
             body["logit_bias"] = dict(self._bias)
         return body
 
-    async def _create(self, request: dict[str, Any]) -> Any:  # pragma: no cover - per API
+    path: ClassVar[str] = ""
+
+    def response_type(self) -> Any:  # pragma: no cover - per API
         raise NotImplementedError
+
+    async def _create(self, request: dict[str, Any]) -> Any:
+        """POST the (already plain JSON) body through the SDK client — its base URL, auth headers, Azure
+        deployment routing and error types — without re-transforming typed params (a quarter of the CPU)."""
+        import httpx2
+
+        return await self.client.post(self.path, body=request, cast_to=httpx2.Response,
+                                      options=self.connection.post_options())
 
     async def send(self, request: dict[str, Any]) -> dict[str, Any]:
         import httpx2
@@ -110,14 +120,24 @@ class OpenAIModel(RequestModel):
 
         try:
             raw = await self._create(request)
-            if self._strict:  # tests: the SDK validates the body against the API's types, loudly
-                raw.parse()
-            data = json.loads(raw.text)  # production: our own parse() checks the fields it reads
+            data = json.loads(raw.text)  # our own parse() checks the fields it reads
+            if self._strict:  # tests: validate the body against the SDK's response type, loudly
+                self._validate(raw, data)
         except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
             raise map_api_error(exc, self.connection, self.what) from None
         if not isinstance(data, dict):
             raise map_api_error(ValueError("not a JSON object"), self.connection, self.what)
         return data
+
+    def _validate(self, raw: Any, data: Any) -> None:
+        import openai
+        import pydantic
+
+        try:
+            self.response_type().model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise openai.APIResponseValidationError(response=raw, body=data,
+                                                    message=" ".join(str(exc).split())[:300]) from None
 
     def _no_logprobs(self) -> ProviderError:
         info = self.connection.describe()
@@ -199,9 +219,12 @@ class ChatModel(OpenAIModel):
         body.update(self._common_body())
         return body
 
-    async def _create(self, request: dict[str, Any]) -> Any:
-        return await self.client.chat.completions.with_raw_response.create(**request,
-                                                                         **self.connection.request_options())
+    path = "/chat/completions"
+
+    def response_type(self) -> Any:
+        from openai.types.chat import ChatCompletion
+
+        return ChatCompletion
 
     def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
         if self.tokenizer is None:
@@ -243,8 +266,12 @@ class CompletionsModel(OpenAIModel):
         body.update(self._common_body())
         return body
 
-    async def _create(self, request: dict[str, Any]) -> Any:
-        return await self.client.completions.with_raw_response.create(**request, **self.connection.request_options())
+    path = "/completions"
+
+    def response_type(self) -> Any:
+        from openai.types import Completion
+
+        return Completion
 
     def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
         if self.tokenizer is None:
