@@ -28,8 +28,17 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _row_json(row: dict[str, Any]) -> str:
+    try:  # the C encoder; values it does not know (provider objects) become strings
+        return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):  # e.g. a non-string dict key of an odd type, or a circular reference
+        from .engine import json_safe
+
+        return json.dumps(json_safe(row), ensure_ascii=False, sort_keys=True)
+
+
 def write_predictions(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows))
+    atomic_write(path, "".join(_row_json(r) + "\n" for r in rows))
 
 
 def write_results(path: Path, results: dict[str, Any]) -> None:

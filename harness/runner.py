@@ -210,7 +210,7 @@ def prediction_rows(model: str, examples: Sequence[Example], preds: Sequence[Pre
         if p.flags:
             row["flags"] = list(p.flags)
         if p.extra:
-            row["extra"] = json_safe(p.extra)
+            row["extra"] = p.extra  # made JSON-safe when written (write_predictions)
         rows.append(row)
     return rows
 
