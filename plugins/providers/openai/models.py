@@ -139,6 +139,16 @@ class OpenAIModel(RequestModel):
             raise openai.APIResponseValidationError(response=raw, body=data,
                                                     message=" ".join(str(exc).split())[:300]) from None
 
+    def _first_choice(self, response: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first choice and its logprobs object (an error when the server sent none)."""
+        choices = response.get("choices") or []
+        if not choices:
+            raise ExampleFailure("the server returned no choices")
+        logprobs = choices[0].get("logprobs")
+        if not isinstance(logprobs, dict):
+            raise self._no_logprobs()
+        return choices[0], logprobs
+
     def _no_logprobs(self) -> ProviderError:
         info = self.connection.describe()
         where = info.get("base_url") or info.get("endpoint")
@@ -205,6 +215,7 @@ class ChatModel(OpenAIModel):
 
     api = "chat"
     endpoint = "/v1/chat/completions"
+    path = "/chat/completions"
     options: ChatOptions | AzureOptions
 
     def build_request(self, example: Example) -> dict[str, Any]:
@@ -219,8 +230,6 @@ class ChatModel(OpenAIModel):
         body.update(self._common_body())
         return body
 
-    path = "/chat/completions"
-
     def response_type(self) -> Any:
         from openai.types.chat import ChatCompletion
 
@@ -233,13 +242,7 @@ class ChatModel(OpenAIModel):
                 int(request.get(self.options.max_tokens_field) or 1))
 
     def _parse(self, example: Example, response: dict[str, Any]) -> Prediction:
-        choices = response.get("choices") or []
-        if not choices:
-            raise ExampleFailure("the server returned no choices")
-        choice = choices[0]
-        logprobs = choice.get("logprobs")
-        if not isinstance(logprobs, dict):
-            raise self._no_logprobs()
+        choice, logprobs = self._first_choice(response)
         positions = logprobs.get("content") or logprobs.get("refusal") or []
         if not positions:
             message = choice.get("message") or {}
@@ -258,6 +261,7 @@ class CompletionsModel(OpenAIModel):
 
     api = "completions"
     endpoint = "/v1/completions"
+    path = "/completions"
     options: CompletionsOptions
 
     def build_request(self, example: Example) -> dict[str, Any]:
@@ -265,8 +269,6 @@ class CompletionsModel(OpenAIModel):
                                 "max_tokens": 1, "logprobs": self.options.top_logprobs}
         body.update(self._common_body())
         return body
-
-    path = "/completions"
 
     def response_type(self) -> Any:
         from openai.types import Completion
@@ -279,13 +281,7 @@ class CompletionsModel(OpenAIModel):
         return (len(self.tokenizer.encode(str(request.get("prompt", "")))), int(request.get("max_tokens") or 1))
 
     def _parse(self, example: Example, response: dict[str, Any]) -> Prediction:
-        choices = response.get("choices") or []
-        if not choices:
-            raise ExampleFailure("the server returned no choices")
-        choice = choices[0]
-        logprobs = choice.get("logprobs")
-        if not isinstance(logprobs, dict):
-            raise self._no_logprobs()
+        choice, logprobs = self._first_choice(response)
         tokens = logprobs.get("tokens") or []
         if not tokens:
             if not choice.get("text"):
