@@ -197,12 +197,14 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
             m = meta.get(mname, {"title": text(mname), "higher_is_better": True, "description": ""})
             delta, low, high = num(st.get("delta")), num(st.get("low")), num(st.get("high"))
             p, p_adj = num(st.get("p_value")), num(st.get("p_adjusted"))
+            used = num(st.get("n_resamples"))
+            floor = 1.0 / (used + 1.0) if used else None  # a bootstrap p-value cannot go below 1/(B+1)
             verdict, kind = _verdict(delta, p_adj if p_adj is not None else p, alpha_, m["higher_is_better"])
             rows.append({"metric": m["title"], "description": m.get("description", ""),
                          "arrow": "↑" if m["higher_is_better"] else "↓",
                          "delta": signed(delta), "low": signed(low), "high": signed(high),
                          "has_ci": low is not None and high is not None,
-                         "p": _p(p), "p_adj": _p(p_adj), "method": text(st.get("method")),
+                         "p": _p(p, floor), "p_adj": _p(p_adj, floor), "method": text(st.get("method")),
                          "reason": text(st.get("reason")), "verdict": verdict, "kind": kind})
         mde = num(pair.get("mde_accuracy"))
         disc = d(pair.get("discordant"))
@@ -222,9 +224,12 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
             "omnibus": omnibus, "pairs": pairs}
 
 
-def _p(p: float | None) -> str:
+def _p(p: float | None, floor: float | None = None) -> str:
+    """A p-value for display; at a resampling test's resolution limit it reads "≤ 1/(B+1)"."""
     if p is None:
         return "n/a"
+    if floor is not None and p <= floor * (1 + 1e-9):
+        return f"≤ {floor:.4f}"
     return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
