@@ -193,3 +193,13 @@ def test_report_shows_the_comparisons(harness_cli, tmp_path):
     assert res.code == 0, res.err
     html = (tmp_path / "a" / "report.html").read_text()
     assert "job/final" in html and ("Holm" in html or "holm" in html)
+
+
+def test_terminal_summary_marks_significant_deltas(harness_cli, tmp_path):
+    res = harness_cli("run", "baseball-hockey", "--out", tmp_path / "a", "--no-report", "--bootstrap", "200")
+    assert res.code == 0, res.err
+    assert "paired comparisons" in res.out and "job/final vs job/base" in res.out
+    line = next(x for x in res.out.splitlines() if "job/final vs job/base" in x)
+    assert "▲" in line and "▼" not in line  # fine-tuning is significantly better, never worse
+    quiet = harness_cli("run", "baseball-hockey", "--out", tmp_path / "b", "--no-report", "--no-stats")
+    assert quiet.code == 0 and "paired comparisons" not in quiet.out

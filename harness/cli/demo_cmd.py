@@ -11,7 +11,7 @@ from ..runner import RunOptions
 from ..runner import run as run_suite
 from ..suite import bundled_suite_names, load_suite
 from .common import registry_from
-from .summary import print_summary
+from .summary import print_comparisons, print_summary
 
 
 def demo(out: Path = typer.Option(Path("harness-demo"), "--out", help="Output folder.")) -> None:
@@ -25,6 +25,7 @@ def demo(out: Path = typer.Option(Path("harness-demo"), "--out", help="Output fo
         suite = load_suite(name)
         outcome = run_suite(suite, registry, RunOptions(out_dir=out / name))
         print_summary(outcome.results, console)
+        print_comparisons(outcome.results, console)
         reports.append(write_report(outcome.results_path))
     console.print("\n[bold]Reports written:[/]")
     for r in reports:

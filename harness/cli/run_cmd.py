@@ -18,7 +18,7 @@ from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
 from ..suite import load_suite
 from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
-from .summary import print_summary
+from .summary import print_comparisons, print_summary
 
 _SCALE = "Requests at scale"
 _STATS = "Statistics"
@@ -104,6 +104,7 @@ def run(
                         on_model_done=lambda r: console.print(
                             f"  scored {r.model.name} ({r.seconds:.2f}s)" + (f" — FAILED: {r.error}" if r.error else "")))
     print_summary(outcome.results, console)
+    print_comparisons(outcome.results, console)
     print_usage(outcome.results, console)
     console.print(f"results: {outcome.results_path}")
     if not no_report:

@@ -49,3 +49,48 @@ def print_summary(results: dict[str, Any], console: Console | None = None) -> No
         table.add_row(*cells)
     console.print(table)
     console.print("* best value; n/a = not available (reason in results.json)", style="dim")
+
+
+def comparison_cell(row: dict[str, Any], higher_is_better: bool, alpha: float) -> str:
+    """``+0.0123▲``: the delta, marked when significant after the run's correction (▲ better, ▼ worse)."""
+    delta = row.get("delta")
+    if delta is None:
+        return "n/a"
+    p = row.get("p_adjusted", row.get("p_value"))
+    text = f"{delta:+.4f}"
+    if p is None or p >= alpha or delta == 0:
+        return text
+    better = (delta > 0) == higher_is_better
+    return f"[bold green]{text}▲[/]" if better else f"[bold red]{text}▼[/]"
+
+
+def print_comparisons(results: dict[str, Any], console: Console | None = None) -> None:
+    """One row per comparison (A vs B), one column per metric: the delta A - B, marked when significant."""
+    comp = results.get("comparisons")
+    if not comp or not comp.get("pairs"):
+        return
+    console = console or Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 200)
+    alpha = float(comp.get("alpha", 0.05))
+    metrics = results["metrics"]
+    table = Table(title=f"paired comparisons: delta A - B; ▲/▼ significant at alpha={alpha:g} after "
+                        f"{comp.get('correction', 'no')} correction", title_justify="left")
+    table.add_column("A vs B", no_wrap=True)
+    for m in metrics:
+        table.add_column(m["name"], justify="right", no_wrap=True)
+    table.add_column("MDE (acc.)", justify="right", no_wrap=True)
+    for pair in comp["pairs"]:
+        cells = [f"{pair['a']} vs {pair['b']}"]
+        for m in metrics:
+            row = pair["metrics"].get(m["name"])
+            cells.append(comparison_cell(row, m["higher_is_better"], alpha) if row else "-")
+        mde = pair.get("mde_accuracy")
+        cells.append("-" if mde is None else f"{mde:.3f}")
+        table.add_row(*cells)
+    console.print(table)
+    omni = comp.get("omnibus")
+    if omni:
+        console.print(f"{omni['test']} across all models: p = {omni['p_value']:.3g}", style="dim")
+    console.print("MDE: the smallest accuracy difference this held-out set detects with 80% power",
+                  style="dim")
