@@ -14,7 +14,6 @@ from .providers import ModelSpec
 from .yamlpos import Located, load_yaml
 
 DEFAULT_SEPARATOR = "\n\n###\n\n"
-FORMATS = ("openai-jsonl", "chat-jsonl", "csv", "tsv")
 
 
 class _Strict(BaseModel):

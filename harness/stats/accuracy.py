@@ -23,7 +23,7 @@ so ``acc(A) - acc(B) = (b - c) / n``.
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy.special import ndtri
 from scipy.stats import binom
 
@@ -144,9 +144,3 @@ def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> Interval:
     low = 0.0 if successes == 0 else float(max(0.0, centre - half))
     high = 1.0 if successes == n else float(min(1.0, centre + half))
     return Interval(value=p, low=low, high=high, method="wilson")
-
-
-def accuracy_counts(correct: NDArray[np.bool_]) -> tuple[int, int]:
-    """Return ``(successes, n)`` of a boolean correctness vector."""
-    c = as_bool_1d(correct, "correct")
-    return int(np.count_nonzero(c)), int(c.size)

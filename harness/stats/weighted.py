@@ -16,9 +16,10 @@ counts, see :mod:`harness.stats.cells`) works the same way.
 
 For repeated evaluation on many chunks use the classes (:class:`Mean`,
 :class:`BinaryCounts`, :class:`MulticlassCounts`, :class:`Calibration`,
-:class:`Ranked`), which build their design matrices / sort orders once, and
-:class:`LinearBundle` to evaluate many means / calibration errors with a single
-product per chunk; the functions are thin one-shot wrappers around them.
+:class:`Ranked`), which build their design matrices / sort orders once. Means,
+calibration errors and label-count metrics are :class:`Linear` statistics
+(``finish(W @ design)``), and :func:`fuse_linear` evaluates many of them with a
+single product per chunk; the functions are thin one-shot wrappers.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ __all__ = [
     "LOG_LOSS_CLIP",
     "BinaryCounts",
     "Calibration",
-    "LinearBundle",
+    "Linear",
     "Mean",
     "MulticlassCounts",
     "Ranked",
@@ -48,6 +49,7 @@ __all__ = [
     "ece",
     "expected_calibration_error",
     "f1_macro",
+    "fuse_linear",
     "f1_weighted",
     "fbeta",
     "log_loss",
@@ -83,20 +85,118 @@ def _nan_div(num: FloatArray, den: FloatArray) -> FloatArray:
     return out
 
 
+# ------------------------------------------------------------- fusable statistics
+
+
+class Linear:
+    """A chunk statistic of the form ``finish(W @ design)``.
+
+    Many metrics only need a small linear summary of each resample (weighted counts or sums) followed by a
+    cheap element-wise formula. Expressed this way, a caller that evaluates many statistics on the same
+    chunks can stack their designs and read each chunk once (:func:`fuse_linear`). Called on its own it
+    behaves like any other chunk statistic.
+    """
+
+    def __init__(self, design: ArrayLike, finish: Callable[[FloatArray], FloatArray]) -> None:
+        d = np.asarray(design, dtype=np.float64)
+        if d.ndim != 2:
+            raise ValueError("design must be 2-D (n, k)")
+        self.design = d
+        self.finish = finish
+        self.n = d.shape[0]
+
+    def __call__(self, W: ArrayLike) -> FloatArray:
+        return np.asarray(self.finish(_as_weights(W, self.n) @ self.design), dtype=np.float64)
+
+    def embed(self, rows: ArrayLike) -> "Linear":
+        """The same statistic over a larger set of examples of which only ``rows`` (a boolean mask) take
+        part: the other examples get zero design rows, so they never count."""
+        mask = np.asarray(rows, dtype=bool)
+        if int(mask.sum()) != self.n:
+            raise ValueError("the mask must select exactly as many rows as the design has")
+        full = np.zeros((mask.size, self.design.shape[1]))
+        full[mask] = self.design
+        return Linear(full, self.finish)
+
+    @classmethod
+    def mean(cls, values: ArrayLike) -> "Linear":
+        """Weighted mean of per-example values (:class:`Mean`)."""
+        return Mean(values)
+
+    @classmethod
+    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> "Linear":
+        """``precision``, ``recall`` or ``fbeta`` of the positive class (``zero_division=0``)."""
+        design = BinaryCounts(y_pos, pred_pos)._design
+        b2 = beta * beta
+        finishes: dict[str, Callable[[FloatArray], FloatArray]] = {
+            "precision": lambda s: _safe_div(s[:, 0], s[:, 1]),
+            "recall": lambda s: _safe_div(s[:, 0], s[:, 2]),
+            "fbeta": lambda s: _safe_div((1.0 + b2) * s[:, 0], b2 * s[:, 2] + s[:, 1]),
+        }
+        return cls(design, finishes[metric])
+
+    @classmethod
+    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> "Linear":
+        """Macro or weighted F1 over ``n_classes`` labels (``pred`` -1 = invalid, wrong for every class)."""
+        counts = MulticlassCounts(y, pred, n_classes)
+        design = counts._design if counts._dense else counts._design_t.T.toarray()
+        k = int(n_classes)
+
+        def finish(s: FloatArray) -> FloatArray:
+            tp, predicted, true = s[:, :k], s[:, k:2 * k], s[:, 2 * k:]
+            f1 = _safe_div(2.0 * tp, predicted + true)
+            if average == "macro":
+                return np.asarray(f1.mean(axis=1), dtype=np.float64)
+            return _safe_div((f1 * true).sum(axis=1), true.sum(axis=1))
+        return cls(design, finish)
+
+    @classmethod
+    def calibration(cls, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> "Linear":
+        """Expected calibration error (:class:`Calibration`)."""
+        return Calibration(confidence, correct, n_bins)
+
+
+def fuse_linear(stats: dict[str, Linear]) -> dict[str, Callable[[ArrayLike], FloatArray]]:
+    """Chunk statistics equal to ``stats`` that share ONE product ``W @ [D_1 D_2 ...]`` per chunk: when
+    several metrics of several models are bootstrapped on the same chunks, each chunk is read once.
+
+    The product of the most recent chunk is cached by object identity (chunks handed out by
+    :func:`~harness.stats.bootstrap.bootstrap_draws` are distinct objects)."""
+    if not stats:
+        return {}
+    names = list(stats)
+    stacked = np.hstack([stats[k].design for k in names])
+    n = stacked.shape[0]
+    # identical columns (a shared ones column, the same labels for several metrics) are multiplied once
+    index: dict[bytes, int] = {}
+    source = np.array([index.setdefault(np.ascontiguousarray(stacked[:, j]).tobytes(), len(index))
+                       for j in range(stacked.shape[1])], dtype=np.intp)
+    firsts = [int(np.flatnonzero(source == u)[0]) for u in range(len(index))]
+    design = np.ascontiguousarray(stacked[:, firsts])
+    bounds = np.cumsum([0] + [stats[k].design.shape[1] for k in names])
+    last: list[object] = [None, None]
+
+    def product(W: ArrayLike) -> FloatArray:
+        if last[0] is not W:
+            last[0], last[1] = W, _as_weights(W, n) @ design
+        return last[1]  # type: ignore[return-value]
+
+    def make(i: int) -> Callable[[ArrayLike], FloatArray]:
+        cols, finish = source[int(bounds[i]):int(bounds[i + 1])], stats[names[i]].finish
+        return lambda W: np.asarray(finish(product(W)[:, cols]), dtype=np.float64)
+
+    return {name: make(i) for i, name in enumerate(names)}
+
+
 # --------------------------------------------------------------------------- means
 
 
-class Mean:
+class Mean(Linear):
     """Weighted mean of per-example values: ``(W @ v) / (W @ 1)``."""
 
     def __init__(self, values: ArrayLike) -> None:
         v = as_float_1d(values, "values")
-        self.n = v.size
-        self._design = np.column_stack([v, np.ones_like(v)])
-
-    def __call__(self, W: ArrayLike) -> FloatArray:
-        s = _as_weights(W, self.n) @ self._design
-        return _nan_div(s[:, 0], s[:, 1])
+        super().__init__(np.column_stack([v, np.ones_like(v)]), lambda s: _nan_div(s[:, 0], s[:, 1]))
 
 
 def accuracy(correct: ArrayLike, W: ArrayLike) -> FloatArray:
@@ -282,7 +382,7 @@ def _calibration_design(confidence: ArrayLike, correct: ArrayLike, n_bins: int) 
     return design
 
 
-class Calibration:
+class Calibration(Linear):
     """Resampled expected calibration error (see :func:`expected_calibration_error`).
 
     With per-example gaps ``d_i = correct_i - confidence_i`` and bins ``B_j``::
@@ -292,12 +392,8 @@ class Calibration:
 
     def __init__(self, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> None:
         gaps = _calibration_design(confidence, correct, n_bins)
-        self.n = gaps.shape[0]
-        self._design = np.column_stack([gaps, np.ones(self.n)])
-
-    def __call__(self, W: ArrayLike) -> FloatArray:
-        s = _as_weights(W, self.n) @ self._design
-        return _nan_div(np.abs(s[:, :-1]).sum(axis=1), s[:, -1])
+        super().__init__(np.column_stack([gaps, np.ones(gaps.shape[0])]),
+                         lambda s: _nan_div(np.abs(s[:, :-1]).sum(axis=1), s[:, -1]))
 
 
 def ece(confidence: ArrayLike, correct: ArrayLike, W: ArrayLike, n_bins: int = 10) -> FloatArray:
@@ -330,185 +426,6 @@ def expected_calibration_error(
     bins = calibration_bins(c, n_bins)
     gap = np.bincount(bins, weights=ok - c, minlength=n_bins)
     return float(np.abs(gap).sum() / n)
-
-
-# ---------------------------------------------------------------- fused products
-
-
-class LinearBundle:
-    """Several linear statistics evaluated with ONE matrix product per chunk.
-
-    Means (:class:`Mean`) and calibration errors (:class:`Calibration`) only need
-    ``W @ D`` for a small design ``D``.  When many of them are bootstrapped on the
-    same chunks (several metrics, both models), stacking their designs into one
-    ``D`` reads each chunk once instead of once per metric.  Register the
-    statistics first, then call the returned functions on the chunks::
-
-        bundle = LinearBundle(n)
-        ll_a = bundle.mean(log_loss_terms(p_true_a))
-        ece_b = bundle.calibration(conf_b, correct_b)
-        ll_a(W), ece_b(W)   # the product W @ D is computed once per chunk
-
-    The product of the most recent chunk is cached by object identity, so a chunk
-    must not be modified in place between calls (every chunk that
-    :func:`~harness.stats.bootstrap.bootstrap_draws` hands out is a new array
-    object, even when its memory is recycled).
-    """
-
-    def __init__(self, n: int) -> None:
-        self.n = int(n)
-        self._blocks: list[FloatArray] = [np.ones((self.n, 1))]  # column 0: weight total
-        self._width = 1
-        self._design: FloatArray | None = None
-        self._last: tuple[object, FloatArray | None] = (None, None)
-
-    def _add(self, block: FloatArray) -> slice:
-        if self._design is not None:
-            raise RuntimeError("cannot add statistics after the first evaluation")
-        if block.shape[0] != self.n:
-            raise ValueError(f"expected {self.n} examples, got {block.shape[0]}")
-        cols = slice(self._width, self._width + block.shape[1])
-        self._blocks.append(block)
-        self._width += block.shape[1]
-        return cols
-
-    def _product(self, W: ArrayLike) -> FloatArray:
-        last = self._last
-        if last[0] is W and last[1] is not None:
-            return last[1]
-        if self._design is None:
-            self._design = np.ascontiguousarray(np.hstack(self._blocks))
-            self._blocks = []
-        prod = _as_weights(W, self.n) @ self._design
-        self._last = (W, prod)
-        return prod
-
-    def mean(self, values: ArrayLike) -> Callable[[ArrayLike], FloatArray]:
-        """Register a weighted mean of ``values``; returns its chunk statistic."""
-        col = self._add(as_float_1d(values, "values")[:, None]).start
-
-        def stat(W: ArrayLike) -> FloatArray:
-            prod = self._product(W)
-            return _nan_div(prod[:, col], prod[:, 0])
-
-        return stat
-
-    def calibration(
-        self, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10
-    ) -> Callable[[ArrayLike], FloatArray]:
-        """Register an expected calibration error; returns its chunk statistic."""
-        cols = self._add(_calibration_design(confidence, correct, n_bins))
-
-        def stat(W: ArrayLike) -> FloatArray:
-            prod = self._product(W)
-            return _nan_div(np.abs(prod[:, cols]).sum(axis=1), prod[:, 0])
-
-        return stat
-
-
-# ------------------------------------------------------------- fusable statistics
-
-
-class Linear:
-    """A chunk statistic of the form ``finish(W @ design)``.
-
-    Many metrics only need a small linear summary of each resample (weighted counts or sums) followed by a
-    cheap element-wise formula. Expressed this way, a caller that evaluates many statistics on the same
-    chunks can stack their designs and read each chunk once (:func:`fuse_linear`). Called on its own it
-    behaves like any other chunk statistic.
-    """
-
-    def __init__(self, design: ArrayLike, finish: Callable[[FloatArray], FloatArray]) -> None:
-        d = np.asarray(design, dtype=np.float64)
-        if d.ndim != 2:
-            raise ValueError("design must be 2-D (n, k)")
-        self.design = d
-        self.finish = finish
-        self.n = d.shape[0]
-
-    def __call__(self, W: ArrayLike) -> FloatArray:
-        return np.asarray(self.finish(_as_weights(W, self.n) @ self.design), dtype=np.float64)
-
-    def embed(self, rows: ArrayLike) -> "Linear":
-        """The same statistic over a larger set of examples of which only ``rows`` (a boolean mask) take
-        part: the other examples get zero design rows, so they never count."""
-        mask = np.asarray(rows, dtype=bool)
-        if int(mask.sum()) != self.n:
-            raise ValueError("the mask must select exactly as many rows as the design has")
-        full = np.zeros((mask.size, self.design.shape[1]))
-        full[mask] = self.design
-        return Linear(full, self.finish)
-
-    @classmethod
-    def mean(cls, values: ArrayLike) -> "Linear":
-        """Weighted mean of per-example values."""
-        v = as_float_1d(values, "values")
-        return cls(np.column_stack([v, np.ones_like(v)]), lambda s: _nan_div(s[:, 0], s[:, 1]))
-
-    @classmethod
-    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> "Linear":
-        """``precision``, ``recall`` or ``fbeta`` of the positive class (``zero_division=0``)."""
-        design = BinaryCounts(y_pos, pred_pos)._design
-        b2 = beta * beta
-        finishes: dict[str, Callable[[FloatArray], FloatArray]] = {
-            "precision": lambda s: _safe_div(s[:, 0], s[:, 1]),
-            "recall": lambda s: _safe_div(s[:, 0], s[:, 2]),
-            "fbeta": lambda s: _safe_div((1.0 + b2) * s[:, 0], b2 * s[:, 2] + s[:, 1]),
-        }
-        return cls(design, finishes[metric])
-
-    @classmethod
-    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> "Linear":
-        """Macro or weighted F1 over ``n_classes`` labels (``pred`` -1 = invalid, wrong for every class)."""
-        counts = MulticlassCounts(y, pred, n_classes)
-        design = counts._design if counts._dense else counts._design_t.T.toarray()
-        k = int(n_classes)
-
-        def finish(s: FloatArray) -> FloatArray:
-            tp, predicted, true = s[:, :k], s[:, k:2 * k], s[:, 2 * k:]
-            f1 = _safe_div(2.0 * tp, predicted + true)
-            if average == "macro":
-                return np.asarray(f1.mean(axis=1), dtype=np.float64)
-            return _safe_div((f1 * true).sum(axis=1), true.sum(axis=1))
-        return cls(design, finish)
-
-    @classmethod
-    def calibration(cls, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> "Linear":
-        """Expected calibration error (see :func:`expected_calibration_error`)."""
-        gaps = _calibration_design(confidence, correct, n_bins)
-        design = np.column_stack([gaps, np.ones(gaps.shape[0])])
-        return cls(design, lambda s: _nan_div(np.abs(s[:, :-1]).sum(axis=1), s[:, -1]))
-
-
-def fuse_linear(stats: dict[str, Linear]) -> dict[str, Callable[[ArrayLike], FloatArray]]:
-    """Chunk statistics equal to ``stats`` that share ONE product ``W @ [D_1 D_2 ...]`` per chunk.
-
-    The product of the most recent chunk is cached by object identity (chunks handed out by
-    :func:`~harness.stats.bootstrap.bootstrap_draws` are distinct objects)."""
-    if not stats:
-        return {}
-    names = list(stats)
-    stacked = np.hstack([stats[k].design for k in names])
-    n = stacked.shape[0]
-    # identical columns (a shared ones column, the same labels for several metrics) are multiplied once
-    index: dict[bytes, int] = {}
-    source = np.array([index.setdefault(np.ascontiguousarray(stacked[:, j]).tobytes(), len(index))
-                       for j in range(stacked.shape[1])], dtype=np.intp)
-    firsts = [int(np.flatnonzero(source == u)[0]) for u in range(len(index))]
-    design = np.ascontiguousarray(stacked[:, firsts])
-    bounds = np.cumsum([0] + [stats[k].design.shape[1] for k in names])
-    last: list[object] = [None, None]
-
-    def product(W: ArrayLike) -> FloatArray:
-        if last[0] is not W:
-            last[0], last[1] = W, _as_weights(W, n) @ design
-        return last[1]  # type: ignore[return-value]
-
-    def make(i: int) -> Callable[[ArrayLike], FloatArray]:
-        cols, finish = source[int(bounds[i]):int(bounds[i + 1])], stats[names[i]].finish
-        return lambda W: np.asarray(finish(product(W)[:, cols]), dtype=np.float64)
-
-    return {name: make(i) for i, name in enumerate(names)}
 
 
 # ------------------------------------------------------------------ rank metrics

@@ -249,23 +249,21 @@ def test_no_sklearn_warnings_needed():
         wt.fbeta(y, pred, w)
 
 
-def test_linear_bundle_equals_separate_metrics():
+def test_fused_linear_statistics_equal_separate_metrics():
     rng = np.random.default_rng(21)
     conf_a, conf_b = rng.uniform(0.5, 1, N), rng.uniform(0.5, 1, N)
     ok_a, ok_b = rng.random(N) < conf_a, rng.random(N) < conf_b
     p_true = rng.uniform(0.01, 1, N)
     w = resamples(N, 4)
-    bundle = wt.LinearBundle(N)
-    ll = bundle.mean(wt.log_loss_terms(p_true))
-    ea = bundle.calibration(conf_a, ok_a, 10)
-    eb = bundle.calibration(conf_b, ok_b, 15)
+    fused = wt.fuse_linear({"ll": wt.Mean(wt.log_loss_terms(p_true)),
+                            "ea": wt.Calibration(conf_a, ok_a, 10),
+                            "eb": wt.Calibration(conf_b, ok_b, 15)})
+    ll, ea, eb = fused["ll"], fused["ea"], fused["eb"]
     np.testing.assert_allclose(ll(w), wt.log_loss(p_true, w), rtol=0, atol=1e-12)
     np.testing.assert_allclose(ea(w), wt.ece(conf_a, ok_a, w, 10), rtol=0, atol=1e-12)
     np.testing.assert_allclose(eb(w), wt.ece(conf_b, ok_b, w, 15), rtol=0, atol=1e-12)
     w2 = resamples(N, 5)  # a new chunk object -> a new product
     np.testing.assert_allclose(ea(w2), wt.ece(conf_a, ok_a, w2, 10), rtol=0, atol=1e-12)
-    with pytest.raises(RuntimeError):
-        bundle.mean(p_true)
 
 
 def test_ranked_both_and_row_blocks(monkeypatch):

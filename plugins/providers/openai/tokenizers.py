@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
-ENCODINGS = ("o200k_base", "cl100k_base")
 #: Model-name prefixes → encoding. ``ft:BASE:...`` uses BASE. The o200k prefixes are checked first
 #: (``gpt-4o`` also starts with ``gpt-4``).
 _PREFIXES: tuple[tuple[str, str], ...] = (
