@@ -2,7 +2,8 @@
 
 Prices are USD per 1M input (prompt) and output (completion) tokens. Three layers are consulted in order:
 ``--prices FILE``, the suite's ``pricing:`` section, then the bundled ``harness/data/prices.yaml``. In each
-layer a model is found by its harness name, then by its provider's ``pricing_key()``: the exact id, for a
+user layer (``--prices``, the suite) a model is found by its harness name first; in every layer by its
+provider's ``pricing_key()``: the exact id, for a
 fine-tuned id ``ft:BASE:...`` the entry ``ft:BASE`` (then ``ft:`` + BASE without its date suffix), else the
 id without a date suffix. The Batch API costs ``batch_discount`` (0.5) times the listed price.
 """
@@ -39,7 +40,7 @@ def candidates(model_id: str) -> list[str]:
     """Ids to try for one model id, most specific first."""
     out = [model_id]
     if model_id.startswith("ft:"):
-        base = model_id.split(":")[1] if model_id.count(":") >= 1 else ""
+        base = model_id.split(":")[1]
         if base:
             out.append(f"ft:{base}")
             stripped = _DATE_SUFFIX.sub("", base)
@@ -103,16 +104,23 @@ class PriceTable:
                 raise InputError(f"malformed YAML ({exc})", file=prices_file) from None
             entries, file_discount = _entries(data, str(prices_file))
             layers.append((f"--prices {prices_file}", entries))
-            discount = file_discount if file_discount is not None else discount
+        else:
+            file_discount = None
+        suite_discount = None
         if suite_pricing:
-            entries, _ = _entries(dict(suite_pricing), suite_path)
+            entries, suite_discount = _entries(dict(suite_pricing), suite_path)
             layers.append((f"suite {suite_path}", entries))
+        # the most authoritative layer that sets a batch discount wins
+        discount = next((d for d in (file_discount, suite_discount, discount) if d is not None), None)
         layers.append((BUNDLED, bundled))
         return cls(layers, 0.5 if discount is None else discount)
 
     def lookup(self, name: str, pricing_key: str | None) -> Price | None:
-        keys = [name] + (candidates(pricing_key) if pricing_key else [])
+        by_id = candidates(pricing_key) if pricing_key else []
         for source, entries in self.layers:
+            # a harness model name is the user's choice ("gpt-4o-mini" may name a fine-tune): only the
+            # user's own layers may price by it, never the bundled table of model ids
+            keys = by_id if source == BUNDLED else [name, *by_id]
             for key in keys:
                 if key in entries:
                     inp, outp = entries[key]
