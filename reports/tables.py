@@ -16,6 +16,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from harness.stats.calibration import calibration_bins, expected_calibration_error
+
 Row = dict[str, Any]
 _NONE = "\x00invalid"  # stands for "no valid label" next to the real labels
 
@@ -178,19 +180,17 @@ class Calibration:
 
 
 def calibration(rows: Sequence[Row], labels: Sequence[str], n_bins: int = 10) -> Calibration | None:
-    """Top-label reliability bins, right-closed like the ``ece`` metric: (i/n, (i+1)/n]."""
+    """Top-label reliability bins, binned exactly as the ``ece`` metric bins them (right-closed)."""
     gold, probs = _prob_matrix(rows, labels)
     if len(gold) == 0:
         return None
     probs = probs / probs.sum(axis=1, keepdims=True)
-    conf = probs.max(axis=1)
-    correct = (probs.argmax(axis=1) == gold).astype(float)
-    idx = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, n_bins - 1)
+    conf = np.clip(probs.max(axis=1), 0.0, 1.0)
+    correct = probs.argmax(axis=1) == gold
+    idx = calibration_bins(conf, n_bins)
     counts = np.bincount(idx, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
-        acc = np.bincount(idx, weights=correct, minlength=n_bins) / counts
+        acc = np.bincount(idx, weights=correct.astype(float), minlength=n_bins) / counts
         mean_conf = np.bincount(idx, weights=conf, minlength=n_bins) / counts
-    ok = counts > 0
-    ece = float(np.sum(counts[ok] / len(conf) * np.abs(acc[ok] - mean_conf[ok])))
     return Calibration(n=len(conf), edges=np.linspace(0, 1, n_bins + 1), accuracy=acc, confidence=mean_conf,
-                       counts=counts, ece=ece)
+                       counts=counts, ece=expected_calibration_error(conf, correct, n_bins))

@@ -12,50 +12,55 @@ the rest of harness.
 * :mod:`.cells`     — compression of label data into cells.
 * :mod:`.weighted`  — vectorised metrics of many resamples at once.
 * :mod:`.bootstrap` — percentile intervals and paired bootstrap tests.
+* :mod:`.calibration` — calibration bins and ECE (numpy only).
+
+Submodules are imported on first use (PEP 562), so a numpy-only part such as :mod:`.calibration` does not
+pull in scipy.
 """
 
-from .accuracy import agresti_min_interval, mcnemar_midp, paired_accuracy_test, wilson_interval
-from .bootstrap import (
-    PairedBootstrap,
-    bootstrap_draws,
-    bootstrap_interval,
-    generic_resampled,
-    interval_from_draws,
-    paired_bootstrap,
-    paired_bootstrap_many,
-    paired_test_from_draws,
-)
-from .cells import Cells, make_cells
-from .delong import auc_variance, delong_auc, delong_compare, delong_test
-from .multiple import cochran_q, holm
-from .power import mde_paired_accuracy
-from .resample import resample_cells, resample_counts
-from .results import Interval, PairedTest
+import importlib
+from typing import Any
 
-__all__ = [
-    "Cells",
-    "Interval",
-    "PairedBootstrap",
-    "PairedTest",
-    "agresti_min_interval",
-    "auc_variance",
-    "bootstrap_draws",
-    "bootstrap_interval",
-    "cochran_q",
-    "delong_auc",
-    "delong_compare",
-    "delong_test",
-    "generic_resampled",
-    "holm",
-    "interval_from_draws",
-    "make_cells",
-    "mcnemar_midp",
-    "mde_paired_accuracy",
-    "paired_accuracy_test",
-    "paired_bootstrap",
-    "paired_bootstrap_many",
-    "paired_test_from_draws",
-    "resample_cells",
-    "resample_counts",
-    "wilson_interval",
-]
+_EXPORTS = {
+    "Cells": "cells",
+    "Interval": "results",
+    "PairedBootstrap": "bootstrap",
+    "PairedTest": "results",
+    "agresti_min_interval": "accuracy",
+    "auc_variance": "delong",
+    "bootstrap_draws": "bootstrap",
+    "bootstrap_interval": "bootstrap",
+    "cochran_q": "multiple",
+    "delong_auc": "delong",
+    "delong_compare": "delong",
+    "delong_test": "delong",
+    "generic_resampled": "bootstrap",
+    "holm": "multiple",
+    "interval_from_draws": "bootstrap",
+    "make_cells": "cells",
+    "mcnemar_midp": "accuracy",
+    "mde_paired_accuracy": "power",
+    "paired_accuracy_test": "accuracy",
+    "paired_bootstrap": "bootstrap",
+    "paired_bootstrap_many": "bootstrap",
+    "paired_test_from_draws": "bootstrap",
+    "resample_cells": "resample",
+    "resample_counts": "resample",
+    "wilson_interval": "accuracy",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+

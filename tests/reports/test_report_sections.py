@@ -250,3 +250,20 @@ def test_a_failing_chart_leaves_a_note(binary_demo, monkeypatch):
     assert len(notes) == 4  # ROC, PR, calibration, training
     assert "UnsafeSVG: element <script> not allowed" in notes[0].clean_text()
     assert not doc.find_all("svg") and not doc.find_all("script")
+
+
+@pytest.mark.parametrize("n_bins", [10, 25, 50, 100])
+def test_reliability_bins_equal_the_metric_bins_at_any_bin_count(n_bins):
+    """0.07, 0.14, 0.28, 0.55... times 100 are not exact in binary: the report must bin as the metric does."""
+    from harness.stats.calibration import calibration_bins
+
+    conf = np.array([0.55, 0.555, 0.07, 0.14, 0.28, 0.56, 1.0, 0.5])
+    rows = [{"gold": "a", "probs": {"a": c, "b": 1 - c}} for c in conf]
+    rows[1]["gold"] = "b"
+    cal = tables.calibration(rows, ["a", "b"], n_bins)
+    top = np.maximum(conf, 1 - conf)
+    assert (cal.counts == np.bincount(calibration_bins(top, n_bins), minlength=n_bins)).all()
+    from harness_plugins.metrics.probabilistic import expected_calibration_error
+
+    correct = np.array([True, False, False, False, False, True, True, True])  # top label a unless conf < .5
+    assert cal.ece == pytest.approx(expected_calibration_error(top, correct.astype(float), n_bins), abs=1e-12)
