@@ -237,3 +237,20 @@ def test_two_models_compared(harness_cli, make_suite, pipeline, tmp_path):
     gold = [lab for _, lab in HELDOUT]
     assert model_entry(results, "base")["metrics"]["accuracy"]["value"] == pytest.approx(gold.count("pos") / 50)
     check_matches_sklearn(results, rows, pipeline, name="ft")
+
+
+def test_predictions_rows_may_give_a_label_only_even_with_probability_columns(harness_cli, make_suite, tmp_path):
+    """A CSV with prob_ columns whose cells are blank on some rows, and JSONL `"probs": {}`, mean "label only"."""
+    root = make_suite([("good game", "pos"), ("bad game", "neg")], ids=["a", "b"])
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text("id,label,prob_neg,prob_pos\na,pos,0.2,0.8\nb,neg,,\n")
+    res = harness_cli("run", root, "--only", "--model", f"m=predictions:{csv_file}", "--out", tmp_path / "o1",
+                      "--no-report", "--no-stats")
+    assert res.code == 0, res.err
+    rows = [json.loads(x) for x in (tmp_path / "o1" / "predictions.jsonl").read_text().splitlines()]
+    assert rows[0]["probs"]["pos"] == pytest.approx(0.8) and rows[1]["probs"] is None and rows[1]["pred"] == "neg"
+    jsonl = tmp_path / "p.jsonl"
+    jsonl.write_text('{"id": "a", "label": "pos", "probs": {}}\n{"id": "b", "label": "neg"}\n')
+    res = harness_cli("run", root, "--only", "--model", f"m=predictions:{jsonl}", "--out", tmp_path / "o2",
+                      "--no-report", "--no-stats")
+    assert res.code == 0, res.err

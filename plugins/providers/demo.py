@@ -27,7 +27,7 @@ from harness.errors import InputError, UsageError
 from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
-from ._sklearn_common import predictions_from_proba
+from ._common import predictions_from_proba
 
 DEFAULT_EPOCHS = 4
 

@@ -19,6 +19,8 @@ from harness.errors import InputError
 from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
+from ._common import model_file
+
 
 class PredictionsOptions(Options):
     id_field: str = "id"
@@ -59,9 +61,9 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
                          field="probs")
     else:
         cols = {k[5:]: v for k, v in row.items() if isinstance(k, str) and k.startswith("prob_")}
-        raw = cols or None
+        raw = cols if any(str(v).strip() for v in cols.values()) else None  # all blank: label only
         key = "prob_{}"
-    if raw is None:
+    if not raw:  # None, or {}: this row gives a label only
         return None
     probs: dict[str, float] = {}
     for lab in labels:
@@ -134,11 +136,7 @@ class PredictionsProvider(Provider):
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
-        p = Path(spec.argument).expanduser()
-        if not p.is_absolute() and not p.exists() and (suite.root / p).exists():
-            p = suite.root / p
-        if not p.is_file():
-            raise InputError("predictions file not found", file=p, field=f"models.{spec.name}")
+        p = model_file(spec, suite, "predictions file")
         return Resolved([PredictionsModel(spec.name, spec, p, suite.labels, opts)])
 
 

@@ -16,24 +16,13 @@ from harness.errors import InputError
 from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
-from ._sklearn_common import input_texts, predictions_from_proba
+from ._common import input_texts, model_file, predictions_from_proba
 
 
 class SklearnOptions(Options):
     trust_pickle: bool = False
     trust: list[str] = []
     input: Literal["text", "prompt"] = "text"
-
-
-def _resolve_path(spec: ModelSpec, suite: Any) -> Path:
-    p = Path(spec.argument).expanduser()
-    if not p.is_absolute() and not p.exists() and suite is not None:
-        alt = suite.root / p  # relative to the suite folder when given in suite.yaml
-        if alt.exists():
-            p = alt
-    if not p.is_file():
-        raise InputError("model file not found", file=p, field=f"models.{spec.name}")
-    return p
 
 
 def load_estimator(path: Path, opts: SklearnOptions, field: str) -> Any:
@@ -89,7 +78,7 @@ class SklearnProvider(Provider):
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
-        path = _resolve_path(spec, suite)
+        path = model_file(spec, suite, "model file")
         field = f"models.{spec.name}"
         est = load_estimator(path, opts, field)
         if not hasattr(est, "predict_proba") or not hasattr(est, "classes_"):
