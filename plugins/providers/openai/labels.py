@@ -98,16 +98,22 @@ class LabelMatcher:
         self.case_insensitive = case_insensitive
         self.tokenizer = tokenizer.name if tokenizer is not None else None
         self.first_tokens: dict[bytes, str] | None = None
+        self.first_token_ids: frozenset[int] = frozenset()  # for logit_bias, when the tokenizer gives ids
         if tokenizer is not None:
             table: dict[bytes, str] = {}
+            first_id = getattr(tokenizer, "first_token_id", None)
+            ids: set[int] = set()
             for label in self.labels:
                 for form in variants(label, case_insensitive):
+                    if first_id is not None:
+                        ids.add(first_id(form))
                     tok = tokenizer.first_token(form)
                     other = table.get(tok)
                     if other is not None and other != label:
                         raise LabelCollision(tok, (other, label))
                     table[tok] = label
             self.first_tokens = table
+            self.first_token_ids = frozenset(ids)
         self._folded = tuple(lab.casefold() if case_insensitive else lab for lab in self.labels)
         self._text_memo: dict[str, str | None] = {}  # a few distinct tokens recur in every response
 

@@ -15,7 +15,7 @@ from harness.examples import Example, Prediction
 from harness.providers import ModelSpec, RequestModel
 
 from .connection import Connection, map_api_error, strict_validation
-from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes, variants
+from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes
 from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions
 from .tokenizers import Tokenizer
 
@@ -44,8 +44,7 @@ class OpenAIModel(RequestModel):
         if options.logit_bias:
             if tokenizer is None:  # checked by the provider; kept here for direct construction
                 raise ProviderError(f"{self.what}: logit_bias needs a tokenizer (set the option tokenizer)")
-            ids = sorted({tokenizer.first_token_id(form) for form in self._label_forms()})
-            self._bias = {str(i): 100 for i in ids}
+            self._bias = {str(i): 100 for i in sorted(matcher.first_token_ids)}
 
     # --- identity -----------------------------------------------------------------------------------
 
@@ -55,15 +54,14 @@ class OpenAIModel(RequestModel):
             return f"Azure deployment {self.model_id!r}"
         return f"model {self.model_id!r}"
 
-    def _label_forms(self) -> list[str]:
-        return [form for lab in self.matcher.labels for form in variants(lab, self.options.case_insensitive)]
-
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.model_id, "api": self.api, **self.connection.describe(),
                                "top_logprobs": self.options.top_logprobs,  # type: ignore[attr-defined]
                                "matching": self.matcher.mode, "tokenizer": self.matcher.tokenizer,
                                "case_insensitive": self.options.case_insensitive,
                                "logit_bias": self.options.logit_bias}
+        if self.matcher.first_tokens is not None:  # which returned tokens count for each label
+            out["label_tokens"] = self.matcher.label_tokens()
         if self.options.seed is not None:
             out["seed"] = self.options.seed
         out.update(self.info)

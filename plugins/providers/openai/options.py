@@ -28,12 +28,17 @@ class CommonOptions(Options):
     pricing_model: str | None = Field(None, description="model id to look up in the price table")
 
 
-class ChatOptions(CommonOptions):
-    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:8000/v1 "
-                                 "(default: $OPENAI_BASE_URL, else api.openai.com)")
+class ChatFields(CommonOptions):
+    """Options of every Chat Completions model (OpenAI, compatible servers, Azure)."""
+
     top_logprobs: int = Field(20, ge=1, le=20, description="top-k tokens returned (OpenAI allows up to 20)")
     max_tokens_field: Literal["max_completion_tokens", "max_tokens"] = Field(
         "max_completion_tokens", description="use max_tokens for older compatible servers")
+
+
+class ChatOptions(ChatFields):
+    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:8000/v1 "
+                                 "(default: $OPENAI_BASE_URL, else api.openai.com)")
 
 
 class CompletionsOptions(CommonOptions):
@@ -41,14 +46,12 @@ class CompletionsOptions(CommonOptions):
     top_logprobs: int = Field(5, ge=1, le=20, description="sent as `logprobs` (OpenAI allows up to 5)")
 
 
-class AzureOptions(CommonOptions):
+class AzureOptions(ChatFields):
     endpoint: str | None = Field(None, description="https://RESOURCE.openai.azure.com "
                                  "(default: $AZURE_OPENAI_ENDPOINT)")
     api_version: str | None = Field(None, description="default: $OPENAI_API_VERSION, else 2024-10-21")
     auth: Literal["auto", "key", "entra"] = Field("auto", description="key, Entra ID (azure-identity), or "
                                                   "auto: the key when its variable is set, else Entra ID")
-    top_logprobs: int = Field(20, ge=1, le=20)
-    max_tokens_field: Literal["max_completion_tokens", "max_tokens"] = "max_completion_tokens"
 
 
 class JobOptions(ChatOptions):

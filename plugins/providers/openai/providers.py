@@ -41,6 +41,11 @@ def label_matcher(spec: ModelSpec, labels: tuple[str, ...], options: CommonOptio
     return matcher, tokenizer
 
 
+def openai_connection(options: Any) -> Connection:
+    """OpenAI or an OpenAI-compatible server (``base_url`` / $OPENAI_BASE_URL)."""
+    return Connection.openai(options.base_url, options.api_key_env, options.timeout)
+
+
 def _model_id(spec: ModelSpec, what: str) -> str:
     if not spec.argument.strip():
         raise UsageError(f"{_where(spec)}: {spec.provider} needs {what}, e.g. {spec.provider}:gpt-4o-mini")
@@ -56,7 +61,7 @@ class OpenAIChatProvider(Provider):
     model_class: type[OpenAIModel] = ChatModel
 
     def connection(self, options: Any) -> Connection:
-        return Connection.openai(options.base_url, options.api_key_env, options.timeout)
+        return openai_connection(options)
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         options = self.parse_options(spec)
@@ -105,7 +110,7 @@ class OpenAIJobProvider(Provider):
         job_id = spec.argument.strip()
         if not job_id.startswith("ftjob-"):
             raise UsageError(f"{_where(spec)}: openai-job takes a fine-tuning job id (ftjob-…), got {job_id!r}")
-        conn = Connection.openai(options.base_url, options.api_key_env, options.timeout)
+        conn = openai_connection(options)
         what = f"fine-tuning job {job_id}"
         try:
             with conn.sync_client() as client:
