@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from . import charts, tables
 from .charts import Style
-from .sections import d, num
+from .sections import d, is_best, num
 
 Row = dict[str, Any]
 
@@ -61,7 +61,7 @@ def per_class_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, s
         out.append({"label": lab["display"], "name": lab["name"], "support": per_model[0][1].support,
                     "models": [{"model": m, "precision": s.precision, "recall": s.recall, "f1": s.f1,
                                 "predicted": s.predicted,
-                                "best": len(per_model) > 1 and abs(s.f1 - best) <= 1e-12}
+                                "best": len(per_model) > 1 and is_best(s.f1, best)}
                                for m, s in per_model]})
     return out
 
@@ -86,7 +86,8 @@ def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]
         st = styles.get(model) or Style(charts.BASELINE_COLOUR)
         roc.append(charts.Curve(model, st, res.fpr, res.tpr, f"AUC {res.auc:.3f}"))
         pr.append(charts.Curve(model, st, res.recall, res.precision, f"AP {res.ap:.3f}"))
-        prevalence = res.prevalence
+        if prevalence is None:  # gold labels are aligned by id: the same for every model
+            prevalence = sum(r.get("gold") == positive for r in rows) / len(rows)
         if res.n < len(rows):
             partial.append({"model": model, "n": res.n, "total": len(rows)})
     display = {lab["name"]: lab["display"] for lab in labels}

@@ -46,8 +46,7 @@ def _env(dirs: tuple[str, ...]) -> Environment:
     loaders = [FileSystemLoader(list(dirs))] if dirs else []
     env = Environment(loader=ChoiceLoader([*loaders, PackageLoader("harness_reports", "templates")]),
                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(num=sections.fmt, count=_count, seconds=_seconds,
-                       pct=lambda x: "—" if sections.num(x) is None else f"{x:.0%}")
+    env.filters.update(num=sections.fmt, count=_count, seconds=_seconds)
     return env
 
 
@@ -74,7 +73,7 @@ def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]]
         "glance": sections.glance(results, table, comp),
         "outputs": sections.outputs_table(results, styles, flags),
         "usage": sections.usage_table(results), "meta": sections.metadata(results),
-        "training": training_section(results), "binary": binary, "have_predictions": have_preds,
+        "training": training_section(results),
         "curves": None, "confusion": [], "per_class": [], "calibration": None,
     }
     if have_preds and labels:

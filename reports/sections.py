@@ -88,14 +88,12 @@ def header(results: dict[str, Any]) -> dict[str, Any]:
         "labels": labels,
         "positive": None if positive is None else {"name": text(positive),
                                                    "display": display.get(text(positive), text(positive))},
-        "suite_path": text(suite.get("path")),
         "dataset": {"path": text(ds.get("path")), "sha256": text(ds.get("sha256")),
                     "n": num(ds.get("n_examples")), "format": text(ds.get("format"))} if ds else None,
         "harness_version": text(results.get("harness_version")),
         "created_at": text(results.get("created_at")),
         "timings": [(t, v) for t, v in timings if v is not None],
         "baseline": text(results.get("baseline")) or None,
-        "n_models": len(model_names(results)),
     }
 
 
@@ -109,7 +107,7 @@ def best_models(results: dict[str, Any], metrics: Sequence[dict[str, Any]]) -> d
         if len(vals) < 2:
             continue
         target = (max if m["higher_is_better"] else min)(v for _, v in vals)
-        best[m["name"]] = {n for n, v in vals if abs(v - target) <= 1e-12}
+        best[m["name"]] = {n for n, v in vals if is_best(v, target)}
     return best
 
 
@@ -278,12 +276,22 @@ def metadata(results: dict[str, Any]) -> dict[str, Any]:
                        if v not in (None, [], {}, "")]}
 
 
+def is_best(value: float, best: float) -> bool:
+    """Ties (within float rounding) all count as best."""
+    return abs(value - best) <= 1e-12
+
+
+def primary_metric(metrics: Sequence[dict[str, Any]]) -> int:
+    """Index of the metric the summary and training chart lead with: accuracy, else the first."""
+    return next((i for i, m in enumerate(metrics) if m["name"] == "accuracy"), 0)
+
+
 def glance(results: dict[str, Any], table: dict[str, Any], comp: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Plain-language findings for the top of the page: best model on the primary metric vs the baseline."""
     cols = table["columns"]
     if not cols or not table["rows"]:
         return []
-    j = next((i for i, c in enumerate(cols) if c["name"] == "accuracy"), 0)
+    j = primary_metric(cols)
     col = cols[j]
     best = [r for r in table["rows"] if r["cells"][j]["best"]]
     out: list[dict[str, Any]] = []

@@ -145,7 +145,6 @@ class BinaryCurves:
     recall: np.ndarray
     precision: np.ndarray
     ap: float
-    prevalence: float
 
 
 def binary_curves(rows: Sequence[Row], labels: Sequence[str], positive: str) -> BinaryCurves | str:
@@ -165,8 +164,7 @@ def binary_curves(rows: Sequence[Row], labels: Sequence[str], positive: str) -> 
     ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
     # PR points in decreasing recall, ending at (0, 1): drawn as steps-post, this is the curve AP integrates
     return BinaryCurves(n=len(y), fpr=fpr, tpr=tpr, auc=float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)),
-                        recall=np.r_[recall[::-1], 0.0], precision=np.r_[precision[::-1], 1.0], ap=ap,
-                        prevalence=float(P / len(y)))
+                        recall=np.r_[recall[::-1], 0.0], precision=np.r_[precision[::-1], 1.0], ap=ap)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import charts
-from .sections import d, fmt, lst, metric_meta, num, signed, text
+from .sections import d, fmt, is_best, lst, metric_meta, num, primary_metric, signed, text
 
 _COLOURS = {"train_loss": "#0072B2", "valid_loss": "#D55E00", "train_accuracy": "#009E73",
             "valid_mean_token_accuracy": "#CC79A7", "valid_accuracy": "#CC79A7"}
@@ -25,7 +25,7 @@ def _column(values: Any, n: int) -> np.ndarray:
 
 def _heldout_metric(results: dict[str, Any]) -> dict[str, Any] | None:
     metrics = metric_meta(results)
-    return next((m for m in metrics if m["name"] == "accuracy"), metrics[0] if metrics else None)
+    return metrics[primary_metric(metrics)] if metrics else None
 
 
 def training_section(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,7 +69,7 @@ def training_section(results: dict[str, Any]) -> list[dict[str, Any]]:
             best_value = max(scored) if metric["higher_is_better"] else min(scored)
         for c in ckpts:
             c["best"] = c["value"] is not None and best_value is not None and len(scored) > 1 and \
-                abs(c["value"] - best_value) <= 1e-12
+                is_best(c["value"], best_value)
             c["text"] = fmt(c["value"])
             c["delta"] = signed(c["value"] - base_value) if c["value"] is not None and base_value is not None else ""
         markers = [charts.Marker(c["model"], c["step"], c["value"], best=c["best"]) for c in ckpts
