@@ -4,7 +4,9 @@ Cached examples are reused; the rest go into one batch per model (split at 50,00
 model's :class:`~harness.providers.BatchClient`. The batch id is recorded in the cache database, keyed by
 the model's identity and the set of request keys, before polling starts: an interrupted run resumes
 polling the same batch instead of submitting a new one. When the batch ends, its output and error files
-are joined on ``custom_id`` (the request's cache key), every response is cached, then parsed.
+are joined on ``custom_id`` (the request's cache key), every response is cached, then parsed. Every cache
+access goes through the engine (:meth:`~harness.engine.Engine.cache_op`, :meth:`~harness.engine.Engine.store_now`),
+so a cache error is a notice and the paid-for results are kept.
 """
 
 from __future__ import annotations
@@ -35,28 +37,24 @@ async def _call(engine: "Engine", what: str, fn: Any, *args: Any) -> Any:
             if attempt >= engine.options.max_attempts:
                 raise ProviderError(f"batch API: {what} failed: {exc.reason} "
                                     f"(gave up after {attempt} attempts)") from None
-            await asyncio.sleep(exc.retry_after if exc.retry_after is not None else engine.backoff(attempt))
+            await asyncio.sleep(engine.retry_delay(attempt, exc.retry_after))
 
 
 async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], client: "BatchClient") -> None:
-    model, usage = lane.model, lane.usage
-    cache = engine.cache()
-    if cache is None:
+    model = lane.model
+    if engine.cache() is None:
         engine.notice(f"--batch without a cache: if this run of {model.name} is interrupted, its batch "
                       "cannot be resumed")
 
     reserved: dict[str, float] = {}
     to_send: list[_Job] = []
     for job in jobs:
-        leak = engine.secret_in(model, job)
-        if leak is not None:
-            raise leak
-        if engine.budget is not None:
-            cost = usage.price.cost(*engine.estimate(model, job), batch=True) if usage.price else 0.0
-            if not engine.budget.reserve(cost):
-                engine.resolve_job(lane, job, reason=BUDGET_EXHAUSTED)
-                continue
-            reserved[job.key] = cost
+        engine.secrets.check(job.body_json, f"a request of model {model.name}")
+        cost = engine.reserve(lane, job, batch=True)
+        if cost is None:
+            engine.resolve_job(lane, job, reason=BUDGET_EXHAUSTED)
+            continue
+        reserved[job.key] = cost
         to_send.append(job)
 
     handles: list[tuple[str, str, list[_Job]]] = []  # (batch key, batch id, jobs)
@@ -64,15 +62,14 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
         chunk = to_send[start:start + MAX_LINES]
         keys = [j.key for j in chunk]
         bkey = batch_key(lane.identity_json, keys)
-        found = cache.find_batch(bkey, lane.identity_json, set(keys)) if cache is not None else None
+        found = engine.cache_op(lambda c: c.find_batch(bkey, lane.identity_json, set(keys)))
         if found is not None:
             bkey, bid, _ = found
             engine.notice(f"{model.name}: resuming batch {bid} ({len(chunk)} requests) instead of resubmitting")
         else:
             lines = [{"custom_id": j.key, "body": j.request} for j in chunk]
             bid = await _call(engine, "submit", client.submit, lines)
-            if cache is not None:
-                cache.record_batch(bkey, lane.identity_json, bid, keys, "submitted")
+            engine.cache_op(lambda c: c.record_batch(bkey, lane.identity_json, bid, keys, "submitted"))
         handles.append((bkey, bid, chunk))
 
     pending = list(handles)
@@ -83,8 +80,7 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
         for handle in list(pending):
             bkey, bid, _ = handle
             status = await _call(engine, "status", client.status, bid)
-            if cache is not None:
-                cache.update_batch(bkey, status)
+            engine.cache_op(lambda c: c.update_batch(bkey, status))
             engine.progress_note(lane, f"batch {bid}: {status} (poll {polls})")
             if status in TERMINAL:
                 pending.remove(handle)
@@ -96,27 +92,19 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
         results: dict[str, dict[str, Any]] = {}
         if status != "failed":
             results = await _call(engine, "download", client.results, bid)
-        if cache is not None and engine.options.cache:
-            rows = [(j.key, lane.identity_json, model.endpoint, j.body_json, results[j.key]["response"], "batch")
-                    for j in chunk if "response" in results.get(j.key, {})]
-            if rows:
-                cache.put_many(rows)
-            cache.forget_batch(bkey)
+        if engine.cache() is not None:
+            engine.store_now([(j.key, lane.identity_json, model.endpoint, j.body_json, results[j.key]["response"],
+                               "batch") for j in chunk if "response" in results.get(j.key, {})])
+            engine.cache_op(lambda c: c.forget_batch(bkey))
         for job in chunk:
             result = results.get(job.key)
             cost_reserved = reserved.get(job.key, 0.0)
             if result is not None and "response" in result:
                 response = result["response"]
-                usage.requests += 1
-                usage.batched += 1
-                counted = model.usage(response)
-                cost = usage.add(counted, batch=True, fetched=True)
-                if engine.budget is not None:
-                    engine.budget.settle(cost_reserved, cost if counted else cost_reserved)
+                engine.account(lane, cost_reserved, response, batch=True)
                 engine.resolve_job(lane, job, response=response)
             else:
-                if engine.budget is not None:
-                    engine.budget.release(cost_reserved)
+                engine.account(lane, cost_reserved)
                 if result is not None:
                     reason = f"batch: {result.get('error') or 'no response'}"
                 elif status == "completed":

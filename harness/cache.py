@@ -17,7 +17,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import InputError, ProviderError
 
@@ -57,6 +57,11 @@ def default_cache_path() -> Path:
     return Path(base) / "harness" / CACHE_FILE
 
 
+def resolve_cache_path(path: str | Path | None = None) -> Path:
+    """The cache file to use: ``path`` (``--cache``) if given, else :func:`default_cache_path`."""
+    return Path(path) if path else default_cache_path()
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -71,25 +76,39 @@ def batch_key(identity_json: str, keys: Iterable[str]) -> str:
     return hashlib.sha256((identity_json + "\n" + "\n".join(sorted(keys))).encode("utf-8")).hexdigest()
 
 
-_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
-_SECRET_NAMES = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
+# an OpenAI-style key: "sk-" then 32+ key characters (sk-proj-…, sk-svcacct-… included) with at least one digit,
+# so ordinary hyphenated words ("sk-learn-pipeline-classifier") are not taken for keys
+_KEY_LIKE = re.compile(r"\bsk-(?=[A-Za-z_\-]*[0-9])[A-Za-z0-9_\-]{32,}")
+_SECRET_NAMES = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
+MIN_SECRET_LEN = 8
+REDACTED = "***"
 
 
 class SecretScanner:
-    """Finds API keys in text: the values of this process's ``*_API_KEY``/``*_TOKEN``/``*_SECRET``
-    environment variables, and anything shaped like an OpenAI key (``sk-…``)."""
+    """Finds API keys in text: the values (8+ characters) of this process's environment variables whose
+    names end in ``KEY``/``TOKEN``/``SECRET``/``PASSWORD`` (``OPENAI_API_KEY``, ``MY_KEY``, …), and anything
+    shaped like an OpenAI key (``sk-…``)."""
 
-    def __init__(self, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
-        self.values = tuple(v for k, v in env.items() if _SECRET_NAMES.search(k) and len(v) >= 8)
+        values = {v for k, v in env.items() if _SECRET_NAMES.search(k) and len(v) >= MIN_SECRET_LEN}
+        self.values = tuple(sorted(values, key=len, reverse=True))  # longest first: scrub() replaces whole keys
 
     def found_in(self, text: str) -> bool:
         return any(s in text for s in self.values) or _KEY_LIKE.search(text) is not None
 
     def check(self, text: str, what: str) -> None:
+        """Raise :class:`ProviderError` if ``text`` (an identity or a request body) holds a key."""
         if self.found_in(text):
-            raise ProviderError(f"refusing to cache {what}: it contains an API key or token (a provider "
+            raise ProviderError(f"refusing to cache or send {what}: it contains an API key or token (a provider "
                                 "must never put its key in cache_identity() or the request body)")
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every key replaced by ``***`` (for failure reasons written to results)."""
+        for s in self.values:
+            if s in text:
+                text = text.replace(s, REDACTED)
+        return _KEY_LIKE.sub(REDACTED, text)
 
 
 @dataclass
@@ -101,51 +120,59 @@ class Cached:
 class Cache:
     """A handle on the cache file. Opened lazily by the engine, used from one thread at a time."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, readonly: bool = False) -> None:
+        """``create=False``: the file must exist and its schema is not created (``harness cache clear``);
+        ``readonly=True`` (implies ``create=False``): opened read-only, nothing is written (``cache info``)."""
         self.path = Path(path)
+        create = create and not readonly
         if not create and not self.path.exists():
             raise InputError("no cache file here yet", file=self.path)
+        db: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
-                                      timeout=30.0)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if readonly:
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                     check_same_thread=False, timeout=30.0)
+            else:
+                if create:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30.0)
+            if create:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except (sqlite3.DatabaseError, OSError) as exc:
+            if db is not None:
+                db.close()
             raise InputError(f"cannot open the response cache ({exc}); use --cache PATH or --no-cache",
                              file=self.path) from None
-        if int(row[0]) > SCHEMA_VERSION:
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
+            db.close()
             raise InputError(f"cache schema {row[0]} is newer than this harness understands; upgrade harness "
                              "or use another --cache", file=self.path)
+        self.db = db
 
     def close(self) -> None:
         self.db.close()
 
     # --- responses ----------------------------------------------------------------------------------
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, Cached]:
-        out: dict[str, Cached] = {}
+    def _select_in(self, columns: str, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """``SELECT columns FROM responses WHERE key IN keys``, in chunks (SQLite limits the parameters)."""
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), 500):
             chunk = unique[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for key, response, via in self.db.execute(
-                    f"SELECT key, response, via FROM responses WHERE key IN ({marks})", chunk):
-                out[key] = Cached(json.loads(response), via)
-        return out
+            yield from self.db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Cached]:
+        return {key: Cached(json.loads(response), via)
+                for key, response, via in self._select_in("key, response, via", keys)}
 
     def cached_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these keys have a response (without reading the responses)."""
-        out: set[str] = set()
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 500):
-            chunk = unique[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(k for (k,) in self.db.execute(f"SELECT key FROM responses WHERE key IN ({marks})", chunk))
-        return out
+        return {k for (k,) in self._select_in("key", keys)}
 
     def put(self, key: str, identity_json: str, endpoint: str, request_json: str, response: dict[str, Any],
             via: str = "request") -> None:

@@ -6,8 +6,9 @@ Providers describe single requests; the engine owns everything else, for any pro
   run (one queue per model, so no model waits for another to finish);
 * per-target rate limits (:mod:`harness.ratelimit`): requests and tokens per minute, Retry-After pauses
   and an adaptive in-flight cap that halves on a 429;
-* retries of transient failures (429, 5xx, timeouts, connection errors) with jittered exponential
-  backoff; past ``max_attempts`` the example is recorded as failed with its reason and the run goes on;
+* retries of transient failures (429, 5xx, timeouts, connection errors) after the server's Retry-After or
+  a jittered exponential backoff (:meth:`Engine.retry_delay`); past ``max_attempts`` the example is recorded
+  as failed with its reason and the run goes on;
 * the durable response cache (:mod:`harness.cache`): cached requests are never sent again, every new
   response is committed as it arrives; ``offline`` answers from the cache alone;
 * token usage, cost and the ``max_cost`` budget (:mod:`harness.pricing`);
@@ -22,18 +23,19 @@ import gc
 import math
 import random
 import sqlite3
+import sys
 import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
-from .cache import Cache, SecretScanner, canonical_json, default_cache_path, request_key
+from .cache import Cache, SecretScanner, canonical_json, request_key, resolve_cache_path
 from .errors import ExampleFailure, ProviderError
 from .examples import Example, Prediction
 from .pricing import Budget, ModelUsage, Price, PriceTable, fallback_estimate
-from .progress import Progress, make_progress, resolve_mode
+from .progress import Progress, make_progress
 from .ratelimit import Limiter, RateLimit
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,20 +43,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 BUDGET_EXHAUSTED = "budget exhausted"
 NOT_IN_CACHE = "not in cache"
+RETRY_AFTER_MAX = 120.0  # seconds: the longest server Retry-After honoured (or backoff_max, if larger)
+
+T = TypeVar("T")
 
 
 class Retryable(Exception):
     """A transient failure (429, 5xx, timeout, connection). ``retry_after`` is the server's hint in seconds.
 
-    ``rate_limited`` marks a 429 (it pauses and slows down the whole target); by default it is inferred
-    from the reason mentioning "429" or "rate limit".
+    ``rate_limited=True`` marks a 429 (it pauses and slows down the whole target); providers pass it
+    explicitly (it is never guessed from the reason, which may hold a model id such as ``ckpt-step-429``).
     """
 
-    def __init__(self, reason: str, retry_after: float | None = None, *, rate_limited: bool | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *, rate_limited: bool = False) -> None:
         self.reason = reason
         self.retry_after = retry_after
-        if rate_limited is None:
-            rate_limited = "429" in reason or "rate limit" in reason.lower()
         self.rate_limited = rate_limited
         super().__init__(reason)
 
@@ -81,7 +84,7 @@ class EngineOptions:
 class _Job:
     """One unique request of a model (examples with identical requests share it)."""
 
-    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens")
+    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens", "guessed")
 
     def __init__(self, key: str, request: dict[str, Any], body_json: str) -> None:
         self.key = key
@@ -90,6 +93,7 @@ class _Job:
         self.slots: list[tuple[int, Example]] = []
         self.attempt = 0
         self.tokens: tuple[int, int] | None = None
+        self.guessed = False  # tokens are fallback_estimate()'s guess (no tokenizer)
 
 
 class _Lane:
@@ -120,7 +124,7 @@ class Engine:
         self.budget = Budget(self.options.max_cost) if self.options.max_cost is not None else None
         self.usage: dict[str, ModelUsage] = {}
         self.notices: list[str] = []
-        self._secrets = SecretScanner()
+        self.secrets = SecretScanner()
         self._cache: Cache | None = None
         self._cache_tried = False
         self._limiters: dict[str, Limiter] = {}
@@ -139,7 +143,7 @@ class Engine:
     def cache_path(self) -> Path | None:
         if not self.options.cache:
             return None
-        return Path(self.options.cache_path) if self.options.cache_path else default_cache_path()
+        return resolve_cache_path(self.options.cache_path)
 
     @property
     def budget_exhausted(self) -> bool:
@@ -160,9 +164,19 @@ class Engine:
         return RateLimit(cli.rpm if cli.rpm is not None else rpm, cli.tpm if cli.tpm is not None else tpm)
 
     def notice(self, text: str) -> None:
+        """Tell the user once (the console, else stderr — whatever the progress mode) and keep it for
+        results.json ``engine.notices``."""
         self.notices.append(text)
-        if self.console is not None and resolve_mode(self.options.progress) != "off":
-            self.console.print(f"[yellow]notice:[/] {text}")
+        if self.console is not None:
+            from rich.markup import escape
+
+            self.console.print(f"[yellow]notice:[/] {escape(text)}")
+        else:
+            print(f"notice: {text}", file=sys.stderr)
+
+    def scrub(self, text: str) -> str:
+        """``text`` without any API key (failure reasons and errors that end up in results)."""
+        return self.secrets.scrub(text)
 
     def progress_note(self, lane: _Lane, text: str) -> None:
         """Show a status next to the model's progress (e.g. a batch's state)."""
@@ -173,17 +187,21 @@ class Engine:
                 ) -> tuple[str, dict[str, _Job], dict[int, Prediction]]:
         """Build every request: (identity JSON, unique jobs by cache key, examples that failed to build)."""
         identity_json = canonical_json(model.cache_identity())
-        self._secrets.check(identity_json, f"the cache identity of model {model.name}")
+        self.secrets.check(identity_json, f"the cache identity of model {model.name}")
         endpoint = model.endpoint
         jobs: dict[str, _Job] = {}
         failed: dict[int, Prediction] = {}
         for i, ex in enumerate(examples):
             try:
                 request = model.build_request(ex)
+                body_json = canonical_json(request)
             except ExampleFailure as exc:
-                failed[i] = Prediction.failed(ex.id, exc.reason)
+                failed[i] = Prediction.failed(ex.id, self.scrub(exc.reason))
                 continue
-            body_json = canonical_json(request)
+            except (ValueError, TypeError) as exc:  # e.g. NaN or a non-JSON value in the body: this example only
+                failed[i] = Prediction.failed(
+                    ex.id, self.scrub(f"could not build the request ({type(exc).__name__}: {exc})"))
+                continue
             key = request_key(identity_json, endpoint, body_json)
             job = jobs.get(key)
             if job is None:
@@ -195,17 +213,35 @@ class Engine:
         """(prompt, max completion) tokens of a request: the provider's tokenizer, else a high guess."""
         if job.tokens is None:
             est = model.estimate_tokens(job.request)
+            job.guessed = not est
             job.tokens = tuple(est) if est else fallback_estimate(job.request, len(job.body_json))  # type: ignore[assignment]
         return job.tokens  # type: ignore[return-value]
 
     def cache(self) -> Cache | None:
-        """The cache, opened on first use (None with ``cache=False``)."""
+        """The cache, opened on first use (None with ``cache=False`` or after a write error)."""
         if not self._cache_tried:
             self._cache_tried = True
             path = self.cache_path
             if path is not None:
                 self._cache = Cache(path)
         return self._cache
+
+    def cache_op(self, op: Callable[[Cache], T]) -> T | None:
+        """``op(cache)`` guarded like every cache write: None without a cache; a :class:`sqlite3.Error` (a full
+        disk, a read-only file) is a notice and the run goes on without caching."""
+        cache = self.cache()
+        if cache is None:
+            return None
+        try:
+            return op(cache)
+        except sqlite3.Error as exc:
+            self._cache_failed(exc)
+            return None
+
+    def store_now(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Cache responses at once (with any queued ones) through the engine's guarded write path."""
+        self._unsaved.extend(rows)
+        self._flush_cache()
 
     async def run_requests(self, model: "RequestModel", examples: Sequence[Example]) -> list[Prediction]:
         opts = self.options
@@ -298,6 +334,8 @@ class Engine:
         if lane.dead:
             return 0
         n_failed = 0
+        if reason is not None:
+            reason = self.scrub(reason)
         for i, ex in job.slots:
             if reason is not None:
                 pred = Prediction.failed(ex.id, reason, request=job.request)
@@ -309,16 +347,16 @@ class Engine:
             self._progress.advance(lane.tid, done=len(job.slots), failed=n_failed)
         return n_failed
 
-    @staticmethod
-    def _parse(model: "RequestModel", ex: Example, request: dict[str, Any], response: dict[str, Any]) -> Prediction:
+    def _parse(self, model: "RequestModel", ex: Example, request: dict[str, Any], response: dict[str, Any]
+               ) -> Prediction:
         try:
             prediction = model.parse(ex, request, response)
         except ExampleFailure as exc:
-            return Prediction.failed(ex.id, exc.reason, request=request)
+            return Prediction.failed(ex.id, self.scrub(exc.reason), request=request)
         except ProviderError:
             raise
         except Exception as exc:  # a response the parser did not expect: keep the run (and the cache) going
-            return Prediction.failed(ex.id, f"could not parse the response ({type(exc).__name__}: {exc})",
+            return Prediction.failed(ex.id, self.scrub(f"could not parse the response ({type(exc).__name__}: {exc})"),
                                      request=request)
         prediction.extra.setdefault("request", request)
         return prediction
@@ -395,26 +433,17 @@ class Engine:
             best = min(best, wait)
         return None, None, best
 
-    def secret_in(self, model: "RequestModel", job: _Job) -> ProviderError | None:
-        """Checked before a request is sent (and so could be cached): a body must not hold an API key."""
-        if not self._secrets.found_in(job.body_json):
-            return None
-        return ProviderError(f"refusing to send and cache a request of model {model.name}: its body contains "
-                             "an API key or token (a provider must never put its key in the request body)")
-
     def _start(self, lane: _Lane, job: _Job, now: float) -> None:
-        leak = self.secret_in(lane.model, job)
-        if leak is not None:
+        try:  # checked before a request is sent (and so could be cached): a body must not hold an API key
+            self.secrets.check(job.body_json, f"a request of model {lane.model.name}")
+        except ProviderError as leak:
             self._kill_lane(lane, leak)
             return
-        reserved = 0.0
-        if self.budget is not None:
-            cost = lane.usage.price.cost(*self.estimate(lane.model, job)) if lane.usage.price else 0.0
-            if not self.budget.reserve(cost):
-                self._exhaust_budget()
-                self._finish_job(lane, job, reason=BUDGET_EXHAUSTED)
-                return
-            reserved = cost
+        reserved = self.reserve(lane, job)
+        if reserved is None:
+            self._exhaust_budget()
+            self._finish_job(lane, job, reason=BUDGET_EXHAUSTED)
+            return
         tokens = sum(self.estimate(lane.model, job)) if lane.limiter.tokens is not None else 0
         lane.limiter.admit(now, tokens)
         self._inflight += 1
@@ -422,10 +451,45 @@ class Engine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    # --- budget and usage (shared with harness.batch) ---------------------------------------------------
+
+    def reserve(self, lane: _Lane, job: _Job, batch: bool = False) -> float | None:
+        """Reserve a request's estimated cost against ``max_cost``: the amount reserved (0.0 without a
+        budget), or None when it does not fit (the budget is then exhausted)."""
+        if self.budget is None:
+            return 0.0
+        price = lane.usage.price
+        cost = price.cost(*self.estimate(lane.model, job), batch=batch) if price else 0.0
+        return cost if self.budget.reserve(cost) else None
+
+    def account(self, lane: _Lane, reserved: float, response: dict[str, Any] | None = None,
+                batch: bool = False) -> dict[str, int] | None:
+        """Book a request's outcome: with a response, count it, its tokens and cost and settle the
+        reservation at the actual cost (returns the response's token usage); without one, give the
+        reservation back."""
+        if response is None:
+            if self.budget is not None:
+                self.budget.release(reserved)
+            return None
+        usage = lane.usage
+        try:
+            counted = lane.model.usage(response)
+        except Exception:  # a provider bug must not leave the request's slot taken (and the run waiting forever)
+            counted = None  # counted as a response without usage: the model's cost is marked incomplete
+        usage.requests += 1
+        if batch:
+            usage.batched += 1
+        cost = usage.add(counted, batch=batch, fetched=True)
+        if self.budget is not None:
+            self.budget.settle(reserved, cost if counted else reserved)
+        return counted
+
     def _exhaust_budget(self) -> None:
         for lane in self._lanes:
             while lane.queue:
                 self._finish_job(lane, lane.queue.popleft(), reason=BUDGET_EXHAUSTED)
+
+    # --- attempts -------------------------------------------------------------------------------------
 
     def _requeue(self, lane: _Lane, job: _Job) -> None:
         if lane.dead:
@@ -441,14 +505,27 @@ class Engine:
         base = min(self.options.backoff_base * 2 ** (attempt - 1), self.options.backoff_max)
         return base * random.uniform(0.5, 1.0)
 
+    def retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (requests and batch-API calls alike): the server's
+        Retry-After, at most ``RETRY_AFTER_MAX`` (120 s, or ``backoff_max`` if larger); without one, the
+        jittered exponential :meth:`backoff` (at most ``backoff_max``)."""
+        if retry_after is None:
+            return self.backoff(attempt)
+        return min(max(0.0, retry_after), max(self.options.backoff_max, RETRY_AFTER_MAX))
+
     async def _attempt(self, lane: _Lane, job: _Job, reserved: float, tokens: int) -> None:
+        await self._attempt_once(lane, job, reserved, tokens)
+        # only now, with a 429's pause or a dead model recorded, may the freed slot be filled (not when
+        # cancelled: aclose() is stopping the scheduler)
+        self._wake()
+
+    async def _attempt_once(self, lane: _Lane, job: _Job, reserved: float, tokens: int) -> None:
         model, usage, limiter = lane.model, lane.usage, lane.limiter
         job.attempt += 1
         usage.attempts += 1
         timeout = self.options.timeout
         error: Retryable | None = None
-        response: dict[str, Any] | None = None
-        ok = False
+        response: Any = None
         try:
             try:
                 if timeout:
@@ -456,11 +533,10 @@ class Engine:
                         response = await model.send(job.request)
                 else:
                     response = await model.send(job.request)
-                ok = True
             except Retryable as exc:
                 error = exc
             except TimeoutError:
-                error = Retryable(f"timeout after {timeout:g}s")
+                error = Retryable(f"timeout after {timeout:g}s" if timeout else "request timed out")
             except (ConnectionError, OSError) as exc:
                 error = Retryable(f"connection error ({type(exc).__name__})")
         except ExampleFailure as exc:
@@ -476,7 +552,7 @@ class Engine:
             self._finish_job(lane, job, reason=f"request failed ({type(exc).__name__}: {exc})")
             return
 
-        if ok and isinstance(response, dict):
+        if error is None and isinstance(response, dict):
             self._success(lane, job, response, reserved, tokens)
             return
         self._release(lane, reserved, tokens, ok=False)
@@ -489,34 +565,29 @@ class Engine:
         usage.retries += 1
         if self._progress is not None:
             self._progress.advance(lane.tid, retries=1)
+        delay = self.retry_delay(job.attempt, error.retry_after)
         if error.rate_limited:
             usage.rate_limited += 1
-            pause = error.retry_after if error.retry_after is not None else self.backoff(job.attempt)
-            limiter.throttle(time.monotonic(), min(pause, max(self.options.backoff_max, 120.0)))
+            limiter.throttle(time.monotonic(), delay)
             self._requeue(lane, job)  # the target's pause gates it
         else:
-            delay = error.retry_after if error.retry_after is not None else self.backoff(job.attempt)
-            asyncio.get_running_loop().call_later(min(delay, self.options.backoff_max), self._requeue, lane, job)
+            asyncio.get_running_loop().call_later(delay, self._requeue, lane, job)
 
     def _release(self, lane: _Lane, reserved: float, tokens: int, ok: bool, actual_tokens: int | None = None) -> None:
+        """A request finished: free its slot (filled by :meth:`_attempt` once the outcome is recorded)."""
         self._inflight -= 1
         correction = (tokens - actual_tokens) if (tokens and actual_tokens is not None) else 0
         lane.limiter.done(ok, correction)
-        if self.budget is not None and not ok:
-            self.budget.release(reserved)
-        self._wake()
+        if not ok:
+            self.account(lane, reserved)
 
     def _success(self, lane: _Lane, job: _Job, response: dict[str, Any], reserved: float, tokens: int) -> None:
-        model, usage = lane.model, lane.usage
-        counted = model.usage(response)
-        actual = sum(counted.values()) if counted else None
-        self._release(lane, reserved, tokens, ok=True, actual_tokens=actual)
+        model = lane.model
         if self._cache is not None:
             self._store(job.key, lane.identity_json, model.endpoint, job.body_json, response, "request")
-        usage.requests += 1
-        cost = usage.add(counted, batch=False, fetched=True)
-        if self.budget is not None:
-            self.budget.settle(reserved, cost if counted else reserved)
+        counted = self.account(lane, reserved, response)
+        actual = sum(counted.values()) if counted else None
+        self._release(lane, reserved, tokens, ok=True, actual_tokens=actual)
         self._finish_job(lane, job, response=response)
 
     def _store(self, *row: Any) -> None:
@@ -533,10 +604,19 @@ class Engine:
         try:
             self._cache.put_many(rows)
         except sqlite3.Error as exc:  # a full disk must not end the run: go on without caching
-            self.notice(f"could not write to the response cache {self._cache.path} ({exc}); "
-                        "going on without caching")
-            self._cache.close()
-            self._cache = None
+            self._cache_failed(exc)
+
+    def _cache_failed(self, exc: sqlite3.Error) -> None:
+        """A cache operation failed: say so once and go on without caching (the responses are kept)."""
+        cache, self._cache = self._cache, None
+        self._unsaved = []
+        if cache is None:
+            return
+        self.notice(f"could not write to the response cache {cache.path} ({exc}); going on without caching")
+        try:
+            cache.close()
+        except sqlite3.Error:
+            pass
 
     # --- batch --------------------------------------------------------------------------------------
 

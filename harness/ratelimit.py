@@ -68,14 +68,12 @@ class Limiter:
     """
 
     def __init__(self, limit: RateLimit, max_inflight: int) -> None:
-        self.limit = limit
         self.requests = TokenBucket(limit.rpm) if limit.rpm else None
         self.tokens = TokenBucket(limit.tpm) if limit.tpm else None
         self.max_inflight = max(1, max_inflight)
         self.cap = float(self.max_inflight)
         self.inflight = 0
         self.paused_until = 0.0
-        self.throttled = 0  # 429s seen
         self._next_decrease = 0.0
 
     def wait(self, now: float, tokens: float) -> float:
@@ -105,7 +103,6 @@ class Limiter:
 
     def throttle(self, now: float, pause: float) -> None:
         """A 429: pause the target for ``pause`` seconds and halve its in-flight cap."""
-        self.throttled += 1
         self.paused_until = max(self.paused_until, now + max(0.0, pause))
         if now >= self._next_decrease:
             self.cap = max(1.0, self.cap / 2)

@@ -51,7 +51,6 @@ class RunOutcome:
     results_path: Path
     model_errors: dict[str, str]
     budget_exhausted: bool = False
-    notices: list[str] = field(default_factory=list)
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:
@@ -86,15 +85,22 @@ def resolve_models(suite: Suite, registry: Registry, specs: Sequence[ModelSpec]
 
 async def _score(models: Sequence[Model], examples: Sequence[Example], engine: Engine,
                  on_done: Callable[[ModelRun], None] | None) -> list[ModelRun]:
+    def failed(model: Model, reason: str, start: float) -> ModelRun:
+        reason = engine.scrub(" ".join(reason.split()))
+        return ModelRun(model, [Prediction.failed(ex.id, reason) for ex in examples], time.perf_counter() - start,
+                        error=reason)
+
     async def one(model: Model) -> ModelRun:
         start = time.perf_counter()
         try:
             preds = await model.predict(examples, engine)
             run = ModelRun(model, preds, time.perf_counter() - start)
         except ProviderError as exc:
-            reason = exc.one_line()
-            run = ModelRun(model, [Prediction.failed(ex.id, reason) for ex in examples],
-                           time.perf_counter() - start, error=reason)
+            run = failed(model, exc.one_line(), start)
+        except HarnessError:  # a bad input or option (e.g. an unusable --cache): the whole run stops
+            raise
+        except Exception as exc:  # a provider bug stops that model only: the others' results are still written
+            run = failed(model, f"internal error in provider: {type(exc).__name__}: {exc}", start)
         finally:
             await model.aclose()
         if on_done:
@@ -303,8 +309,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
-    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
-                      notices=list(engine.notices))
+    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted)
 
 
 def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:
@@ -352,11 +357,11 @@ def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict
             _, jobs, _ = engine.prepare(model, examples)
             cached_keys = cache.cached_keys(list(jobs)) if cache is not None else set()
             todo = [j for k, j in jobs.items() if k not in cached_keys]
-            tokenizer = all(model.estimate_tokens(j.request) is not None for j in todo[:1])
             pt = ct = 0
             for job in todo:
-                p, c = engine.estimate(model, job)
+                p, c = engine.estimate(model, job)  # the provider's tokenizer, once per request
                 pt, ct = pt + p, ct + c
+            tokenizer = not any(j.guessed for j in todo)
             price = engine.price_for(model)
             batch = options.engine.batch and model.batch_client() is not None
             rows.append({"model": model.name, "kind": "request", "examples": len(examples),

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..cache import Cache, default_cache_path
+from ..cache import Cache, resolve_cache_path
 
 app = typer.Typer(help="The response cache shared by every run (SQLite): inspect or clear it.",
                   no_args_is_help=True)
@@ -32,12 +32,12 @@ def _target(identity: dict) -> str:
 def info(cache: Optional[Path] = CACHE_OPT,
          as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
     """Where the cache is, its size, responses per target and batches awaiting results."""
-    path = cache or default_cache_path()
+    path = resolve_cache_path(cache)
     if not path.exists():
         typer.echo(json.dumps({"path": str(path), "exists": False}) if as_json
                    else f"cache: {path} (empty: no run has used it yet)")
         return
-    c = Cache(path, create=False)
+    c = Cache(path, readonly=True)  # reads only: works on a read-only file, never changes it
     try:
         data = c.info()
     finally:
@@ -73,7 +73,7 @@ def clear(cache: Optional[Path] = CACHE_OPT,
                                                                      "this text (e.g. a model id or base URL)."),
           yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
     """Delete cached responses (all, or one target's) and pending batch records."""
-    path = cache or default_cache_path()
+    path = resolve_cache_path(cache)
     if not path.exists():
         typer.echo(f"cache: {path} is already empty")
         return

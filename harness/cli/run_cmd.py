@@ -92,7 +92,7 @@ def run(
     engine = EngineOptions(concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,
                            refresh=refresh, offline=offline, batch=batch, poll_interval=poll_interval,
-                           max_cost=max_cost, progress="off" if dry_run else progress)
+                           max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
                          prices_file=prices, console=console, stats=stats)
@@ -102,7 +102,8 @@ def run(
         return
     outcome = run_suite(s, registry, options,
                         on_model_done=lambda r: console.print(
-                            f"  scored {r.model.name} ({r.seconds:.2f}s)" + (f" — FAILED: {r.error}" if r.error else "")))
+                            f"  scored {r.model.name} ({r.seconds:.2f}s)" + (f" — FAILED: {r.error}" if r.error else ""),
+                            markup=False))
     print_summary(outcome.results, console)
     print_comparisons(outcome.results, console)
     print_usage(outcome.results, console)

@@ -45,7 +45,7 @@ def _retry_after(headers: Any) -> float | None:
 
 def _map_error(exc: Exception) -> Exception:
     if isinstance(exc, openai.RateLimitError):
-        return Retryable("HTTP 429 rate limited", retry_after=_retry_after(exc.response.headers))
+        return Retryable("HTTP 429 rate limited", retry_after=_retry_after(exc.response.headers), rate_limited=True)
     if isinstance(exc, openai.AuthenticationError):
         return ProviderError(f"authentication failed ({exc.status_code}): check {KEY_ENV}")
     if isinstance(exc, openai.APIStatusError):

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from harness.cache import Cache
 
 from .conftest import DOUBLE, cached_count, comparable, harness_subprocess, results_and_rows, run_cli, write_suite
 from .fault_server import FaultServer
@@ -93,3 +97,30 @@ def test_model_without_batch_api_falls_back_with_a_notice(tmp_path: Path, server
     assert "has no batch API" in capsys.readouterr().out
     res, _ = results_and_rows(tmp_path / "out")
     assert any("has no batch API" in n for n in res["engine"]["notices"])
+
+
+@pytest.mark.parametrize("failing", ["record_batch", "put_many", "put_many of requests"])
+def test_cache_errors_around_a_batch_keep_its_results(tmp_path: Path, server: FaultServer, cache_file: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, failing: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A cache that cannot be written (full disk, read-only file) is a notice, never a lost batch — also when
+    another model's failed write already closed it."""
+    put_many = Cache.put_many
+
+    def broken(self: Cache, *args: Any) -> None:
+        if failing == "put_many of requests" and all(row[-1] == "batch" for row in args[0]):
+            return put_many(self, *args)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Cache, failing.split()[0], broken)
+    models = {"base": "gpt-4o-mini", "plain": "gpt-4o"}  # plain: ordinary requests, cached as they arrive
+    suite = write_suite(tmp_path / "suite", server.base_url, n=12, models=models)
+    assert _run(suite, tmp_path / "out", "-o", "plain.batch=false", "--progress", "off") == 0
+    res, rows = results_and_rows(tmp_path / "out")
+    base = res["models"][0]
+    assert base["counts"]["failed"] == 0 and base["usage"]["batched"] == 12 and server.calls["batches.create"] == 1
+    assert len(rows) == 12 * len(models) and all(r["status"] != "failed" for r in rows)
+    [notice] = [n for n in res["engine"]["notices"] if "could not write to the response cache" in n]
+    assert "disk I/O error" in notice
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("could not write to the response cache") == 1  # shown once, even with --progress off

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from harness.cache import Cache, SecretScanner, batch_key, canonical_json, default_cache_path, request_key
-from harness.errors import ProviderError
+from harness.errors import InputError, ProviderError
 
 from .conftest import API_KEY, cached_count, run_cli
 
@@ -66,10 +67,30 @@ def test_batch_records_exact_and_superset(tmp_path: Path) -> None:
 def test_secret_scanner() -> None:
     scanner = SecretScanner({"OPENAI_API_KEY": API_KEY, "SHORT_TOKEN": "abc", "HOME": "/root/secret"})
     assert scanner.found_in(f'{{"key":"{API_KEY}"}}')
-    assert scanner.found_in("Bearer sk-proj-abcdefghijklmnopqrstuvwx")  # key-shaped, from any source
+    assert scanner.found_in("Bearer sk-proj-abcdefghijklmnopqrstuvwx0123456789AB")  # key-shaped, from any source
     assert not scanner.found_in('{"home":"/root/secret","t":"abc"}')
     with pytest.raises(ProviderError, match="refusing to cache"):
         scanner.check(API_KEY, "the identity")
+
+
+def test_secret_scanner_finds_any_key_variable_and_ignores_ordinary_sk_words() -> None:
+    # the openai provider accepts any api_key_env: a key in MY_KEY must be found too
+    scanner = SecretScanner({"MY_KEY": "0123abcd-not-openai-shaped", "PASSWORD": "hunter2hunter2", "KEY": "short"})
+    assert scanner.found_in('{"x":"0123abcd-not-openai-shaped"}')
+    assert scanner.found_in("hunter2hunter2")
+    assert not scanner.found_in("short")  # too short to be a secret: everywhere in ordinary text
+    # ordinary hyphenated text is not a key ("refusing to send" would stop the whole model)
+    for text in ("sk-learn-pipeline-classifier", "use sk-learn-pipeline-classifier-with-tfidf-features-v",
+                 "sk-0123456789", "task-0123456789abcdef0123456789abcdef0123"):
+        assert not SecretScanner({}).found_in(text), text
+    for key in ("sk-" + "a1" * 24, "sk-proj-" + "Ab3_" * 10, "sk-svcacct-" + "x9-Y" * 9):
+        assert SecretScanner({}).found_in(f"Bearer {key}"), key
+        assert SecretScanner({}).scrub(f"bad key {key}.") == "bad key ***."
+
+
+def test_scrub_removes_environment_secrets() -> None:
+    scanner = SecretScanner({"MY_KEY": "0123abcd-not-openai-shaped", "OPENAI_API_KEY": API_KEY})
+    assert scanner.scrub(f"401: key {API_KEY} / 0123abcd-not-openai-shaped rejected") == "401: key *** / *** rejected"
 
 
 def test_cache_info_and_clear_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,3 +120,56 @@ def test_cache_commands_use_harness_cache_dir(cache_file: Path, capsys: pytest.C
     Cache(cache_file).close()
     assert run_cli("cache", "info") == 0
     assert str(cache_file) in capsys.readouterr().out
+
+
+def test_cache_info_reads_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``cache info`` opens the file read-only: it works on a read-only file and never changes it."""
+    path = tmp_path / "c.sqlite3"
+    cache = Cache(path)
+    cache.put("k", "{}", "/e", "{}", {"i": 1})
+    cache.close()
+    before = path.stat()
+    ro = Cache(path, readonly=True)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.db.execute("INSERT INTO meta VALUES ('x', 'y')")
+    ro.close()
+    path.chmod(0o444)
+    try:
+        assert run_cli("cache", "info", "--cache", str(path), "--json") == 0
+        assert json.loads(capsys.readouterr().out)["responses"] == 1
+        after = path.stat()
+        assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
+        if not os.access(path, os.W_OK):  # root ignores the mode: then the read-only open above is the check
+            with pytest.raises(InputError):
+                Cache(path)  # opening it for writing fails: info did not need to
+    finally:
+        path.chmod(0o644)
+
+
+def test_cache_closes_its_connection_when_opening_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[sqlite3.Connection] = []
+    closed: list[sqlite3.Connection] = []
+    real_connect = sqlite3.connect
+
+    class Tracked(sqlite3.Connection):
+        def close(self) -> None:
+            closed.append(self)
+            super().close()
+
+    def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = real_connect(*args, factory=Tracked, **kwargs)  # type: ignore[misc]
+        opened.append(db)
+        return db
+
+    monkeypatch.setattr("harness.cache.sqlite3.connect", connect)
+    garbage = tmp_path / "not-a-cache.sqlite3"
+    garbage.write_bytes(b"this is not a database" * 100)
+    newer = tmp_path / "newer.sqlite3"
+    Cache(newer).close()
+    with real_connect(newer) as db:
+        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    for path, kwargs in ((garbage, {}), (garbage, {"readonly": True}), (newer, {}), (newer, {"create": False})):
+        n = len(opened)
+        with pytest.raises(InputError):
+            Cache(path, **kwargs)
+        assert len(opened) == n + 1 and opened[-1] in closed, (path, kwargs)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from harness.runner import RunOptions, estimate
+from harness.suite import load_suite
 
 from .conftest import DOUBLE, results_and_rows, run_cli, write_suite
 from .fault_server import FaultServer
@@ -88,3 +93,23 @@ def test_dry_run_estimates_and_sends_nothing(tmp_path: Path, server: FaultServer
     assert "Batch API prices" in out and "half price" in out
     row = next(line for line in out.splitlines() if line.strip("│ ").startswith("base"))
     assert [c.strip() for c in row.split("│")][2:5] == ["40", "20", "20"]  # examples, cached, to send
+
+
+def test_dry_run_tokenizes_each_request_once(tmp_path: Path, server: FaultServer, registry: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    double = sys.modules["harness_local_plugin_chatdouble"]
+    calls: list[Any] = []
+    real = double.DoubleModel.estimate_tokens
+
+    def counting(self: Any, request: Any) -> Any:
+        calls.append(request)
+        return real(self, request)
+
+    monkeypatch.setattr(double.DoubleModel, "estimate_tokens", counting)
+    suite = load_suite(write_suite(tmp_path / "suite", server.base_url, n=6, models={"base": "gpt-4o-mini"}))
+    [row] = estimate(suite, registry, RunOptions(out_dir=tmp_path / "out"))
+    assert len(calls) == 6 and row["tokenizer"]  # once per request, the first one included
+
+    monkeypatch.setattr(double.DoubleModel, "estimate_tokens", lambda self, request: None)
+    [row] = estimate(suite, registry, RunOptions(out_dir=tmp_path / "out"))
+    assert not row["tokenizer"] and row["prompt_tokens"] > 0

@@ -125,7 +125,7 @@ def test_suite_and_provider_limits_and_cli_override() -> None:
 def test_429_pauses_the_whole_target_not_just_the_request() -> None:
     def script(text: str, attempt: int) -> None:
         if text.endswith(" 0") and attempt == 1:
-            raise Retryable("HTTP 429 rate limited", retry_after=0.3)
+            raise Retryable("HTTP 429 rate limited", retry_after=0.3, rate_limited=True)
 
     m = Fake("a", latency=0.02, script=script)
     other = Fake("b", latency=0.02)
@@ -224,11 +224,27 @@ def test_budget_stops_before_it_is_exceeded() -> None:
     assert engine.usage["a"].cost_json()["spent_usd"] == pytest.approx(0.11 * len(done))
 
 
-def test_retryable_rate_limit_inference() -> None:
-    assert Retryable("model 'x': HTTP 429: slow down", 1.0).rate_limited
-    assert Retryable("Rate limit reached").rate_limited
+def test_retryable_rate_limit_is_explicit() -> None:
+    # never guessed from the reason: a model id such as ckpt-step-429 must not pause the target
+    assert not Retryable("model 'ft:gpt-4o-mini:acme::abc:ckpt-step-429': request timed out").rate_limited
+    assert not Retryable("Rate limit reached").rate_limited
     assert not Retryable("HTTP 503 unavailable").rate_limited
-    assert Retryable("overloaded", rate_limited=True).rate_limited
+    assert Retryable("model 'x': HTTP 429: slow down", 1.0, rate_limited=True).rate_limited
+
+
+def test_a_timeout_whose_reason_mentions_429_does_not_pause_the_target() -> None:
+    def script(text: str, attempt: int) -> None:
+        if text.endswith(" 0") and attempt == 1:
+            raise Retryable("model 'ckpt-step-429': request timed out", retry_after=0.5)
+
+    m = Fake("a", script=script)
+    engine = Engine(EngineOptions(concurrency=1, **FAST))
+    t0 = time.monotonic()
+    [preds] = run(engine, (m, examples(5)))
+    assert all(p.label == "yes" for p in preds)
+    assert engine.usage["a"].rate_limited == 0 and engine.usage["a"].retries == 1
+    others = [t for t, text in m.log if not text.endswith(" 0")]
+    assert max(others) - t0 < 0.25  # the other requests were not held back by a pause of the target
 
 
 def test_a_request_body_holding_a_key_is_never_sent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,3 +266,118 @@ def test_a_request_body_holding_a_key_is_never_sent(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ProviderError, match="contains an API key"):
         asyncio.run(go())
     assert m.attempts == {}
+
+
+# --- regressions: scheduling after a 429 or a fatal error ---------------------------------------------------
+
+
+def test_after_a_429_the_next_request_waits_for_retry_after() -> None:
+    def script(text: str, attempt: int) -> None:
+        if text.endswith(" 0") and attempt == 1:
+            raise Retryable("HTTP 429 rate limited", retry_after=0.3, rate_limited=True)
+
+    m = Fake("a", script=script)
+    run(Engine(EngineOptions(concurrency=1, **FAST)), (m, examples(3)))
+    (t429, first), (t_next, _) = m.log[0], m.log[1]
+    assert first == "t text 0"
+    assert t_next - t429 >= 0.25  # the freed slot was not refilled before the target was paused
+
+
+def test_a_provider_error_sends_nothing_more_for_that_model() -> None:
+    def script(text: str, attempt: int) -> None:
+        raise ProviderError("HTTP 401: invalid key")
+
+    bad, good = Fake("bad", script=script), Fake("good")
+    engine = Engine(EngineOptions(concurrency=1, **FAST))
+
+    async def go() -> tuple[Any, Any]:
+        try:
+            return tuple(await asyncio.gather(engine.run_requests(bad, examples(5)),
+                                              engine.run_requests(good, examples(5)), return_exceptions=True))
+        finally:
+            await engine.aclose()
+
+    r_bad, r_good = asyncio.run(go())
+    assert isinstance(r_bad, ProviderError)
+    assert len(bad.log) == 1  # not one more request after the 401
+    assert all(p.label == "yes" for p in r_good)
+
+
+# --- regressions: per-example failures instead of a crashed run -----------------------------------------------
+
+
+def test_an_unserialisable_request_fails_only_its_example() -> None:
+    class Odd(Fake):
+        def build_request(self, example: Example) -> dict[str, Any]:
+            if example.id == "t1":
+                return {"model": "m", "text": example.text, "temperature": float("nan")}
+            if example.id == "t2":
+                return {"model": "m", "text": example.text, "stop": {"a", "b"}}  # a set: not JSON
+            if example.id == "t3":
+                raise ValueError("prompt template has no {text} field")
+            return super().build_request(example)
+
+    m = Odd("a")
+    [preds] = run(Engine(EngineOptions(**FAST)), (m, examples(5)))
+    by_id = {p.example_id: p for p in preds}
+    assert by_id["t0"].label == by_id["t4"].label == "yes"
+    assert by_id["t1"].error is not None and by_id["t1"].error.startswith("could not build the request (ValueError:")
+    assert by_id["t2"].error is not None and by_id["t2"].error.startswith("could not build the request (TypeError:")
+    assert by_id["t3"].error == "could not build the request (ValueError: prompt template has no {text} field)"
+    assert sorted(m.attempts) == ["t text 0", "t text 4"]
+
+
+def test_a_provider_timeout_without_an_engine_timeout_is_retried() -> None:
+    def script(text: str, attempt: int) -> None:
+        if text.endswith(" 0") and attempt == 1:
+            raise TimeoutError  # the provider's own timeout (engine timeout=None)
+
+    m = Fake("a", script=script)
+    engine = Engine(EngineOptions(timeout=None, **FAST))
+    [preds] = run(engine, (m, examples(2)))
+    assert all(p.label == "yes" for p in preds)
+    assert m.attempts["t text 0"] == 2 and engine.usage["a"].retries == 1
+
+
+def test_failure_reasons_never_hold_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "not-openai-shaped-secret-42")
+
+    def script(text: str, attempt: int) -> None:
+        if text.endswith(" 0"):
+            raise RuntimeError("auth header was Bearer not-openai-shaped-secret-42")
+        if text.endswith(" 1"):
+            raise ExampleFailure("HTTP 400 for key sk-proj-0123456789abcdefghijklmnopqrstuvwxyz")
+
+    class Parser(Fake):
+        def parse(self, example: Example, request: dict[str, Any], response: dict[str, Any]) -> Prediction:
+            if example.id == "t2":
+                raise ValueError("unexpected body from not-openai-shaped-secret-42")
+            return super().parse(example, request, response)
+
+    m = Parser("a", script=script)
+    [preds] = run(Engine(EngineOptions(**FAST)), (m, examples(3)))
+    reasons = [p.error for p in preds]
+    assert reasons == ["request failed (RuntimeError: auth header was Bearer ***)", "HTTP 400 for key ***",
+                       "could not parse the response (ValueError: unexpected body from ***)"]
+
+
+def test_one_retry_delay_for_requests_and_batch_calls() -> None:
+    engine = Engine(EngineOptions(backoff_base=0.5, backoff_max=30.0))
+    assert engine.retry_delay(1, 0.3) == 0.3  # the server's Retry-After, whatever the status
+    assert engine.retry_delay(1, 45.0) == 45.0  # beyond backoff_max: still honoured...
+    assert engine.retry_delay(1, 3600.0) == 120.0  # ...up to 120 s
+    assert Engine(EngineOptions(backoff_max=300.0)).retry_delay(1, 3600.0) == 300.0
+    assert engine.retry_delay(1, -1.0) == 0.0
+    assert 0.25 <= engine.retry_delay(1, None) <= 0.5 and 2.0 <= engine.retry_delay(4, None) <= 4.0
+    assert 15.0 <= engine.retry_delay(20, None) <= 30.0  # backoff capped at backoff_max
+
+
+def test_a_failing_usage_hook_does_not_hang_the_run() -> None:
+    class NoUsage(Fake):
+        def usage(self, response: dict[str, Any]) -> dict[str, int] | None:
+            raise KeyError("usage")
+
+    engine = Engine(EngineOptions(**FAST))
+    [preds] = asyncio.run(asyncio.wait_for(_run(engine, (NoUsage("a"), examples(3))), timeout=10))
+    assert all(p.label == "yes" for p in preds)
+    assert engine.usage["a"].requests == 3 and engine.usage["a"].cost_json()["complete"] is False

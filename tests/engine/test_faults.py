@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from harness.engine import EngineOptions
 from harness.runner import RunOptions, run
@@ -47,3 +50,30 @@ def test_run_completes_under_faults(tmp_path: Path, faulty_server: FaultServer, 
     assert len(ok_prompts) == 2 * (n - len(expected_failed))
     assert all(faulty_server.ok[p] == 1 for p in ok_prompts)
     assert faulty_server.total_requests() > 1.3 * 2 * n  # two models, 30 % of first attempts rate-limited
+
+
+def test_a_bad_request_or_a_provider_bug_loses_no_other_results(tmp_path: Path, server: FaultServer, registry: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    double = sys.modules["harness_local_plugin_chatdouble"]
+    build = double.DoubleModel.build_request
+
+    def buggy(self: Any, example: Any) -> dict[str, Any]:
+        if self.model_id.startswith("ft:"):
+            raise KeyError("messages")  # a provider bug: stops this model only
+        request = build(self, example)
+        if example.id == "ex00002":
+            request["temperature"] = float("nan")  # not JSON: fails this example only
+        return request
+
+    monkeypatch.setattr(double.DoubleModel, "build_request", buggy)
+    suite = load_suite(write_suite(tmp_path / "suite", server.base_url, n=10))
+    outcome = run(suite, registry, RunOptions(out_dir=tmp_path / "out", engine=EngineOptions(cache=False)))
+    res, rows = results_and_rows(tmp_path / "out")
+
+    assert outcome.model_errors == {"tuned": "internal error in provider: KeyError: 'messages'"}
+    base, tuned = res["models"]
+    assert base["counts"]["failed"] == 1 and base["counts"]["n"] == 10 and "error" not in base
+    [reason] = base["failures"]
+    assert reason.startswith("could not build the request (ValueError: ")
+    assert tuned["error"] == "internal error in provider: KeyError: 'messages'" and tuned["counts"]["failed"] == 10
+    assert len(rows) == 20 and server.total_requests() == 9
