@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from . import jsonio
 from .errors import InputError, ProviderError
 
 CACHE_DIR_ENV = "HARNESS_CACHE_DIR"
@@ -167,7 +168,7 @@ class Cache:
             yield from self.db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Cached]:
-        return {key: Cached(json.loads(response), via)
+        return {key: Cached(jsonio.loads(response), via)
                 for key, response, via in self._select_in("key, response, via", keys)}
 
     def cached_keys(self, keys: Sequence[str]) -> set[str]:
@@ -186,7 +187,7 @@ class Cache:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                [(k, i, e, r, json.dumps(resp, ensure_ascii=False), via, now)
+                                [(k, i, e, r, jsonio.dumps(resp), via, now)
                                  for k, i, e, r, resp, via in rows])
 
     # --- batches ------------------------------------------------------------------------------------

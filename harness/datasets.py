@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import jsonio
 from .errors import InputError
 from .examples import Example
 
@@ -63,7 +64,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = jsonio.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
                                  line=lineno) from None

@@ -640,6 +640,18 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def declare_asyncio() -> None:
+    """Tell libraries that ask which async library runs (sniffio: httpx2, httpcore2 and anyio ask on every
+    request, several times) that it is asyncio, the way ``anyio.run`` does for its own loops: through
+    sniffio's context variable, instead of an ``asyncio.current_task()`` lookup per question. Call it at the
+    top of the coroutine given to ``asyncio.run``; tasks started from it inherit the answer."""
+    try:
+        import sniffio
+    except ImportError:  # nothing asks then
+        return
+    sniffio.current_async_library_cvar.set("asyncio")
+
+
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 

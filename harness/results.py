@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import jsonio
 from .errors import InputError
 
 FORMAT = "harness.results"
@@ -29,8 +30,8 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def _row_json(row: dict[str, Any]) -> str:
-    try:  # the C encoder; values it does not know (provider objects) become strings
-        return json.dumps(row, ensure_ascii=False, sort_keys=True, default=str)
+    try:  # orjson; values it does not know (provider objects) become strings
+        return jsonio.dumps(row, sort_keys=True)
     except (TypeError, ValueError):  # e.g. a non-string dict key of an odd type, or a circular reference
         from .engine import json_safe
 

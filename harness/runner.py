@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .compare import CompareOptions, compare
-from .engine import Engine, EngineOptions, json_safe, paused_gc
+from .engine import Engine, EngineOptions, declare_asyncio, json_safe, paused_gc
 from .errors import HarnessError, InputError, ProviderError, UsageError
 from .examples import FAILED, INVALID, OK, Example, Prediction
 from .metrics import MetricData, MetricValue, evaluate
@@ -238,6 +238,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     runs: list[ModelRun] = []
 
     async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
+        declare_asyncio()
         runs.extend(await _score(models, dataset.examples, engine, on_model_done))
 
     asyncio.run(score())

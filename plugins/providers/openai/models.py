@@ -7,9 +7,9 @@ tokens). The engine records each request body with its result, so bodies are det
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
+from harness import jsonio
 from harness.errors import ExampleFailure, ProviderError
 from harness.examples import Example, Prediction
 from harness.providers import ModelSpec, RequestModel
@@ -118,7 +118,7 @@ class OpenAIModel(RequestModel):
 
         try:
             raw = await self._create(request)
-            data = json.loads(raw.text)  # our own parse() checks the fields it reads
+            data = jsonio.loads(raw.content)  # our own parse() checks the fields it reads
             if self._strict:  # tests: validate the body against the SDK's response type, loudly
                 self._validate(raw, data)
         except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:

@@ -1,0 +1,50 @@
+"""The fast JSON layer behaves like the standard library where users can tell the difference."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from harness import jsonio
+from harness.results import write_predictions
+
+
+def test_reads_what_the_standard_library_reads() -> None:
+    # some OpenAI-compatible servers write non-finite logprobs as bare NaN / -Infinity tokens
+    data = jsonio.loads('{"logprob": -Infinity, "other": NaN, "text": "caf\\u00e9"}')
+    assert data["logprob"] == -math.inf and math.isnan(data["other"]) and data["text"] == "café"
+    assert jsonio.loads(b'{"a": [1, 2.5, null]}') == {"a": [1, 2.5, None]}
+
+
+def test_malformed_json_reports_like_the_standard_library() -> None:
+    with pytest.raises(json.JSONDecodeError) as exc:
+        jsonio.loads('{"a": 1,\n "b": }')
+    assert (exc.value.lineno, exc.value.colno, exc.value.msg) == (2, 7, "Expecting value")
+
+
+def test_writes_strict_utf8_json() -> None:
+    text = jsonio.dumps({"b": float("nan"), "a": "é <script>", 3: np.float64(0.25), "o": object()}, sort_keys=True)
+    assert text.startswith('{"3":0.25,"a":"é <script>","b":null,"o":"<object object')
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard token {c}"))
+
+
+def test_values_orjson_refuses_fall_back_to_the_standard_library() -> None:
+    assert json.loads(jsonio.dumps({"big": 2**70})) == {"big": 2**70}
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular"):
+        jsonio.dumps(loop)
+
+
+def test_predictions_file_is_one_strict_json_object_per_line(tmp_path) -> None:
+    rows = [{"id": "a", "probs": {"x": float("nan")}, "text": "line\nbreak \u2028 ünïcode"},
+            {"id": "b", "loop": None}]
+    write_predictions(tmp_path / "p.jsonl", rows)
+    with (tmp_path / "p.jsonl").open(encoding="utf-8") as fh:  # how JSONL readers split lines
+        lines = list(fh)
+    assert len(lines) == 2
+    first = json.loads(lines[0], parse_constant=lambda c: pytest.fail(c))
+    assert first == {"id": "a", "probs": {"x": None}, "text": "line\nbreak \u2028 ünïcode"}
