@@ -80,7 +80,7 @@ def load_predictions(results_path: Path, results: dict[str, Any]) -> list[dict[s
             for lineno, line in enumerate(fh, 1):
                 if line.strip():
                     try:
-                        rows.append(json.loads(line))
+                        rows.append(jsonio.loads(line))
                     except json.JSONDecodeError as exc:
                         raise InputError(f"malformed JSON ({exc.msg})", file=file, line=lineno) from None
     except FileNotFoundError:
