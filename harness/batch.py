@@ -49,7 +49,6 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
     reserved: dict[str, float] = {}
     to_send: list[_Job] = []
     for job in jobs:
-        engine.secrets.check(job.body_json, f"a request of model {model.name}")
         cost = engine.reserve(lane, job, batch=True)
         if cost is None:
             engine.resolve_job(lane, job, reason=BUDGET_EXHAUSTED)

@@ -77,9 +77,11 @@ def batch_key(identity_json: str, keys: Iterable[str]) -> str:
     return hashlib.sha256((identity_json + "\n" + "\n".join(sorted(keys))).encode("utf-8")).hexdigest()
 
 
-# an OpenAI-style key: "sk-" then 32+ key characters (sk-proj-…, sk-svcacct-… included) with at least one digit,
-# so ordinary hyphenated words ("sk-learn-pipeline-classifier") are not taken for keys
-_KEY_LIKE = re.compile(r"\bsk-(?=[A-Za-z_\-]*[0-9])[A-Za-z0-9_\-]{32,}")
+# the shapes of OpenAI keys: "sk-proj-…", "sk-svcacct-…", "sk-admin-…" then 20+ key characters with a digit, or a
+# legacy "sk-" then 32+ letters and digits (no hyphens), so ordinary hyphenated words and part numbers
+# ("sk-learn-pipeline-classifier", "sk-2024-ultralight-trekking-pole") are not taken for keys
+_KEY_LIKE = re.compile(r"\bsk-(?:(?:proj|svcacct|admin)-(?=[A-Za-z_\-]*[0-9])[A-Za-z0-9_\-]{20,}"
+                       r"|(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,})")
 _SECRET_NAMES = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
 MIN_SECRET_LEN = 8
 REDACTED = "***"
@@ -99,10 +101,23 @@ class SecretScanner:
         return any(s in text for s in self.values) or _KEY_LIKE.search(text) is not None
 
     def check(self, text: str, what: str) -> None:
-        """Raise :class:`ProviderError` if ``text`` (an identity or a request body) holds a key."""
+        """Raise :class:`ProviderError` if ``text`` (a cache identity) holds a key."""
         if self.found_in(text):
             raise ProviderError(f"refusing to cache or send {what}: it contains an API key or token (a provider "
                                 "must never put its key in cache_identity() or the request body)")
+
+    def check_body(self, text: str, what: str) -> str | None:
+        """Screen a request body before it is sent (and cached). The value of a key variable of this process
+        raises :class:`ProviderError` (the provider put its key in the body: stop the model); text merely
+        shaped like an OpenAI key (a ticket that quotes one, say) returns the reason to fail that example
+        alone; None when clean."""
+        if any(s in text for s in self.values):
+            raise ProviderError(f"refusing to cache or send {what}: it contains the value of an API key or token "
+                                "variable of this process (a provider must never put its key in the request body)")
+        if _KEY_LIKE.search(text) is not None:
+            return ("not sent: the example's text contains something shaped like an OpenAI API key (sk-…), "
+                    "which must not be stored in the response cache; redact it in the dataset")
+        return None
 
     def scrub(self, text: str) -> str:
         """``text`` with every key replaced by ``***`` (for failure reasons written to results)."""
@@ -110,6 +125,10 @@ class SecretScanner:
             if s in text:
                 text = text.replace(s, REDACTED)
         return _KEY_LIKE.sub(REDACTED, text)
+
+
+#: The ``model`` a cached request asked for (SQL; NULL when its body has none).
+_MODEL = "(CASE WHEN json_valid(request) THEN json_extract(request, '$.model') END)"
 
 
 @dataclass
@@ -123,8 +142,10 @@ class Cache:
 
     def __init__(self, path: Path, *, create: bool = True, readonly: bool = False) -> None:
         """``create=False``: the file must exist and its schema is not created (``harness cache clear``);
-        ``readonly=True`` (implies ``create=False``): opened read-only, nothing is written (``cache info``)."""
+        ``readonly=True`` (implies ``create=False``): opened read-only, nothing is written (``cache info``, or
+        a run whose cache file is read-only: see :meth:`open_for_run`)."""
         self.path = Path(path)
+        self.readonly = readonly
         create = create and not readonly
         if not create and not self.path.exists():
             raise InputError("no cache file here yet", file=self.path)
@@ -154,6 +175,22 @@ class Cache:
                              "or use another --cache", file=self.path)
         self.db = db
 
+    @classmethod
+    def open_for_run(cls, path: Path) -> "Cache":
+        """The cache of a run: read-write, created if needed; a file that exists but cannot be written (a
+        read-only mount, a shared cache) is opened read-only (check ``readonly``): its responses are still
+        used, new ones are simply not stored."""
+        try:
+            return cls(path)
+        except InputError:
+            if not path.exists() or os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+                raise
+            try:
+                return cls(path, readonly=True)
+            except InputError:
+                raise InputError("cannot open the response cache, even read-only; use --cache PATH or --no-cache",
+                                 file=path) from None
+
     def close(self) -> None:
         self.db.close()
 
@@ -182,7 +219,10 @@ class Cache:
 
     def put_many(self, rows: Sequence[tuple[str, str, str, str, dict[str, Any], str]]) -> None:
         """Store responses in one transaction, committed before returning (the engine calls it once per
-        event-loop turn with the responses that arrived in it; a batch download calls it once)."""
+        event-loop turn with the responses that arrived in it; a batch download calls it once). Nothing is
+        stored in a cache opened read-only."""
+        if self.readonly:
+            return
         now = time.time()
         with self.db:
             self.db.execute("BEGIN")
@@ -207,24 +247,31 @@ class Cache:
         return None
 
     def record_batch(self, key: str, identity_json: str, batch_id: str, keys: Sequence[str], status: str) -> None:
+        if self.readonly:
+            return
         now = time.time()
         self.db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (key, identity_json, batch_id, json.dumps(list(keys)), status, now, now))
 
     def update_batch(self, key: str, status: str) -> None:
+        if self.readonly:
+            return
         self.db.execute("UPDATE batches SET status=?, updated_at=? WHERE key=?", (status, time.time(), key))
 
     def forget_batch(self, key: str) -> None:
+        if self.readonly:
+            return
         self.db.execute("DELETE FROM batches WHERE key=?", (key,))
 
     # --- housekeeping -------------------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
-        targets = [{"identity": json.loads(ident), "responses": n, "batch_responses": nb,
+        """Responses per target (server identity and the ``model`` the requests ask for), batches, size."""
+        targets = [{"identity": json.loads(ident), "model": model, "responses": n, "batch_responses": nb,
                     "first": first, "last": last}
-                   for ident, n, nb, first, last in self.db.execute(
-                       "SELECT identity, count(*), sum(via='batch'), min(created_at), max(created_at) "
-                       "FROM responses GROUP BY identity ORDER BY count(*) DESC")]
+                   for ident, model, n, nb, first, last in self.db.execute(
+                       f"SELECT identity, {_MODEL} AS model, count(*), sum(via='batch'), min(created_at), "
+                       "max(created_at) FROM responses GROUP BY identity, model ORDER BY count(*) DESC")]
         batches = [{"batch_id": bid, "status": status, "requests": len(json.loads(keys)), "identity":
                     json.loads(ident), "updated_at": updated}
                    for bid, status, keys, ident, updated in self.db.execute(
@@ -234,12 +281,14 @@ class Cache:
                 "targets": targets, "batches": batches}
 
     def clear(self, match: str | None = None) -> int:
-        """Delete every response (or those whose identity contains ``match``) and pending batch records."""
+        """Delete every response (or those whose server identity or requested model contains ``match``) and
+        pending batch records (of the matching servers)."""
         with self.db:
             self.db.execute("BEGIN")
             if match:
                 like = f"%{match}%"
-                n = self.db.execute("DELETE FROM responses WHERE identity LIKE ?", (like,)).rowcount
+                n = self.db.execute(f"DELETE FROM responses WHERE identity LIKE ?1 OR {_MODEL} LIKE ?1",
+                                    (like,)).rowcount
                 self.db.execute("DELETE FROM batches WHERE identity LIKE ?", (like,))
             else:
                 n = self.db.execute("DELETE FROM responses").rowcount

@@ -8,7 +8,8 @@ Providers describe single requests; the engine owns everything else, for any pro
   and an adaptive in-flight cap that halves on a 429;
 * retries of transient failures (429, 5xx, timeouts, connection errors) after the server's Retry-After or
   a jittered exponential backoff (:meth:`Engine.retry_delay`); past ``max_attempts`` the example is recorded
-  as failed with its reason and the run goes on;
+  as failed with its reason and the run goes on — unless the model has had no response at all yet and its
+  first ``FAIL_FAST_AFTER`` requests all failed: then the model is stopped with the reason (exit 3);
 * the durable response cache (:mod:`harness.cache`): cached requests are never sent again, every new
   response is committed as it arrives; ``offline`` answers from the cache alone;
 * token usage, cost and the ``max_cost`` budget (:mod:`harness.pricing`);
@@ -44,6 +45,10 @@ if TYPE_CHECKING:  # pragma: no cover
 BUDGET_EXHAUSTED = "budget exhausted"
 NOT_IN_CACHE = "not in cache"
 RETRY_AFTER_MAX = 120.0  # seconds: the longest server Retry-After honoured (or backoff_max, if larger)
+#: A model whose first requests all fail (this many, or all of its requests if fewer) is stopped as a provider
+#: failure: a server that is down or rejects every request is one error (exit 3), not thousands of failed
+#: examples and a run that "succeeds". Once any response arrived, failures stay per example.
+FAIL_FAST_AFTER = 10
 
 T = TypeVar("T")
 
@@ -111,6 +116,9 @@ class _Lane:
         self.pending = 0
         self.done = done
         self.dead = False
+        self.responses = 0  # responses received (or cached) for this model
+        self.failed_requests = 0  # requests that ended failed (after their retries)
+        self.n_requests = 0  # unique requests to send (after the cache)
 
 
 class Engine:
@@ -209,6 +217,14 @@ class Engine:
             job.slots.append((i, ex))
         return identity_json, jobs, failed
 
+    def screen(self, lane: _Lane, jobs: dict[str, _Job]) -> None:
+        """Before anything is sent (and so could be cached): no request body may hold an API key. The key of
+        a variable of this process stops the model (raises); key-shaped text fails just its examples."""
+        what = f"a request of model {lane.model.name}"
+        for key in [k for k, job in jobs.items() if self.secrets.check_body(job.body_json, what)]:
+            job = jobs.pop(key)
+            self.resolve_job(lane, job, reason=self.secrets.check_body(job.body_json, what))
+
     def estimate(self, model: "RequestModel", job: _Job) -> tuple[int, int]:
         """(prompt, max completion) tokens of a request: the provider's tokenizer, else a high guess."""
         if job.tokens is None:
@@ -223,7 +239,10 @@ class Engine:
             self._cache_tried = True
             path = self.cache_path
             if path is not None:
-                self._cache = Cache(path)
+                self._cache = Cache.open_for_run(path)
+                if self._cache.readonly:
+                    self.notice(f"the response cache {path} is read-only: cached responses are used, new ones "
+                                "are not stored (a re-run will request them again)")
         return self._cache
 
     def cache_op(self, op: Callable[[Cache], T]) -> T | None:
@@ -265,12 +284,15 @@ class Engine:
                 for key, hit in cache.get_many(list(jobs)).items():
                     job = jobs.pop(key)
                     usage.cached += 1
+                    lane.responses += 1
                     usage.add(model.usage(hit.response), batch=hit.via == "batch", fetched=False)
                     failed_n += self.resolve_job(lane, job, response=hit.response, show=False)
                     done += len(job.slots)
             if done:
                 self._progress.advance(lane.tid, done=done, failed=failed_n)
 
+        if jobs and not opts.offline:
+            self.screen(lane, jobs)
         client = self._batch_client(model) if jobs and opts.batch and not opts.offline else None
         if jobs and opts.offline:
             for job in jobs.values():
@@ -281,7 +303,7 @@ class Engine:
             await run_batch(self, lane, list(jobs.values()), client)
         elif jobs:
             lane.queue.extend(jobs.values())
-            lane.pending = len(jobs)
+            lane.pending = lane.n_requests = len(jobs)
             self._lanes.append(lane)
             self._tune_gc()
             self._wake()
@@ -434,11 +456,6 @@ class Engine:
         return None, None, best
 
     def _start(self, lane: _Lane, job: _Job, now: float) -> None:
-        try:  # checked before a request is sent (and so could be cached): a body must not hold an API key
-            self.secrets.check(job.body_json, f"a request of model {lane.model.name}")
-        except ProviderError as leak:
-            self._kill_lane(lane, leak)
-            return
         reserved = self.reserve(lane, job)
         if reserved is None:
             self._exhaust_budget()
@@ -541,7 +558,7 @@ class Engine:
                 error = Retryable(f"connection error ({type(exc).__name__})")
         except ExampleFailure as exc:
             self._release(lane, reserved, tokens, ok=False)
-            self._finish_job(lane, job, reason=exc.reason)
+            self._request_failed(lane, job, exc.reason)
             return
         except ProviderError as exc:
             self._release(lane, reserved, tokens, ok=False)
@@ -549,7 +566,7 @@ class Engine:
             return
         except Exception as exc:  # a provider bug or an unmapped client error: fail the example, keep going
             self._release(lane, reserved, tokens, ok=False)
-            self._finish_job(lane, job, reason=f"request failed ({type(exc).__name__}: {exc})")
+            self._request_failed(lane, job, f"request failed ({type(exc).__name__}: {exc})")
             return
 
         if error is None and isinstance(response, dict):
@@ -557,10 +574,10 @@ class Engine:
             return
         self._release(lane, reserved, tokens, ok=False)
         if error is None:  # send() returned something that is not a JSON object: a provider bug
-            self._finish_job(lane, job, reason=f"the provider returned no response ({type(response).__name__})")
+            self._request_failed(lane, job, f"the provider returned no response ({type(response).__name__})")
             return
         if job.attempt >= self.options.max_attempts:
-            self._finish_job(lane, job, reason=f"{error.reason} (gave up after {job.attempt} attempts)")
+            self._request_failed(lane, job, f"{error.reason} (gave up after {job.attempt} attempts)")
             return
         usage.retries += 1
         if self._progress is not None:
@@ -573,6 +590,19 @@ class Engine:
         else:
             asyncio.get_running_loop().call_later(delay, self._requeue, lane, job)
 
+    def _request_failed(self, lane: _Lane, job: _Job, reason: str) -> None:
+        """A sent request ended failed: record it for its examples; stop the model if nothing it sent has
+        ever succeeded and its first ``FAIL_FAST_AFTER`` requests (or all of them) failed like this."""
+        lane.failed_requests += 1
+        if lane.responses == 0 and not lane.dead and lane.failed_requests >= min(FAIL_FAST_AFTER, lane.n_requests):
+            first = "the only request" if lane.n_requests == 1 else \
+                f"all {lane.failed_requests} requests" if lane.failed_requests == lane.n_requests else \
+                f"the first {lane.failed_requests} requests"
+            self._kill_lane(lane, ProviderError(f"{first} of model {lane.model.name} failed and none was "
+                                                f"answered, so the model is stopped; last reason: {self.scrub(reason)}"))
+            return
+        self._finish_job(lane, job, reason=reason)
+
     def _release(self, lane: _Lane, reserved: float, tokens: int, ok: bool, actual_tokens: int | None = None) -> None:
         """A request finished: free its slot (filled by :meth:`_attempt` once the outcome is recorded)."""
         self._inflight -= 1
@@ -583,6 +613,7 @@ class Engine:
 
     def _success(self, lane: _Lane, job: _Job, response: dict[str, Any], reserved: float, tokens: int) -> None:
         model = lane.model
+        lane.responses += 1
         if self._cache is not None:
             self._store(job.key, lane.identity_json, model.endpoint, job.body_json, response, "request")
         counted = self.account(lane, reserved, response)

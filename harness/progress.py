@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -94,16 +95,32 @@ class Progress:
 
 class PlainProgress(Progress):
     """A line per model every ``every`` seconds, or at each further 10 % (at most once a second), and
-    when it finishes."""
+    when it finishes. A heartbeat thread keeps the lines coming while nothing changes (a long Retry-After
+    pause, a batch being processed), so a CI log never goes quiet on an unfinished model."""
 
-    def __init__(self, stream: TextIO | None = None, every: float = 5.0) -> None:
+    def __init__(self, stream: TextIO | None = None, every: float = 5.0, heartbeat: bool = True) -> None:
         super().__init__()
         self.stream = stream or sys.stdout
         self.every = every
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        if heartbeat:
+            threading.Thread(target=self._heartbeat, name="harness-progress", daemon=True).start()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(min(1.0, self.every)):
+            now = _clock()
+            for task in list(self.tasks):
+                if task.done < task.total and now - task.last_print >= self.every:
+                    self._emit(task)
+
+    def close(self) -> None:
+        self._stop.set()
 
     def _emit(self, task: _Task) -> None:
-        task.last_print = _clock()
-        print(task.line(), file=self.stream, flush=True)
+        with self._lock:
+            task.last_print = _clock()
+            print(task.line(), file=self.stream, flush=True)
 
     def _changed(self, task: _Task) -> None:
         finished = task.done >= task.total

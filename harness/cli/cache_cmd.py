@@ -51,11 +51,11 @@ def info(cache: Optional[Path] = CACHE_OPT,
         console.width = max(console.width, 160)  # logs: do not fold ids and URLs
     if data["targets"]:
         table = Table(title="responses by target", title_justify="left")
-        for col in ("target", "responses", "from batches", "first", "last"):
+        for col in ("server", "model", "responses", "from batches", "first", "last"):
             table.add_column(col, overflow="fold")
         for t in data["targets"]:
-            table.add_row(_target(t["identity"]), str(t["responses"]), str(t["batch_responses"] or 0),
-                          _when(t["first"]), _when(t["last"]))
+            table.add_row(_target(t["identity"]), str(t["model"] or "-"), str(t["responses"]),
+                          str(t["batch_responses"] or 0), _when(t["first"]), _when(t["last"]))
         console.print(table)
     if data["batches"]:
         table = Table(title="batches awaiting results (a re-run resumes polling them)", title_justify="left")
@@ -69,8 +69,8 @@ def info(cache: Optional[Path] = CACHE_OPT,
 
 @app.command("clear")
 def clear(cache: Optional[Path] = CACHE_OPT,
-          match: Optional[str] = typer.Option(None, "--match", help="Only targets whose identity contains "
-                                                                     "this text (e.g. a model id or base URL)."),
+          match: Optional[str] = typer.Option(None, "--match", help="Only responses with "
+                                                                     "this text in their model id or server (base URL, endpoint)."),
           yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
     """Delete cached responses (all, or one target's) and pending batch records."""
     path = resolve_cache_path(cache)

@@ -20,11 +20,13 @@ app.command("plugins")(plugins_cmd.plugins)
 app.add_typer(cache_cmd.app, name="cache")
 
 EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
+        # without standalone mode, typer *returns* the exit code of typer.Exit and of Ctrl-C (130)
+        returned = app(args=argv, standalone_mode=False)
     except HarnessError as exc:
         typer.echo(f"error: {exc.one_line()}", err=True)
         return exc.exit_code
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        return 130
+        return EXIT_INTERRUPTED
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
@@ -51,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for a traceback; "
                    "please report it)", err=True)
         return EXIT_INTERNAL
-    return 0
+    if returned == EXIT_INTERRUPTED:
+        typer.echo("interrupted", err=True)
+    return returned if isinstance(returned, int) else 0
 
 
 def entry() -> None:

@@ -111,7 +111,8 @@ def cached_count(path: Path) -> int:
             return 0
 
 
-def harness_subprocess(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """``harness ARGS`` in a child process (to be killed): its output is discarded."""
+def harness_subprocess(*args: str, env: dict[str, str] | None = None,
+                       stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+    """``harness ARGS`` in a child process (to be killed): stdout is discarded, stderr too unless asked."""
     return subprocess.Popen([sys.executable, "-m", "harness.cli.main", *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=stderr)

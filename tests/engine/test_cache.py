@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from harness.cache import Cache, SecretScanner, batch_key, canonical_json, default_cache_path, request_key
+from harness.engine import Engine, EngineOptions
 from harness.errors import InputError, ProviderError
 
 from .conftest import API_KEY, cached_count, run_cli
@@ -116,6 +122,28 @@ def test_cache_info_and_clear_commands(tmp_path: Path, capsys: pytest.CaptureFix
     assert cached_count(path) == 0
 
 
+def test_cache_info_and_clear_by_model(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.sqlite3"
+    cache = Cache(path)
+    server = canonical_json({"provider": "openai", "base_url": "http://a/v1"})
+    for i, model in enumerate(["gpt-4o-mini"] * 3 + ["ft:gpt-4o-mini-2024-07-18:acme::abc123"] * 2):
+        cache.put(f"k{i}", server, "/v1/chat/completions", canonical_json({"model": model, "i": i}), {"i": i})
+    cache.close()
+    assert run_cli("cache", "info", "--cache", str(path), "--json") == 0
+    targets = {t["model"]: t["responses"] for t in json.loads(capsys.readouterr().out)["targets"]}
+    assert targets == {"gpt-4o-mini": 3, "ft:gpt-4o-mini-2024-07-18:acme::abc123": 2}
+    assert run_cli("cache", "info", "--cache", str(path)) == 0
+    assert "ft:gpt-4o-mini-2024-07-18:acme::abc123" in capsys.readouterr().out
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))  # answering no deletes nothing and exits 1
+    assert run_cli("cache", "clear", "--cache", str(path), "--match", "abc123") == 1
+    assert cached_count(path) == 5
+    assert run_cli("cache", "clear", "--cache", str(path), "--match", "abc123", "--yes") == 0
+    assert "deleted 2 responses" in capsys.readouterr().out
+    assert cached_count(path) == 3
+
+
 def test_cache_commands_use_harness_cache_dir(cache_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Cache(cache_file).close()
     assert run_cli("cache", "info") == 0
@@ -173,3 +201,44 @@ def test_cache_closes_its_connection_when_opening_fails(tmp_path: Path, monkeypa
         with pytest.raises(InputError):
             Cache(path, **kwargs)
         assert len(opened) == n + 1 and opened[-1] in closed, (path, kwargs)
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """Make ``path`` unwritable for this process: chmod for a normal user; as root (which chmod does not
+    stop), the immutable attribute; skip where neither is possible."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+        pytest.skip("cannot make a file read-only for root here (no chattr +i)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_a_read_only_cache_is_used_but_not_written(tmp_path: Path) -> None:
+    from .test_engine import FAST, Fake, examples, run
+
+    path = tmp_path / "c.sqlite3"
+    opts = {**FAST, "cache": True, "cache_path": path}
+    first = Fake("m")
+    run(Engine(EngineOptions(**opts)), (first, examples(5)))
+    assert cached_count(path) == 5
+    Cache(path).db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file, as on a shared mount
+    with read_only(path):
+        again = Fake("m")
+        engine = Engine(EngineOptions(**opts))
+        [preds] = run(engine, (again, examples(8)))
+        assert [p.label for p in preds] == ["yes"] * 8
+        assert set(again.attempts) == {f"t text {i}" for i in range(5, 8)}  # the cached five were not sent
+        assert any("read-only" in n for n in engine.notices)
+        offline = Engine(EngineOptions(**opts, offline=True))
+        [preds] = run(offline, (Fake("m"), examples(8)))
+        assert [p.status for p in preds].count("failed") == 3  # the three never stored
+    assert cached_count(path) == 5

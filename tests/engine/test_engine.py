@@ -263,9 +263,23 @@ def test_a_request_body_holding_a_key_is_never_sent(monkeypatch: pytest.MonkeyPa
         finally:
             await engine.aclose()
 
-    with pytest.raises(ProviderError, match="contains an API key"):
+    with pytest.raises(ProviderError, match="contains the value of an API key or token variable"):
         asyncio.run(go())
     assert m.attempts == {}
+
+
+def test_key_shaped_text_in_one_example_fails_only_that_example() -> None:
+    texts = ["my key sk-proj-Ab3dEf5gH7jK9mN1pQ3rS5tU7vW9xY1z stopped working",  # a ticket quoting a key
+             "part sk-2024-ultralight-trekking-pole-carbon-x arrived broken",  # a part number: not a key
+             "an ordinary ticket"]
+    exs = [Example(f"t{i}", "yes", t, t, ()) for i, t in enumerate(texts)]
+    m = Fake("m")
+    engine = Engine(EngineOptions(**FAST))
+    [preds] = run(engine, (m, exs))
+    assert preds[0].status == "failed" and "shaped like an OpenAI API key" in preds[0].error
+    assert "sk-proj" not in preds[0].error
+    assert [p.label for p in preds[1:]] == ["yes", "yes"]
+    assert set(m.attempts) == set(texts[1:])  # the key-shaped one was never sent
 
 
 # --- regressions: scheduling after a 429 or a fatal error ---------------------------------------------------
@@ -381,3 +395,43 @@ def test_a_failing_usage_hook_does_not_hang_the_run() -> None:
     [preds] = asyncio.run(asyncio.wait_for(_run(engine, (NoUsage("a"), examples(3))), timeout=10))
     assert all(p.label == "yes" for p in preds)
     assert engine.usage["a"].requests == 3 and engine.usage["a"].cost_json()["complete"] is False
+
+
+def test_a_model_whose_first_requests_all_fail_is_stopped_with_the_reason() -> None:
+    def reject(text: str, attempt: int) -> None:
+        raise ExampleFailure("HTTP 400 unsupported model family")
+
+    bad, good = Fake("bad", latency=0.002, script=reject), Fake("good", latency=0.002)
+    engine = Engine(EngineOptions(concurrency=4, **FAST))
+
+    async def both() -> tuple[Any, Any]:
+        try:
+            return tuple(await asyncio.gather(engine.run_requests(bad, examples(200)),
+                                              engine.run_requests(good, examples(50, "g")),
+                                              return_exceptions=True))
+        finally:
+            await engine.aclose()
+
+    bad_out, good_out = asyncio.run(both())
+    assert isinstance(bad_out, ProviderError)
+    assert "the first 10 requests of model bad failed and none was answered" in str(bad_out)
+    assert "HTTP 400 unsupported model family" in str(bad_out)
+    assert len(bad.attempts) < 20  # stopped early, not 200 doomed requests
+    assert [p.label for p in good_out] == ["yes"] * 50  # the other model is unaffected
+
+
+def test_a_tiny_model_whose_every_request_failed_is_stopped_too() -> None:
+    m = Fake("m", script=lambda text, attempt: (_ for _ in ()).throw(Retryable("connection refused")))
+    with pytest.raises(ProviderError, match="all 3 requests of model m failed.*connection refused"):
+        run(Engine(EngineOptions(concurrency=2, max_attempts=2, **FAST)), (m, examples(3)))
+
+
+def test_failures_after_a_first_answer_stay_per_example() -> None:
+    def later_all_fail(text: str, attempt: int) -> None:
+        if text != "t text 0":
+            raise ExampleFailure("HTTP 400 flagged prompt")
+
+    m = Fake("m", script=later_all_fail)
+    [preds] = run(Engine(EngineOptions(concurrency=1, **FAST)), (m, examples(30)))
+    assert preds[0].label == "yes"
+    assert all(p.error == "HTTP 400 flagged prompt" for p in preds[1:])

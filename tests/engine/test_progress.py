@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_plain_lines_every_ten_percent_at_most_once_a_second(monkeypatch: pytest
     clock = [100.0]
     monkeypatch.setattr("harness.progress._clock", lambda: clock[0])
     out = io.StringIO()
-    p = PlainProgress(out, every=5.0)
+    p = PlainProgress(out, every=5.0, heartbeat=False)  # this test drives the clock itself
     tid = p.add("base", 100)
     clock[0] += 1
     p.advance(tid, done=1)
@@ -49,6 +50,23 @@ def test_plain_lines_every_ten_percent_at_most_once_a_second(monkeypatch: pytest
     assert "2 retries" in lines[2] and "batch b1: in_progress" in lines[2]
     assert lines[3].startswith("progress: base: 100/100 (100%)")
     assert len(lines) == 4
+
+
+def test_plain_lines_keep_coming_while_a_model_waits() -> None:
+    out = io.StringIO()
+    p = PlainProgress(out, every=0.2)
+    waiting, finished = p.add("base", 10), p.add("tuned", 2)
+    p.advance(finished, done=2)
+    p.advance(waiting, done=3, note="rate limited: waiting 30 s")
+    time.sleep(1.5)  # nothing changes: a long Retry-After pause
+    p.close()
+    time.sleep(0.3)
+    lines = out.getvalue().splitlines()
+    beats = [line for line in lines if line.startswith("progress: base: 3/10") and "waiting 30 s" in line]
+    assert len(beats) >= 3  # about every 0.2 s; at least 3 even on a loaded machine
+    assert sum(line.startswith("progress: tuned") for line in lines) == 1  # a finished model is not repeated
+    time.sleep(0.6)
+    assert out.getvalue().splitlines() == lines  # nothing after close()
 
 
 def test_rich_bars_render(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,29 @@ def _run(suite: Path, out: Path, *extra: str) -> int:
 def _cached_prompts(path: Path) -> set[tuple[str, str]]:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         return {(json.loads(r)["model"], prompt_of(json.loads(r))) for (r,) in db.execute("SELECT request FROM responses")}
+
+
+def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path, cache_file: Path) -> None:
+    n = 120
+    with FaultServer(seed=4, latency=0.03) as srv:
+        suite = write_suite(tmp_path / "suite", srv.base_url, n=n, models={"base": "gpt-4o-mini"})
+        args = ("run", str(suite), "--plugin", str(DOUBLE), "--out", str(tmp_path / "out"), "--no-report",
+                "--concurrency", "2", "--progress", "off")
+        proc = harness_subprocess(*args, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while cached_count(cache_file) < n // 4 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 130, err  # a CI job must not take an interrupted run for a success
+        assert err.decode().strip().splitlines()[-1] == "interrupted"
+        done = cached_count(cache_file)
+        assert n // 4 <= done < n
+
+        assert _run(suite, tmp_path / "out", "--concurrency", "2") == 0
+        assert len(srv.ok) == n and sum(srv.ok.values()) <= n + 2  # only the 2 in flight were asked again
+        res, _ = results_and_rows(tmp_path / "out")
+        assert res["models"][0]["usage"]["cached"] >= done
 
 
 def test_kill_halfway_then_resume(tmp_path: Path, cache_file: Path) -> None:

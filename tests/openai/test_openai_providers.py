@@ -225,6 +225,20 @@ def test_quota_exhaustion_is_not_retried(fake, registry, suite) -> None:
         send(resolve(registry, suite, "openai", FT), suite.heldout.examples[0])
 
 
+def test_the_runs_timeout_is_not_capped_by_the_client(fake, registry, suite) -> None:
+    """Without the option, the SDK client's own timeout (600 s) sits above the run's --timeout (120 s by
+    default, per attempt), so --timeout 300 really allows 300 s; the option can still set a shorter one."""
+    async def timeouts(model) -> Any:
+        try:
+            return model.client.timeout
+        finally:
+            await model.aclose()
+
+    default = asyncio.run(timeouts(resolve(registry, suite, "openai", FT)))
+    assert getattr(default, "read", default) >= 600
+    assert asyncio.run(timeouts(resolve(registry, suite, "openai", FT, timeout=7))) == 7
+
+
 def test_timeouts_and_connection_errors_are_retryable(fake, registry, suite) -> None:
     model = resolve(registry, suite, "openai", FT, base_url="http://127.0.0.1:9/v1", timeout=2)
     with pytest.raises(Retryable, match="connection error"):
@@ -244,6 +258,24 @@ def test_fatal_errors_stop_the_model_with_a_clear_message(fake, registry, suite,
     with pytest.raises(ProviderError, match=match) as info:
         run(resolve(registry, suite, "openai", FT), suite.heldout.examples[:1])
     assert "\n" not in str(info.value) and KEY not in str(info.value)
+
+
+def test_a_rejected_prompt_fails_only_that_example(fake, registry, suite) -> None:
+    a, b, c = suite.heldout.examples[:3]
+    flagged = error_body("Invalid prompt: your prompt was flagged as potentially violating our usage policy.",
+                         code="invalid_prompt")
+    fake.inject(400, flagged, when=lambda body: b.text in json.dumps(body), times=None)
+    preds = run(resolve(registry, suite, "openai", FT), [a, b, c])
+    assert preds[0].status != "failed" and preds[2].status != "failed"
+    assert preds[1].status == "failed"
+    assert preds[1].error.startswith("the server rejected this example's request (400 invalid_prompt): Invalid prompt")
+
+
+@pytest.mark.parametrize("param, code", [("temperature", None), (None, "unsupported_parameter"), ("seed", "invalid_type")])
+def test_a_rejected_request_parameter_stops_the_model(fake, registry, suite, param, code) -> None:
+    fake.inject(400, error_body("Unsupported value for this model.", code=code, param=param), times=None)
+    with pytest.raises(ProviderError, match=r"rejected the request \(400\): Unsupported value"):
+        run(resolve(registry, suite, "openai", FT), suite.heldout.examples[:3])
 
 
 def test_strict_validation_catches_a_body_that_drifts_from_the_api(fake, registry, suite) -> None:

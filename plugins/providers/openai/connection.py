@@ -71,14 +71,14 @@ class Connection:
     azure_endpoint: str | None = None
     api_version: str | None = None
     auth: str = "key"  # "key" | "entra" | "none"
-    timeout: float = 60.0
+    timeout: float | None = None  # None: the SDK's default (600 s, connect 5 s); the engine's --timeout is shorter
     _key: str | None = field(default=None, repr=False)
     _token_provider: Callable[[], Any] | None = field(default=None, repr=False)
 
     # --- construction -------------------------------------------------------------------------------
 
     @classmethod
-    def openai(cls, base_url: str | None, api_key_env: str | None, timeout: float) -> "Connection":
+    def openai(cls, base_url: str | None, api_key_env: str | None, timeout: float | None) -> "Connection":
         url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key, var = read_key(api_key_env, DEFAULT_KEY_ENV)
         return cls(kind="openai", key_var=var, base_url=url, auth="key" if key else "none", timeout=timeout,
@@ -86,7 +86,7 @@ class Connection:
 
     @classmethod
     def azure(cls, endpoint: str | None, api_version: str | None, api_key_env: str | None, auth: str,
-              timeout: float) -> "Connection":
+              timeout: float | None) -> "Connection":
         endpoint = endpoint or os.environ.get(AZURE_ENDPOINT_ENV) or None
         if not endpoint:
             raise ProviderError(f"no Azure OpenAI endpoint: set {AZURE_ENDPOINT_ENV} "
@@ -152,8 +152,9 @@ class Connection:
         return {"headers": headers} if headers else {}
 
     def _kwargs(self) -> dict[str, Any]:
-        kw: dict[str, Any] = {"max_retries": 0, "timeout": self.timeout,
-                              "_strict_response_validation": strict_validation()}
+        kw: dict[str, Any] = {"max_retries": 0, "_strict_response_validation": strict_validation()}
+        if self.timeout is not None:
+            kw["timeout"] = self.timeout
         if self.kind == "azure":
             kw.update(azure_endpoint=self.azure_endpoint, api_version=self.api_version)
             if self._key:
@@ -225,6 +226,21 @@ def server_message(exc: Any) -> str:
     return msg.rstrip(".") or "no message"
 
 
+#: Request parameters whose rejection concerns one example's content rather than the request every example shares.
+CONTENT_PARAMS = ("messages", "prompt", "input")
+#: Error codes that mean the request's shape (shared by every example) is wrong.
+SHAPE_CODES = {"unsupported_parameter", "unsupported_value", "invalid_type", "missing_required_parameter",
+               "unknown_parameter", "model_not_found", "invalid_model"}
+
+
+def _is_request_shape(code: str | None, param: Any) -> bool:
+    """True when a 4xx names a parameter every request shares (``temperature``, ``max_tokens``, ``seed``...) or
+    a code that means the request's shape is wrong: then every example would fail alike."""
+    if code in SHAPE_CODES:
+        return True
+    return isinstance(param, str) and bool(param) and not param.startswith(CONTENT_PARAMS)
+
+
 def _is_context_length(code: str | None, msg: str) -> bool:
     low = msg.lower()
     return (code == "context_length_exceeded" or "maximum context length" in low
@@ -280,10 +296,15 @@ def map_api_error(exc: BaseException, conn: Connection, what: str, *, not_found:
             return ExampleFailure(f"prompt too long for the model's context window: {msg}")
         if status == 400 and code == "content_filter":
             return ExampleFailure(f"blocked by the content filter: {msg}")
-        hint = ""
         if "logprob" in msg.lower():
-            hint = "; lower the option top_logprobs if the server allows fewer (e.g. vLLM --max-logprobs)"
-        return ProviderError(f"{what}: the server rejected the request ({status}): {msg}{hint}")
+            return ProviderError(f"{what}: the server rejected the request ({status}): {msg}; lower the option "
+                                 "top_logprobs if the server allows fewer (e.g. vLLM --max-logprobs)")
+        if status in (400, 413, 422) and not _is_request_shape(code, getattr(exc, "param", None)):
+            # about this example's content (e.g. a prompt flagged by policy, code invalid_prompt): this example
+            # only; a model that rejects every request is stopped by the engine after its first few
+            return ExampleFailure(f"the server rejected this example's request ({status}"
+                                  f"{' ' + code if code else ''}): {msg}")
+        return ProviderError(f"{what}: the server rejected the request ({status}): {msg}")
     if isinstance(exc, openai.OpenAIError):
         return ProviderError(f"{what}: {msg}")
     if _is_httpx_error(exc):  # raised while reading a body (connection dropped, bad compression)

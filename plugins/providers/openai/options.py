@@ -17,7 +17,8 @@ Tokenizer = Literal["auto", "none", "o200k_base", "cl100k_base"]
 class CommonOptions(Options):
     api_key_env: str | None = Field(None, description="environment variable holding the API key "
                                     "(default OPENAI_API_KEY / AZURE_OPENAI_API_KEY); 'none' = send no key")
-    timeout: float = Field(60.0, gt=0, description="seconds per request")
+    timeout: float | None = Field(None, gt=0, description="seconds per HTTP request; default: the run's "
+                                  "--timeout per attempt governs (job and batch calls: the SDK's 600 s)")
     seed: int | None = Field(None, description="sent as `seed` (best-effort determinism)")
     logit_bias: bool = Field(False, description="add +100 to the labels' first tokens (needs a tokenizer)")
     case_insensitive: bool = Field(False, description="match labels regardless of case")
