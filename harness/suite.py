@@ -84,6 +84,24 @@ class SuiteFile(_Strict):
     pricing: dict[str, PriceEntry] | None = None  # model id or model name -> price
     rate_limits: dict[str, RateLimitEntry] | None = None  # model name, provider or "default" -> limits
 
+    @field_validator("positive", mode="before")
+    @classmethod
+    def _scalar_positive(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _scalar_labels(cls, labels: Any) -> Any:
+        """Numeric labels (``labels: [0, 1]``) are their text; a boolean cannot be told back into text."""
+        if not isinstance(labels, list):
+            return labels
+        out = []
+        for lab in labels:
+            if isinstance(lab, bool):
+                raise ValueError(f"label {lab!r} was read as a YAML boolean: quote it (e.g. \"{str(lab).lower()}\")")
+            out.append(str(lab) if isinstance(lab, (int, float)) else lab)
+        return out
+
     @field_validator("labels")
     @classmethod
     def _unique_labels(cls, labels: list[LabelSpec | str]) -> list[LabelSpec | str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,19 @@ def _walk(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
             _walk(item, path + (i,), out)
 
 
+class SuiteLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` with YAML 1.2's booleans: only ``true``/``false`` (any case) are booleans, so labels
+    and values such as ``yes``, ``no``, ``on``, ``off``, ``y``, ``n`` stay the strings they look like (YAML 1.1
+    turned a binary task's ``labels: [yes, no]`` into ``[True, False]``)."""
+
+
+SuiteLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+SuiteLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                  list("tTfF"))
+
+
 def load_yaml(file: Path) -> Located:
     try:
         text = file.read_text(encoding="utf-8")
@@ -54,8 +68,8 @@ def load_yaml(file: Path) -> Located:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read: {exc}", file=file) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SuiteLoader)
+        data = yaml.load(text, Loader=SuiteLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -203,3 +203,31 @@ def test_find_suite_under_cwd_suites(make_suite, tmp_path, monkeypatch):
     make_suite(PAIRS, folder="suites/local-one")
     monkeypatch.chdir(tmp_path)
     assert find_suite("local-one") == tmp_path / "suites" / "local-one" / "suite.yaml"
+
+
+def _raw_suite(tmp_path, pairs, yaml_text):
+    write_data(tmp_path / "heldout.jsonl", pairs)
+    (tmp_path / "suite.yaml").write_text("data: {heldout: heldout.jsonl}\n" + yaml_text, encoding="utf-8")
+    return tmp_path
+
+
+def test_yes_no_labels_stay_text(tmp_path):
+    """YAML 1.1 reads an unquoted yes/no as booleans; a suite is read with YAML 1.2's booleans instead."""
+    pairs = [(f"is {i} even?", "yes" if i % 2 == 0 else "no") for i in range(8)]
+    s = load_suite(_raw_suite(tmp_path, pairs, "labels: [no, yes]\npositive: yes\n"))
+    assert s.labels == ("no", "yes") and s.positive == "yes"
+    assert [ex.label for ex in s.heldout.examples] == [lab for _, lab in pairs]
+
+
+def test_numeric_labels_are_their_text(tmp_path):
+    pairs = [(f"item {i}", str(i % 2)) for i in range(8)]
+    s = load_suite(_raw_suite(tmp_path, pairs, "labels: [0, 1]\npositive: 1\n"))
+    assert s.labels == ("0", "1") and s.positive == "1"
+    assert [ex.label for ex in s.heldout.examples] == [lab for _, lab in pairs]
+
+
+def test_a_boolean_label_is_a_clear_error(tmp_path, harness_cli):
+    suite = _raw_suite(tmp_path, PAIRS, "labels: [true, false]\n")
+    res = harness_cli("run", suite, "--model", "m=demo:base", "--out", tmp_path / "o")
+    assert res.code == 2 and "suite.yaml:2" in res.err and "YAML boolean: quote it" in res.err
+    assert res.err.count("\n") == 1
