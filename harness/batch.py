@@ -72,6 +72,8 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
         handles.append((bkey, bid, chunk))
 
     pending = list(handles)
+    sent = sum(len(chunk) for _, _, chunk in handles)
+    last_reason = ""
     finished: list[tuple[tuple[str, str, list[_Job]], str]] = []
     polls = 0
     while pending:
@@ -100,6 +102,7 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
             cost_reserved = reserved.get(job.key, 0.0)
             if result is not None and "response" in result:
                 response = result["response"]
+                lane.responses += 1
                 engine.account(lane, cost_reserved, response, batch=True)
                 engine.resolve_job(lane, job, response=response)
             else:
@@ -111,4 +114,8 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
                 else:
                     reason = f"batch {status}"
                 engine.resolve_job(lane, job, reason=reason)
+                last_reason = reason
         engine.progress_note(lane, f"batch {bid}: {status}")
+    if sent and lane.responses == 0:  # like the request path's fail-fast: every request failed, none answered
+        raise ProviderError(f"all {sent} batch requests of model {model.name} failed and none was answered; "
+                            f"last reason: {engine.scrub(last_reason)}")

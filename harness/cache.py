@@ -77,11 +77,13 @@ def batch_key(identity_json: str, keys: Iterable[str]) -> str:
     return hashlib.sha256((identity_json + "\n" + "\n".join(sorted(keys))).encode("utf-8")).hexdigest()
 
 
-# the shapes of OpenAI keys: "sk-proj-…", "sk-svcacct-…", "sk-admin-…" then 20+ key characters with a digit, or a
-# legacy "sk-" then 32+ letters and digits (no hyphens), so ordinary hyphenated words and part numbers
-# ("sk-learn-pipeline-classifier", "sk-2024-ultralight-trekking-pole") are not taken for keys
-_KEY_LIKE = re.compile(r"\bsk-(?:(?:proj|svcacct|admin)-(?=[A-Za-z_\-]*[0-9])[A-Za-z0-9_\-]{20,}"
-                       r"|(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,})")
+# the shapes of OpenAI keys ("sk-proj-…", "sk-svcacct-…", "sk-admin-…", "sk-None-…") and of the
+# OpenAI-compatible services people point harness at (OpenRouter "sk-or-v1-…", Anthropic "sk-ant-api03-…"):
+# a prefix, then 20+ key characters with a digit; or a legacy "sk-" then 32+ letters and digits (no
+# hyphens). Ordinary hyphenated words and part numbers ("sk-learn-pipeline-classifier",
+# "sk-2024-ultralight-trekking-pole") are not taken for keys.
+_KEY_LIKE = re.compile(r"\bsk-(?:(?:proj|svcacct|admin|None|or-v\d+|ant-api\d+)-(?=[A-Za-z_\-]*[0-9])"
+                       r"[A-Za-z0-9_\-]{20,}|(?=[A-Za-z]*[0-9])[A-Za-z0-9]{32,})")
 _SECRET_NAMES = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
 MIN_SECRET_LEN = 8
 REDACTED = "***"
@@ -152,8 +154,12 @@ class Cache:
         db: sqlite3.Connection | None = None
         try:
             if readonly:
-                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
-                                     check_same_thread=False, timeout=30.0)
+                # in a folder nobody may write (a read-only mount), SQLite cannot create the WAL's -shm file
+                # that even a reader needs; nothing can change the file there, so it is opened as immutable
+                # (responses still in an un-checkpointed -wal file are then not seen)
+                frozen = "&immutable=1" if not os.access(self.path.parent, os.W_OK) else ""
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro{frozen}", uri=True,
+                                     isolation_level=None, check_same_thread=False, timeout=30.0)
             else:
                 if create:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,14 +188,13 @@ class Cache:
         used, new ones are simply not stored."""
         try:
             return cls(path)
-        except InputError:
+        except InputError as exc:
             if not path.exists() or os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
                 raise
             try:
                 return cls(path, readonly=True)
             except InputError:
-                raise InputError("cannot open the response cache, even read-only; use --cache PATH or --no-cache",
-                                 file=path) from None
+                raise exc from None  # the reason it could not be opened for writing
 
     def close(self) -> None:
         self.db.close()
@@ -227,7 +232,7 @@ class Cache:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                [(k, i, e, r, jsonio.dumps(resp), via, now)
+                                [(k, i, e, r, jsonio.dumps(resp, exact=True), via, now)
                                  for k, i, e, r, resp, via in rows])
 
     # --- batches ------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class EngineOptions:
 class _Job:
     """One unique request of a model (examples with identical requests share it)."""
 
-    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens", "guessed")
+    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens", "guessed", "seq")
 
     def __init__(self, key: str, request: dict[str, Any], body_json: str) -> None:
         self.key = key
@@ -99,6 +99,7 @@ class _Job:
         self.attempt = 0
         self.tokens: tuple[int, int] | None = None
         self.guessed = False  # tokens are fallback_estimate()'s guess (no tokenizer)
+        self.seq = -1  # the order in which the model's requests were first sent
 
 
 class _Lane:
@@ -117,7 +118,8 @@ class _Lane:
         self.done = done
         self.dead = False
         self.responses = 0  # responses received (or cached) for this model
-        self.failed_requests = 0  # requests that ended failed (after their retries)
+        self.sent = 0  # requests sent at least once
+        self.early_failed = 0  # of the first FAIL_FAST_AFTER requests sent, how many ended failed
         self.n_requests = 0  # unique requests to send (after the cache)
 
 
@@ -263,6 +265,8 @@ class Engine:
         self._flush_cache()
 
     async def run_requests(self, model: "RequestModel", examples: Sequence[Example]) -> list[Prediction]:
+        """Predictions for every example, in order (cached, sent, batched or failed with a reason); raises
+        :class:`ProviderError` when the model is stopped (its progress line then says so)."""
         opts = self.options
         usage = self.usage.setdefault(model.name, ModelUsage(price=self.price_for(model)))
         with paused_gc():
@@ -272,48 +276,52 @@ class Engine:
         loop = asyncio.get_running_loop()
         lane = _Lane(model, identity_json, len(examples), usage, self._limiter(model, identity_json, jobs),
                      self._progress.add(model.name, len(examples)), loop.create_future())
-        for i, pred in failed.items():
-            lane.preds[i] = pred
-        if failed:
-            self._progress.advance(lane.tid, done=len(failed), failed=len(failed))
+        try:
+            for i, pred in failed.items():
+                lane.preds[i] = pred
+            if failed:
+                self._progress.advance(lane.tid, done=len(failed), failed=len(failed))
 
-        cache = self.cache()
-        if cache is not None and not opts.refresh and jobs:
-            done = failed_n = 0
-            with paused_gc():
-                for key, hit in cache.get_many(list(jobs)).items():
-                    job = jobs.pop(key)
-                    usage.cached += 1
-                    lane.responses += 1
-                    usage.add(model.usage(hit.response), batch=hit.via == "batch", fetched=False)
-                    failed_n += self.resolve_job(lane, job, response=hit.response, show=False)
-                    done += len(job.slots)
-            if done:
-                self._progress.advance(lane.tid, done=done, failed=failed_n)
+            cache = self.cache()
+            if cache is not None and not opts.refresh and jobs:
+                done = failed_n = 0
+                with paused_gc():
+                    for key, hit in cache.get_many(list(jobs)).items():
+                        job = jobs.pop(key)
+                        usage.cached += 1
+                        lane.responses += 1
+                        usage.add(model.usage(hit.response), batch=hit.via == "batch", fetched=False)
+                        failed_n += self.resolve_job(lane, job, response=hit.response, show=False)
+                        done += len(job.slots)
+                if done:
+                    self._progress.advance(lane.tid, done=done, failed=failed_n)
 
-        if jobs and not opts.offline:
-            self.screen(lane, jobs)
-        client = self._batch_client(model) if jobs and opts.batch and not opts.offline else None
-        if jobs and opts.offline:
-            for job in jobs.values():
-                self.resolve_job(lane, job, reason=NOT_IN_CACHE)
-        elif client is not None:
-            from .batch import run_batch
+            if jobs and not opts.offline:
+                self.screen(lane, jobs)
+            client = self._batch_client(model) if jobs and opts.batch and not opts.offline else None
+            if jobs and opts.offline:
+                for job in jobs.values():
+                    self.resolve_job(lane, job, reason=NOT_IN_CACHE)
+            elif client is not None:
+                from .batch import run_batch
 
-            await run_batch(self, lane, list(jobs.values()), client)
-        elif jobs:
-            lane.queue.extend(jobs.values())
-            lane.pending = lane.n_requests = len(jobs)
-            self._lanes.append(lane)
-            self._tune_gc()
-            self._wake()
-            try:
-                await lane.done
-            finally:
-                if lane in self._lanes:
-                    self._lanes.remove(lane)
-        return [p if p is not None else Prediction.failed(ex.id, "no response")  # defensive: never None
-                for p, ex in zip(lane.preds, examples)]
+                await run_batch(self, lane, list(jobs.values()), client)
+            elif jobs:
+                lane.queue.extend(jobs.values())
+                lane.pending = lane.n_requests = len(jobs)
+                self._lanes.append(lane)
+                self._tune_gc()
+                self._wake()
+                try:
+                    await lane.done
+                finally:
+                    if lane in self._lanes:
+                        self._lanes.remove(lane)
+            return [p if p is not None else Prediction.failed(ex.id, "no response")  # defensive: never None
+                    for p, ex in zip(lane.preds, examples)]
+        except ProviderError:
+            self._progress.stop(lane.tid)
+            raise
 
     async def aclose(self) -> None:
         """Stop the scheduler, close the progress display and the cache."""
@@ -395,6 +403,8 @@ class Engine:
 
     def _kill_lane(self, lane: _Lane, exc: BaseException) -> None:
         """A provider error stops this model: drop its queue and let run_requests raise."""
+        if not lane.dead and self._progress is not None:
+            self._progress.stop(lane.tid)
         lane.dead = True
         lane.queue.clear()
         if not lane.done.done():
@@ -456,6 +466,9 @@ class Engine:
         return None, None, best
 
     def _start(self, lane: _Lane, job: _Job, now: float) -> None:
+        if job.seq < 0:
+            job.seq = lane.sent
+            lane.sent += 1
         reserved = self.reserve(lane, job)
         if reserved is None:
             self._exhaust_budget()
@@ -591,13 +604,16 @@ class Engine:
             asyncio.get_running_loop().call_later(delay, self._requeue, lane, job)
 
     def _request_failed(self, lane: _Lane, job: _Job, reason: str) -> None:
-        """A sent request ended failed: record it for its examples; stop the model if nothing it sent has
-        ever succeeded and its first ``FAIL_FAST_AFTER`` requests (or all of them) failed like this."""
-        lane.failed_requests += 1
-        if lane.responses == 0 and not lane.dead and lane.failed_requests >= min(FAIL_FAST_AFTER, lane.n_requests):
+        """A sent request ended failed: record it for its examples. Fail fast: if the first
+        ``FAIL_FAST_AFTER`` requests *sent* (or all of them, if fewer) have all failed and nothing has been
+        answered, stop the model. Counting in send order, not finish order, keeps quick per-example
+        rejections from stopping a model whose slower requests succeed."""
+        if job.seq < FAIL_FAST_AFTER:
+            lane.early_failed += 1
+        first_n = min(FAIL_FAST_AFTER, lane.n_requests)
+        if lane.responses == 0 and not lane.dead and lane.early_failed >= first_n:
             first = "the only request" if lane.n_requests == 1 else \
-                f"all {lane.failed_requests} requests" if lane.failed_requests == lane.n_requests else \
-                f"the first {lane.failed_requests} requests"
+                f"all {first_n} requests" if first_n == lane.n_requests else f"the first {first_n} requests"
             self._kill_lane(lane, ProviderError(f"{first} of model {lane.model.name} failed and none was "
                                                 f"answered, so the model is stopped; last reason: {self.scrub(reason)}"))
             return

@@ -1,36 +1,56 @@
 """Fast JSON for the hot paths (responses, the cache, predictions.jsonl), through ``orjson``.
 
 orjson parses and writes JSON several times faster than the standard library; at thousands of responses a
-run that is the difference between a cached re-run taking a fraction of a second or most of one. Where it is
-stricter than the standard library, :func:`loads` falls back to it, so behaviour is the standard library's:
-non-standard tokens some servers emit (``NaN``, ``-Infinity``) are still read, and a malformed document
-raises :class:`json.JSONDecodeError` with the standard library's message, line and column.
+run that is the difference between a cached re-run taking a fraction of a second or most of one. Where it
+differs from the standard library, :func:`loads` uses the standard library instead, so what is read is
+exactly what the standard library would read:
 
-:func:`dumps` writes compact UTF-8 JSON; non-finite floats become ``null`` (valid JSON, unlike the standard
-library's ``NaN``), values orjson does not know become strings, and dict keys that are not strings are
-written as strings.
+* non-standard tokens some servers emit (``NaN``, ``-Infinity``) are still read; the objects of such a
+  document are :class:`Exact` dicts, so ``dumps(..., exact=True)`` (the response cache) writes them back
+  unchanged instead of as ``null``;
+* integers beyond 64 bits stay exact integers (orjson would make floats of them);
+* a malformed document raises :class:`json.JSONDecodeError` with the standard library's message, line and
+  column.
+
+:func:`dumps` writes compact UTF-8 JSON; non-finite floats become ``null`` (strict JSON, unlike the standard
+library's ``NaN``) unless ``exact`` applies, values orjson does not know become strings, and dict keys that
+are not strings are written as strings.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
 _OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+#: 19+ digits in a row may be an integer beyond 64 bits (or a long fraction: the standard library reads both)
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_B = re.compile(rb"\d{19}")
+
+
+class Exact(dict):  # type: ignore[type-arg]
+    """A JSON object read by the standard library's parser (it may hold ``NaN``/``±Infinity``)."""
 
 
 def loads(data: str | bytes) -> Any:
-    """Parse JSON (orjson; the standard library for what orjson refuses, so errors read the same)."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
+    """Parse JSON: orjson, or the standard library where orjson would refuse or change the document."""
+    long_digits = (_LONG_DIGITS_B if isinstance(data, bytes) else _LONG_DIGITS).search(data)  # type: ignore[arg-type]
+    if long_digits is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data, object_hook=Exact)
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """Compact JSON text (``sort_keys``: keys in sorted order, at every level)."""
+def dumps(value: Any, *, sort_keys: bool = False, exact: bool = False) -> str:
+    """Compact JSON text (``sort_keys``: keys in sorted order, at every level). ``exact``: a document read by
+    the standard library (an :class:`Exact` dict) is written by it too, keeping ``NaN``/``±Infinity``."""
+    if exact and isinstance(value, Exact):
+        return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, default=str, separators=(",", ":"))
     opts = _OPTS | orjson.OPT_SORT_KEYS if sort_keys else _OPTS
     try:
         return orjson.dumps(value, default=str, option=opts).decode("utf-8")

@@ -46,6 +46,7 @@ class _Task:
     last_print: float = field(default_factory=lambda: _clock())
     last_decile: int = -1
     handle: Any = None
+    stopped: bool = False  # the model was stopped (a provider error): no more lines for it
 
     def line(self) -> str:
         elapsed = max(_clock() - self.start, 1e-9)
@@ -83,6 +84,15 @@ class Progress:
             task.note = note
         self._changed(task)
 
+    def stop(self, tid: int, note: str = "stopped") -> None:
+        """The model was stopped before finishing (a provider error): say so once, then stay quiet."""
+        task = self.tasks[tid]
+        if task.stopped:
+            return
+        task.note = note
+        self._changed(task)
+        task.stopped = True
+
     def close(self) -> None:
         """Stop the display (idempotent)."""
 
@@ -102,27 +112,42 @@ class PlainProgress(Progress):
         super().__init__()
         self.stream = stream or sys.stdout
         self.every = every
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the heartbeat thread and the engine's thread both print
         self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
         if heartbeat:
-            threading.Thread(target=self._heartbeat, name="harness-progress", daemon=True).start()
+            self._beat = threading.Thread(target=self._heartbeat, name="harness-progress", daemon=True)
+            self._beat.start()
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(min(1.0, self.every)):
-            now = _clock()
-            for task in list(self.tasks):
-                if task.done < task.total and now - task.last_print >= self.every:
-                    self._emit(task)
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                now = _clock()
+                for task in list(self.tasks):
+                    if task.done < task.total and not task.stopped and now - task.last_print >= self.every:
+                        self._print(task)
 
     def close(self) -> None:
         self._stop.set()
+        if self._beat is not None and self._beat is not threading.current_thread():
+            self._beat.join(timeout=2.0)
+
+    def _print(self, task: _Task) -> None:  # with the lock held
+        task.last_print = _clock()
+        print(task.line(), file=self.stream, flush=True)
 
     def _emit(self, task: _Task) -> None:
         with self._lock:
-            task.last_print = _clock()
-            print(task.line(), file=self.stream, flush=True)
+            self._print(task)
 
     def _changed(self, task: _Task) -> None:
+        if task.stopped:
+            return
+        if task.note.startswith("stopped"):
+            self._emit(task)
+            return
         finished = task.done >= task.total
         if finished and task.last_decile == 10:
             return  # the final line is out
@@ -155,6 +180,8 @@ class BarProgress(Progress):
         task.handle = self._rich.add_task(task.name, total=task.total, errors="")
 
     def _changed(self, task: _Task) -> None:
+        if task.stopped:
+            return
         errors = ", ".join(p for p in (f"{task.failed} failed" if task.failed else "",
                                        f"{task.retries} retries" if task.retries else "", task.note) if p)
         self._rich.update(task.handle, completed=task.done, errors=errors)

@@ -222,8 +222,15 @@ def load_suite(ref: str | Path) -> Suite:
     located = load_yaml(path)
     if not isinstance(located.data, dict):
         raise InputError("a suite file must be a YAML mapping", file=path, line=1)
+    data = located.data
+    if isinstance(data.get("labels"), list):  # numeric labels are the text written: 010 is "010", not "8"
+        data["labels"] = [located.as_written(("labels", i), lab) if not isinstance(lab, dict) or "name" not in lab
+                          else {**lab, "name": located.as_written(("labels", i, "name"), lab["name"])}
+                          for i, lab in enumerate(data["labels"])]
+    if "positive" in data:
+        data["positive"] = located.as_written(("positive",), data["positive"])
     try:
-        parsed = SuiteFile.model_validate(located.data)
+        parsed = SuiteFile.model_validate(data)
     except ValidationError as exc:
         err = _most_useful_error(exc.errors())
         loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p in {

@@ -16,10 +16,19 @@ Path_ = tuple[Any, ...]
 class Located:
     """Parsed YAML data plus ``line(path)`` → 1-based line of the key (or list item) at ``path``."""
 
-    def __init__(self, data: Any, lines: dict[Path_, int], file: Path) -> None:
+    def __init__(self, data: Any, lines: dict[Path_, int], file: Path,
+                 texts: dict[Path_, str] | None = None) -> None:
         self.data = data
         self.lines = lines
         self.file = file
+        self.texts = texts or {}  # the source text of every scalar, by path (``010`` is not 8 there)
+
+    def as_written(self, path: Path_, value: Any) -> Any:
+        """A number at ``path`` as the text it was written with (YAML reads ``010`` as 8, ``1_000`` as 1000);
+        anything else unchanged."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self.texts.get(tuple(path), str(value))
+        return value
 
     def line(self, path: Path_) -> int | None:
         path = tuple(path)
@@ -34,17 +43,19 @@ class Located:
                           field=".".join(str(p) for p in path) or None)
 
 
-def _walk(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+def _walk(node: yaml.Node, path: Path_, out: dict[Path_, int], texts: dict[Path_, str]) -> None:
     out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        texts[path] = node.value
+    elif isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             k = key.value if isinstance(key, yaml.ScalarNode) else str(key)
             out[path + (k,)] = key.start_mark.line + 1
-            _walk(value, path + (k,), out)
+            _walk(value, path + (k,), out, texts)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             out[path + (i,)] = item.start_mark.line + 1
-            _walk(item, path + (i,), out)
+            _walk(item, path + (i,), out, texts)
 
 
 class SuiteLoader(yaml.SafeLoader):
@@ -76,6 +87,7 @@ def load_yaml(file: Path) -> Located:
         raise InputError(f"invalid YAML: {problem}", file=file,
                          line=mark.line + 1 if mark else None) from None
     lines: dict[Path_, int] = {}
+    texts: dict[Path_, str] = {}
     if node is not None:
-        _walk(node, (), lines)
-    return Located(data, lines, file)
+        _walk(node, (), lines, texts)
+    return Located(data, lines, file, texts)

@@ -48,3 +48,23 @@ def test_predictions_file_is_one_strict_json_object_per_line(tmp_path) -> None:
     assert len(lines) == 2
     first = json.loads(lines[0], parse_constant=lambda c: pytest.fail(c))
     assert first == {"id": "a", "probs": {"x": None}, "text": "line\nbreak \u2028 ünïcode"}
+
+
+def test_integers_beyond_64_bits_stay_exact() -> None:
+    assert jsonio.loads('{"id": 98765432109876543210}') == {"id": 98765432109876543210}
+    assert jsonio.loads(b'[-9223372036854775809]') == [-9223372036854775809]
+
+
+def test_non_finite_values_survive_the_cache(tmp_path) -> None:
+    """A server's -Infinity logprob is read, cached and read back the same (a cached re-run equals the live run)."""
+    from harness.cache import Cache
+
+    body = '{"choices": [{"logprobs": {"content": [{"token": "zzz", "logprob": -Infinity}]}}], "x": NaN}'
+    response = jsonio.loads(body)
+    cache = Cache(tmp_path / "c.sqlite3")
+    cache.put("k", "{}", "/e", "{}", response)
+    again = cache.get_many(["k"])["k"].response
+    cache.close()
+    assert again["choices"][0]["logprobs"]["content"][0]["logprob"] == -math.inf and math.isnan(again["x"])
+    # orjson-read responses (the usual case) are stored compactly by orjson
+    assert jsonio.dumps(jsonio.loads('{"a": [1, 2]}'), exact=True) == '{"a":[1,2]}'

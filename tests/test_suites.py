@@ -219,10 +219,13 @@ def test_yes_no_labels_stay_text(tmp_path):
     assert [ex.label for ex in s.heldout.examples] == [lab for _, lab in pairs]
 
 
-def test_numeric_labels_are_their_text(tmp_path):
-    pairs = [(f"item {i}", str(i % 2)) for i in range(8)]
-    s = load_suite(_raw_suite(tmp_path, pairs, "labels: [0, 1]\npositive: 1\n"))
-    assert s.labels == ("0", "1") and s.positive == "1"
+@pytest.mark.parametrize("written", [["0", "1"], ["010", "020"], ["07", "1_000"], ["1:30", "2.50"]])
+def test_numeric_labels_are_the_text_written(tmp_path, written):
+    """YAML 1.1 would read 010 as 8, 1_000 as 1000 and 1:30 as 90; labels are what the suite says."""
+    pairs = [(f"item {i}", written[i % 2]) for i in range(8)]
+    s = load_suite(_raw_suite(tmp_path, pairs, f"labels: [{written[0]}, {{name: {written[1]}}}]\n"
+                                               f"positive: {written[1]}\n"))
+    assert s.labels == tuple(written) and s.positive == written[1]
     assert [ex.label for ex in s.heldout.examples] == [lab for _, lab in pairs]
 
 

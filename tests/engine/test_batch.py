@@ -124,3 +124,13 @@ def test_cache_errors_around_a_batch_keep_its_results(tmp_path: Path, server: Fa
     assert "disk I/O error" in notice
     out = " ".join(capsys.readouterr().out.split())
     assert out.count("could not write to the response cache") == 1  # shown once, even with --progress off
+
+
+def test_a_batch_whose_every_line_failed_stops_the_model(tmp_path: Path, server: FaultServer,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    suite = write_suite(tmp_path / "suite", server.base_url, n=6, models={"base": "gpt-4o-mini"},
+                        special={i: " REJECT" for i in range(6)})
+    assert _run(suite, tmp_path / "out") == 3  # like the request path: nothing answered is a provider failure
+    err = capsys.readouterr().err
+    assert "all 6 batch requests of model base failed and none was answered" in err
+    assert "rejected by the fake" in err

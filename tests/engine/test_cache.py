@@ -89,7 +89,10 @@ def test_secret_scanner_finds_any_key_variable_and_ignores_ordinary_sk_words() -
     for text in ("sk-learn-pipeline-classifier", "use sk-learn-pipeline-classifier-with-tfidf-features-v",
                  "sk-0123456789", "task-0123456789abcdef0123456789abcdef0123"):
         assert not SecretScanner({}).found_in(text), text
-    for key in ("sk-" + "a1" * 24, "sk-proj-" + "Ab3_" * 10, "sk-svcacct-" + "x9-Y" * 9):
+    for text in ("sk-2024-ultralight-trekking-pole-carbon-x", "sk-None", "sk-ant-lopes-are-fast-animals"):
+        assert not SecretScanner({}).found_in(text), text
+    for key in ("sk-" + "a1" * 24, "sk-proj-" + "Ab3_" * 10, "sk-svcacct-" + "x9-Y" * 9, "sk-None-" + "Zq4" * 12,
+                "sk-or-v1-" + "0f" * 32, "sk-ant-api03-" + "Ab9-" * 20):
         assert SecretScanner({}).found_in(f"Bearer {key}"), key
         assert SecretScanner({}).scrub(f"bad key {key}.") == "bad key ***."
 
@@ -242,3 +245,23 @@ def test_a_read_only_cache_is_used_but_not_written(tmp_path: Path) -> None:
         [preds] = run(offline, (Fake("m"), examples(8)))
         assert [p.status for p in preds].count("failed") == 3  # the three never stored
     assert cached_count(path) == 5
+
+
+def test_a_cache_in_a_read_only_folder_is_used_too(tmp_path: Path) -> None:
+    """A read-only mount: not even the WAL's -shm file can be created there."""
+    from .test_engine import FAST, Fake, examples, run
+
+    folder = tmp_path / "mount"
+    folder.mkdir()
+    path = folder / "c.sqlite3"
+    opts = {**FAST, "cache": True, "cache_path": path}
+    run(Engine(EngineOptions(**opts)), (Fake("m"), examples(4)))
+    Cache(path).close()  # the last connection to close checkpoints the WAL into the file and removes it
+    assert not Path(f"{path}-wal").exists()
+    with read_only(folder):
+        again = Fake("m")
+        engine = Engine(EngineOptions(**opts))
+        [preds] = run(engine, (again, examples(6)))
+        assert [p.label for p in preds] == ["yes"] * 6
+        assert set(again.attempts) == {"t text 4", "t text 5"}
+        assert any("read-only" in n for n in engine.notices)

@@ -435,3 +435,18 @@ def test_failures_after_a_first_answer_stay_per_example() -> None:
     [preds] = run(Engine(EngineOptions(concurrency=1, **FAST)), (m, examples(30)))
     assert preds[0].label == "yes"
     assert all(p.error == "HTTP 400 flagged prompt" for p in preds[1:])
+
+
+def test_quick_rejections_do_not_stop_a_model_whose_slower_requests_succeed() -> None:
+    """Fail-fast counts the first requests *sent*: a fifth of prompts rejected at once (too long) while the
+    rest take 50 ms must not look like 'the first 10 requests failed'."""
+    class Mixed(Fake):
+        async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+            if int(request["text"].rsplit(" ", 1)[1]) % 5 == 0:
+                raise ExampleFailure("prompt too long for the model's context window")
+            await asyncio.sleep(0.05)
+            return {"answer": "yes", "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
+
+    [preds] = run(Engine(EngineOptions(concurrency=64, **FAST)), (Mixed("m"), examples(200)))
+    assert sum(p.label == "yes" for p in preds) == 160
+    assert sum(p.status == "failed" for p in preds) == 40

@@ -55,8 +55,11 @@ def test_plain_lines_every_ten_percent_at_most_once_a_second(monkeypatch: pytest
 def test_plain_lines_keep_coming_while_a_model_waits() -> None:
     out = io.StringIO()
     p = PlainProgress(out, every=0.2)
-    waiting, finished = p.add("base", 10), p.add("tuned", 2)
+    waiting, finished, stopped = p.add("base", 10), p.add("tuned", 2), p.add("broken", 50)
     p.advance(finished, done=2)
+    p.advance(stopped, done=9, failed=9)
+    p.stop(stopped)  # a provider error: one "stopped" line, then silence (not a stale ETA every 5 s)
+    p.advance(stopped, done=1)
     p.advance(waiting, done=3, note="rate limited: waiting 30 s")
     time.sleep(1.5)  # nothing changes: a long Retry-After pause
     p.close()
@@ -65,6 +68,8 @@ def test_plain_lines_keep_coming_while_a_model_waits() -> None:
     beats = [line for line in lines if line.startswith("progress: base: 3/10") and "waiting 30 s" in line]
     assert len(beats) >= 3  # about every 0.2 s; at least 3 even on a loaded machine
     assert sum(line.startswith("progress: tuned") for line in lines) == 1  # a finished model is not repeated
+    broken = [line for line in lines if line.startswith("progress: broken")]
+    assert len(broken) == 1 and broken[0].endswith("stopped") and "9/50" in broken[0]
     time.sleep(0.6)
     assert out.getvalue().splitlines() == lines  # nothing after close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Sequence
 
+from harness import jsonio
 from harness.errors import ExampleFailure, ProviderError
 from harness.providers import BatchClient
 
@@ -51,7 +52,7 @@ def parse_result_lines(text: str) -> dict[str, dict[str, Any]]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = jsonio.loads(raw)
         except json.JSONDecodeError:
             continue  # a damaged line: its request stays without a result, and the engine says so
         cid = obj.get("custom_id")
