@@ -64,7 +64,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not line.strip():
                 continue
             try:
-                row = jsonio.loads(line)
+                row = jsonio.loads(line, exact_ints=True)  # an id may be a long integer
             except json.JSONDecodeError as exc:
                 raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
                                  line=lineno) from None

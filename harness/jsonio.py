@@ -8,7 +8,8 @@ exactly what the standard library would read:
 * non-standard tokens some servers emit (``NaN``, ``-Infinity``) are still read; the objects of such a
   document are :class:`Exact` dicts, so ``dumps(..., exact=True)`` (the response cache) writes them back
   unchanged instead of as ``null``;
-* integers beyond 64 bits stay exact integers (orjson would make floats of them);
+* with ``exact_ints`` (dataset files, where an id may be a long integer), integers beyond 64 bits stay exact
+  integers (orjson would make floats of them; API responses hold no such numbers);
 * a malformed document raises :class:`json.JSONDecodeError` with the standard library's message, line and
   column.
 
@@ -26,7 +27,7 @@ from typing import Any
 import orjson
 
 _OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
-#: 19+ digits in a row may be an integer beyond 64 bits (or a long fraction: the standard library reads both)
+#: 19 digits in a row may be an integer beyond 64 bits (the standard library then reads the document)
 _LONG_DIGITS = re.compile(r"\d{19}")
 _LONG_DIGITS_B = re.compile(rb"\d{19}")
 
@@ -35,10 +36,9 @@ class Exact(dict):  # type: ignore[type-arg]
     """A JSON object read by the standard library's parser (it may hold ``NaN``/``±Infinity``)."""
 
 
-def loads(data: str | bytes) -> Any:
+def loads(data: str | bytes, *, exact_ints: bool = False) -> Any:
     """Parse JSON: orjson, or the standard library where orjson would refuse or change the document."""
-    long_digits = (_LONG_DIGITS_B if isinstance(data, bytes) else _LONG_DIGITS).search(data)  # type: ignore[arg-type]
-    if long_digits is None:
+    if not exact_ints or (_LONG_DIGITS_B if isinstance(data, bytes) else _LONG_DIGITS).search(data) is None:  # type: ignore[arg-type]
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

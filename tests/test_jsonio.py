@@ -51,8 +51,18 @@ def test_predictions_file_is_one_strict_json_object_per_line(tmp_path) -> None:
 
 
 def test_integers_beyond_64_bits_stay_exact() -> None:
-    assert jsonio.loads('{"id": 98765432109876543210}') == {"id": 98765432109876543210}
-    assert jsonio.loads(b'[-9223372036854775809]') == [-9223372036854775809]
+    assert jsonio.loads('{"id": 98765432109876543210}', exact_ints=True) == {"id": 98765432109876543210}
+    assert jsonio.loads(b'[-9223372036854775809]', exact_ints=True) == [-9223372036854775809]
+
+
+def test_a_dataset_id_beyond_64_bits_loads(make_suite) -> None:
+    from harness.suite import load_suite
+
+    suite = make_suite([("a b", "neg"), ("c d", "pos")])
+    data = suite / "heldout.jsonl"
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    data.write_text("".join(json.dumps({**r, "id": 98765432109876543210 + i}) + "\n" for i, r in enumerate(rows)))
+    assert [ex.id for ex in load_suite(suite).heldout.examples] == ["98765432109876543210", "98765432109876543211"]
 
 
 def test_non_finite_values_survive_the_cache(tmp_path) -> None:
