@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.stats import chi2
 
 __all__ = ["cochran_q", "holm"]
 
@@ -52,6 +51,8 @@ def cochran_q(correct: ArrayLike) -> tuple[float, int, float]:
     if den == 0:
         return 0.0, df, 1.0
     q = num / den
+    from scipy.stats import chi2  # here: scipy.stats takes ~0.7 s to import, and the CLI imports this module
+
     return float(q), df, float(chi2.sf(q, df))
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ._validate import as_bool_1d, as_float_1d, same_length
@@ -313,9 +312,11 @@ class MulticlassCounts:
         r = np.concatenate([rows, rows[valid], rows])
         c = np.concatenate([yy, k + pp[valid], 2 * k + yy])
         v = np.concatenate([hit, np.ones(int(valid.sum())), np.ones(self.n)])
+        import scipy.sparse as sp  # here: importing harness (the CLI) stays light
+
         design = sp.csr_matrix((v, (r, c)), shape=(self.n, 3 * k))
         self._dense = 3 * k <= _DENSE_MAX_COLUMNS
-        self._design: FloatArray | sp.csr_matrix
+        self._design: Any
         if self._dense:
             self._design = design.toarray()
         else:

@@ -8,12 +8,13 @@ F-beta for the named positive class with the positive class predicted when its p
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, fbeta_score, precision_score, recall_score
 
 from harness import hookimpl
 from harness.metrics import Metric, MetricData, NotAvailable
-from harness.stats import paired_accuracy_test, wilson_interval
+from harness import stats  # its scipy-based tests load on first use
 from harness.stats.weighted import Linear
+
+from ._sklearn import sk
 
 
 def positive_index(data: MetricData) -> int:
@@ -39,20 +40,20 @@ class Accuracy(Metric):
                    "requests count as wrong (OpenAI: classification/accuracy).")
 
     def compute(self, data: MetricData) -> float:
-        return float(accuracy_score(data.y_true, data.y_pred))
+        return float(sk().accuracy_score(data.y_true, data.y_pred))
 
     def resampler(self, data: MetricData):
         return Linear.mean(data.y_pred == data.y_true)
 
     def interval(self, data: MetricData, alpha: float):
-        return wilson_interval(int((data.y_pred == data.y_true).sum()), data.n, alpha)
+        return stats.wilson_interval(int((data.y_pred == data.y_true).sum()), data.n, alpha)
 
     def paired_test(self, a: MetricData, b: MetricData, alpha: float):
-        return paired_accuracy_test(a.y_pred == a.y_true, b.y_pred == b.y_true, alpha)
+        return stats.paired_accuracy_test(a.y_pred == a.y_true, b.y_pred == b.y_true, alpha)
 
 
 class _PositiveClass(Metric):
-    fn = staticmethod(precision_score)
+    fn = "precision_score"  # the sklearn.metrics function
 
     def compute(self, data: MetricData) -> float:
         pos = positive_index(data)
@@ -61,7 +62,7 @@ class _PositiveClass(Metric):
         return float(self.score(y, pred, data))
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
-        return self.fn(y, pred, zero_division=0)
+        return getattr(sk(), self.fn)(y, pred, zero_division=0)
 
     def resampler(self, data: MetricData):
         return Linear.binary(data.y_true == positive_index(data), predicted_positive(data), self.name,
@@ -72,14 +73,14 @@ class Precision(_PositiveClass):
     name = "precision"
     title = "Precision"
     description = "Precision for the positive class at p > 0.5 (OpenAI: classification/precision)."
-    fn = staticmethod(precision_score)
+    fn = "precision_score"
 
 
 class Recall(_PositiveClass):
     name = "recall"
     title = "Recall"
     description = "Recall for the positive class at p > 0.5 (OpenAI: classification/recall)."
-    fn = staticmethod(recall_score)
+    fn = "recall_score"
 
 
 class FBeta(_PositiveClass):
@@ -90,14 +91,14 @@ class FBeta(_PositiveClass):
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
         beta = float(data.options.get("beta", 1.0))
-        return fbeta_score(y, pred, beta=beta, zero_division=0)
+        return sk().fbeta_score(y, pred, beta=beta, zero_division=0)
 
 
 class _AveragedF1(Metric):
     average = "macro"
 
     def compute(self, data: MetricData) -> float:
-        return float(f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
+        return float(sk().f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
                               average=self.average, zero_division=0))
 
     def resampler(self, data: MetricData):

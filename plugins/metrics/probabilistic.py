@@ -7,12 +7,13 @@ present, no probabilities at all) is reported as not available with the reason.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 from harness import hookimpl
 from harness.metrics import Metric, MetricData, NotAvailable
-from harness.stats import delong_auc, delong_test
+from harness import stats  # its scipy-based tests load on first use
 from harness.stats.weighted import Linear, Ranked, expected_calibration_error as _ece
+
+from ._sklearn import sk
 
 DEFAULT_ECE_BINS = 10
 
@@ -91,21 +92,21 @@ class AUROC(_RankMetric):
     ranked = "auroc"
 
     def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
-        return roc_auc_score(y_pos, scores)
+        return sk().roc_auc_score(y_pos, scores)
 
     def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
-        return roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(n_classes)))
+        return sk().roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(n_classes)))
 
     def interval(self, data: MetricData, alpha: float):
         if not data.is_binary:
             return None
-        return delong_auc(*_binary(data), alpha)
+        return stats.delong_auc(*_binary(data), alpha)
 
     def paired_test(self, a: MetricData, b: MetricData, alpha: float):
         if not a.is_binary or not (a.has_proba().all() and b.has_proba().all()):
             return None
         ya, sa = _binary(a)
-        return delong_test(ya, sa, _binary(b)[1], alpha)
+        return stats.delong_test(ya, sa, _binary(b)[1], alpha)
 
 
 class AUPRC(_RankMetric):
@@ -116,10 +117,10 @@ class AUPRC(_RankMetric):
     ranked = "average_precision"
 
     def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
-        return average_precision_score(y_pos, scores)
+        return sk().average_precision_score(y_pos, scores)
 
     def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
-        return average_precision_score(np.eye(n_classes, dtype=int)[y], p, average="macro")
+        return sk().average_precision_score(np.eye(n_classes, dtype=int)[y], p, average="macro")
 
 
 class LogLoss(Metric):
@@ -131,7 +132,7 @@ class LogLoss(Metric):
 
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)
-        return float(log_loss(y, p, labels=list(range(data.n_classes))))
+        return float(sk().log_loss(y, p, labels=list(range(data.n_classes))))
 
     def resampler(self, data: MetricData):
         y, p = with_proba(data)
@@ -151,8 +152,8 @@ class Brier(Metric):
         y, p = with_proba(data)
         if data.is_binary:
             pos = data.positive if data.positive is not None else 1
-            return float(brier_score_loss(y == pos, p[:, pos]))
-        return float(brier_score_loss(y, p, labels=list(range(data.n_classes))))
+            return float(sk().brier_score_loss(y == pos, p[:, pos]))
+        return float(sk().brier_score_loss(y, p, labels=list(range(data.n_classes))))
 
     def resampler(self, data: MetricData):
         if data.is_binary:

@@ -15,12 +15,9 @@ import copy
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import SGDClassifier
-from sklearn.pipeline import Pipeline
 
 from harness import hookimpl
 from harness.errors import InputError, UsageError
@@ -28,6 +25,11 @@ from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
 from ._common import predictions_from_proba
+
+if TYPE_CHECKING:  # scikit-learn is imported when a demo model is trained (it takes ~1 s to import)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import Pipeline
 
 DEFAULT_EPOCHS = 4
 
@@ -49,6 +51,8 @@ class DemoJob:
 
 
 def _vectorizer() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1, max_features=20000, lowercase=True)
 
 
@@ -63,11 +67,15 @@ def _base_slice(train: Sequence[Example], labels: Sequence[str], per_class: int)
 
 
 def _sgd(opts: DemoOptions) -> SGDClassifier:
+    from sklearn.linear_model import SGDClassifier
+
     return SGDClassifier(loss="log_loss", alpha=1e-4, learning_rate="constant", eta0=opts.learning_rate,
                          random_state=opts.seed)
 
 
 def train_job(train: Sequence[Example], labels: Sequence[str], epochs: int, opts: DemoOptions) -> DemoJob:
+    from sklearn.pipeline import Pipeline
+
     classes = np.array(list(labels))
     slice_ = _base_slice(train, labels, opts.base_per_class)
     base_vec = _vectorizer().fit([ex.text for ex in slice_])
