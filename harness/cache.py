@@ -9,6 +9,7 @@ API keys are never stored: :class:`SecretScanner` refuses any identity or body t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from . import jsonio
 from .errors import InputError, ProviderError
@@ -99,8 +100,11 @@ class SecretScanner:
         values = {v for k, v in env.items() if _SECRET_NAMES.search(k) and len(v) >= MIN_SECRET_LEN}
         self.values = tuple(sorted(values, key=len, reverse=True))  # longest first: scrub() replaces whole keys
 
+    def _env_value_in(self, text: str) -> bool:
+        return any(s in text for s in self.values)
+
     def found_in(self, text: str) -> bool:
-        return any(s in text for s in self.values) or _KEY_LIKE.search(text) is not None
+        return self._env_value_in(text) or _KEY_LIKE.search(text) is not None
 
     def check(self, text: str, what: str) -> None:
         """Raise :class:`ProviderError` if ``text`` (a cache identity) holds a key."""
@@ -113,7 +117,7 @@ class SecretScanner:
         raises :class:`ProviderError` (the provider put its key in the body: stop the model); text merely
         shaped like an OpenAI key (a ticket that quotes one, say) returns the reason to fail that example
         alone; None when clean."""
-        if any(s in text for s in self.values):
+        if self._env_value_in(text):
             raise ProviderError(f"refusing to cache or send {what}: it contains the value of an API key or token "
                                 "variable of this process (a provider must never put its key in the request body)")
         if _KEY_LIKE.search(text) is not None:
@@ -127,6 +131,16 @@ class SecretScanner:
             if s in text:
                 text = text.replace(s, REDACTED)
         return _KEY_LIKE.sub(REDACTED, text)
+
+
+def _writes(method: Callable[..., None]) -> Callable[..., None]:
+    """A write to the cache: nothing happens in a cache opened read-only."""
+    @functools.wraps(method)
+    def write(self: "Cache", *args: Any, **kwargs: Any) -> None:
+        if not self.readonly:
+            method(self, *args, **kwargs)
+
+    return write
 
 
 #: The ``model`` a cached request asked for (SQL; NULL when its body has none).
@@ -222,12 +236,11 @@ class Cache:
         """Store one response, committed at once."""
         self.put_many([(key, identity_json, endpoint, request_json, response, via)])
 
+    @_writes
     def put_many(self, rows: Sequence[tuple[str, str, str, str, dict[str, Any], str]]) -> None:
         """Store responses in one transaction, committed before returning (the engine calls it once per
         event-loop turn with the responses that arrived in it; a batch download calls it once). Nothing is
         stored in a cache opened read-only."""
-        if self.readonly:
-            return
         now = time.time()
         with self.db:
             self.db.execute("BEGIN")
@@ -251,21 +264,18 @@ class Cache:
                 return bkey, bid, covered
         return None
 
+    @_writes
     def record_batch(self, key: str, identity_json: str, batch_id: str, keys: Sequence[str], status: str) -> None:
-        if self.readonly:
-            return
         now = time.time()
         self.db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (key, identity_json, batch_id, json.dumps(list(keys)), status, now, now))
 
+    @_writes
     def update_batch(self, key: str, status: str) -> None:
-        if self.readonly:
-            return
         self.db.execute("UPDATE batches SET status=?, updated_at=? WHERE key=?", (status, time.time(), key))
 
+    @_writes
     def forget_batch(self, key: str) -> None:
-        if self.readonly:
-            return
         self.db.execute("DELETE FROM batches WHERE key=?", (key,))
 
     # --- housekeeping -------------------------------------------------------------------------------

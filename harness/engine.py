@@ -223,9 +223,10 @@ class Engine:
         """Before anything is sent (and so could be cached): no request body may hold an API key. The key of
         a variable of this process stops the model (raises); key-shaped text fails just its examples."""
         what = f"a request of model {lane.model.name}"
-        for key in [k for k, job in jobs.items() if self.secrets.check_body(job.body_json, what)]:
-            job = jobs.pop(key)
-            self.resolve_job(lane, job, reason=self.secrets.check_body(job.body_json, what))
+        flagged = [(key, reason) for key, job in jobs.items()
+                   if (reason := self.secrets.check_body(job.body_json, what)) is not None]
+        for key, reason in flagged:
+            self.resolve_job(lane, jobs.pop(key), reason=reason)
 
     def estimate(self, model: "RequestModel", job: _Job) -> tuple[int, int]:
         """(prompt, max completion) tokens of a request: the provider's tokenizer, else a high guess."""
