@@ -70,7 +70,10 @@ class Linear:
             raise ValueError("the mask must select exactly as many rows as the design has")
         full = np.zeros((mask.size, self.design.shape[1]))
         full[mask] = self.design
-        return Linear(full, self.finish)
+        out = Linear(full, self.finish)
+        if hasattr(self, "method"):
+            out.method = self.method  # type: ignore[attr-defined]
+        return out
 
     @classmethod
     def mean(cls, values: ArrayLike) -> "Linear":
