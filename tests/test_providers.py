@@ -118,8 +118,9 @@ def _prob_rows(ids: list[str]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _run_predictions(harness_cli, suite: Path, preds: Path, out: Path):
-    res = harness_cli("run", suite, "--model", f"m=predictions:{preds}", "--only", "--out", out, "--no-report")
+def _run_predictions(harness_cli, suite: Path, preds: Path, out: Path, *extra):
+    res = harness_cli("run", suite, "--model", f"m=predictions:{preds}", "--only", "--out", out, "--no-report",
+                      *extra)
     assert res.code == 0, res.err
     return results_of(out)
 
@@ -167,14 +168,15 @@ def test_predictions_csv_with_prob_columns(harness_cli, make_suite, tmp_path):
     probs = _prob_rows(IDS)
     lines = ["id,label,prob_neg,prob_pos"]
     for i in IDS[1:]:
-        # unnormalised scores are renormalised over the label set
-        lines.append(f"{i},,{probs[i]['neg'] * 2},{probs[i]['pos'] * 2}")
+        # scores that do not sum to 1: renormalised over the label set only when asked, and flagged
+        lines.append(f"{i},,{probs[i]['neg'] * 0.5},{probs[i]['pos'] * 0.5}")
     preds = tmp_path / "preds.csv"
     preds.write_text("\n".join(lines) + "\n")
 
-    results, rows = _run_predictions(harness_cli, suite, preds, tmp_path / "out")
+    results, rows = _run_predictions(harness_cli, suite, preds, tmp_path / "out", "--option", "m.renormalize=true")
     m = model_entry(results, "m")
-    assert (m["counts"]["ok"], m["counts"]["failed"]) == (49, 1)
+    assert (m["counts"]["ok"], m["counts"]["failed"], m["counts"]["flagged"]) == (49, 1, 49)
+    assert all(r["flags"] == ["probs-renormalized"] for r in rows if r["status"] == "ok")
     by_id = {r["id"]: r for r in rows}
     assert by_id[IDS[0]]["status"] == "failed"
     for i in IDS[1:]:

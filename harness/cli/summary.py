@@ -116,6 +116,10 @@ def print_comparisons(results: dict[str, Any], console: Console | None = None) -
         mde = pair.get("mde_accuracy")
         cells.append("-" if mde is None else f"{mde:.3f}")
         table.add_row(*cells)
+    if not comp.get("pairs"):
+        for skipped in comp.get("skipped") or []:
+            console.print(f"not compared: {skipped['a']} vs {skipped['b']} — {skipped['reason']}", style="yellow")
+        return
     console.print(table)
     omni = comp.get("omnibus")
     if omni:
