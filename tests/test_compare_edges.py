@@ -6,10 +6,12 @@ before the fix. Simulations are seeded, so they are deterministic."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from harness.compare import CompareOptions, compare, metric_rows
+from harness.compare import CompareOptions, compare
 from harness.metrics import MetricData, evaluate
 from harness.plugins import load_registry
 
@@ -87,8 +89,8 @@ def test_a_pair_does_not_depend_on_the_other_models(registry):
         da, db = {"a": a, "b": b, "c": c}[pair["a"]], {"a": a, "b": b, "c": c}[pair["b"]]
         for met in metrics:
             row = pair["metrics"][met.name]
-            rows = metric_rows(met, da, db)
-            sa, sb = (da, db) if rows is None else (da.take(rows), db.take(rows))
+            rows = da.has_proba() & db.has_proba() if met.needs_proba else np.ones(da.n, dtype=bool)
+            sa, sb = da.take(rows), db.take(rows)
             assert row["n"] == sa.n
             va, vb = evaluate(met, sa).value, evaluate(met, sb).value
             assert (row["value_a"], row["value_b"]) == pytest.approx((va, vb), abs=1e-12)
@@ -217,3 +219,41 @@ def test_ece_paired_test_holds_its_size_for_two_perfectly_calibrated_models(regi
         covered += iv["low"] <= 0 <= iv["high"]
     assert 0.03 <= rejected / reps <= 0.07
     assert covered / reps >= 0.85
+
+
+def test_metrics_on_different_example_sets_are_not_ranked(harness_cli, make_suite, tmp_path):
+    """Item 7: a model missing predictions for some examples got its log loss on fewer examples than the
+    others and was starred best. Values on different example sets are not ranked against each other; the
+    summary and the report say so (†)."""
+    from harness_testkit import toy_pairs
+
+    heldout = toy_pairs(40, seed=3)
+    ids = [f"e{i}" for i in range(40)]
+    root = make_suite(heldout, ids=ids, positive="pos")
+    full, partial = tmp_path / "full.jsonl", tmp_path / "partial.jsonl"
+    lines_full, lines_partial = [], []
+    for k, (i, (_, gold)) in enumerate(zip(ids, heldout)):
+        p_full = 0.7 if gold == "pos" else 0.3
+        lines_full.append({"id": i, "probs": {"neg": 1 - p_full, "pos": p_full}})
+        if k % 4:  # every 4th example missing: failed
+            p = 0.95 if gold == "pos" else 0.05
+            lines_partial.append({"id": i, "probs": {"neg": 1 - p, "pos": p}})
+    full.write_text("".join(json.dumps(x) + "\n" for x in lines_full))
+    partial.write_text("".join(json.dumps(x) + "\n" for x in lines_partial))
+    out = tmp_path / "out"
+    res = harness_cli("run", root, "--only", "--model", f"full=predictions:{full}", "--model",
+                      f"partial=predictions:{partial}", "--out", out, "--bootstrap", "100")
+    assert res.code == 0, res.err
+    header = next(x for x in res.out.splitlines() if "log_loss" in x and "model" in x)
+    cols = [c.strip() for c in header.split("┃")]
+    row = {name: [c.strip() for c in next(x for x in res.out.splitlines() if x.startswith(f"│ {name} ")).split("│")]
+           for name in ("full", "partial")}
+    j = next(k for k, c in enumerate(cols) if c.startswith("log_loss"))
+    assert row["partial"][j].endswith("†") and "*" not in row["partial"][j]
+    assert row["full"][j].endswith("*")
+    assert "not ranked" in res.out
+    results = json.loads((out / "results.json").read_text())
+    ll = next(m for m in results["models"] if m["name"] == "partial")["metrics"]["log_loss"]
+    assert ll["n"] == 30 and "subset" in ll
+    html = (out / "report.html").read_text()
+    assert "a different example set, not ranked" in html
