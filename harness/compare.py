@@ -192,6 +192,15 @@ class _Run:
         self.models, self.metrics, self.options, self.observed = models, metrics, options, observed
         self.jobs: dict[tuple[Any, ...], Job] = {}
         self.methods: dict[tuple[Any, ...], str] = {}
+        self._stats: dict[tuple[Any, ...], Callable[[np.ndarray], np.ndarray]] = {}
+
+    def stat(self, name: str, met: Metric, data: MetricData, rows: np.ndarray | None
+             ) -> Callable[[np.ndarray], np.ndarray]:
+        """A model's bootstrap statistic on some rows, built once and shared by every job that needs it."""
+        key = (name, met.name, _rows_key(rows))
+        if key not in self._stats:
+            self._stats[key] = resampler(met, data if rows is None else data.take(rows))
+        return self._stats[key]
 
     def job(self, key: tuple[Any, ...], rows: np.ndarray | None, stats: dict[str, Any]) -> None:
         m = next(iter(self.models.values())).n if rows is None else int(rows.sum())
@@ -213,7 +222,7 @@ class _Run:
             return interval_json(iv)
         rows = metric_rows(met, data)
         key = ("iv", name, met.name)
-        self.job(key, rows, {"x": resampler(met, data if rows is None else data.take(rows))})
+        self.job(key, rows, {"x": self.stat(name, met, data, rows)})
         return key
 
     def pair_metric(self, a: str, b: str, met: Metric) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
@@ -246,7 +255,8 @@ class _Run:
             entry.update(test_fields(t, self.options.alpha))
             return entry, None
         key = ("pair", a, b, met.name)
-        self.job(key, rows, {"a": resampler(met, da), "b": resampler(met, db)})
+        full_a, full_b = self.models[a], self.models[b]
+        self.job(key, rows, {"a": self.stat(a, met, full_a, rows), "b": self.stat(b, met, full_b, rows)})
         return entry, key
 
 

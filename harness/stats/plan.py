@@ -118,12 +118,14 @@ def run_jobs(jobs: Mapping[Hashable, Job], n_resamples: int, seed: int) -> None:
 
 
 def _example_pass(members: list[Job], m: int, b: int, seed: int) -> None:
+    """One pass over the example resamples of these rows; a statistic object shared by several jobs (one
+    model's metric, for its interval and each of its pairs) is evaluated once per chunk."""
     keyed: dict[str, StatFn] = {}
-    for i, job in enumerate(members):
-        for name, fn in job.stats.items():
-            keyed[f"{i}\x00{name}"] = fn
+    for job in members:
+        for fn in job.stats.values():
+            keyed.setdefault(str(id(fn)), fn)
     linear = {k: f for k, f in keyed.items() if isinstance(f, Linear)}
     keyed.update(fuse_linear(linear))  # type: ignore[arg-type]
     draws = bootstrap_draws(keyed, m, b, seed)
-    for i, job in enumerate(members):
-        job.draws = {name: draws[f"{i}\x00{name}"] for name in job.stats}
+    for job in members:
+        job.draws = {name: draws[str(id(fn))] for name, fn in job.stats.items()}
