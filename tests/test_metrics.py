@@ -245,7 +245,7 @@ def test_ece_of_an_exactly_calibrated_sample_is_not_above_zero(metrics):
 
 
 def test_ece_is_unbiased_for_a_calibrated_model_where_the_plug_in_is_not(metrics):
-    """Issue 9, item 10: the old binned ECE is biased upward (about 0.06 here for a perfectly calibrated
+    """Issue 9, item 10: the old binned ECE is biased upward (about 0.04 here for a perfectly calibrated
     model); the metric now averages about 0 over replicates."""
     from harness.stats.calibration import expected_calibration_error, squared_calibration_error
 
@@ -257,7 +257,7 @@ def test_ece_is_unbiased_for_a_calibrated_model_where_the_plug_in_is_not(metrics
         squared.append(squared_calibration_error(conf, right, 10))
         plug_in.append(expected_calibration_error(conf, right, 10))
     assert abs(np.mean(squared)) < 3 * np.std(squared) / np.sqrt(len(squared))
-    assert np.mean(plug_in) > 0.04
+    assert np.mean(plug_in) > 0.035
 
 
 # --- invalid outputs -----------------------------------------------------------------------------
