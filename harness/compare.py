@@ -342,8 +342,7 @@ def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baselin
         "family": f"per metric, across the {len(pairs)} comparison(s) of this run",
         "significance": "▲/▼ and verdicts use p_adjusted < alpha; intervals are unadjusted (1 - alpha)",
         "mde": {"power": MDE_POWER, "alpha": mde_alpha,
-                "rule": f"alpha / {max(1, len(pairs))} comparisons: Holm's strictest threshold, so a difference "
-                        "of this size is detected after the correction the marks use"},
+                "rule": f"alpha / {max(1, len(pairs))} comparisons, Holm's strictest threshold"},
         "omnibus": omnibus, "pairs": results_pairs,
         "skipped": skipped_pairs(all_pairs, models, not_scored), "notes": notes,
     }
