@@ -345,7 +345,10 @@ def glance(results: dict[str, Any], table: dict[str, Any], comp: dict[str, Any] 
     for mod in lst(results.get("models")):
         c = d(d(mod).get("counts"))
         bad = (num(c.get("invalid")) or 0) + (num(c.get("failed")) or 0)
-        if bad:
+        if d(mod).get("scored") is False:
+            out.append({"kind": "not_scored", "model": text(d(mod).get("name")),
+                        "reason": text(d(mod).get("not_scored_reason"))})
+        elif bad:
             out.append({"kind": "bad", "model": text(d(mod).get("name")), "invalid": num(c.get("invalid")) or 0,
                         "failed": num(c.get("failed")) or 0, "n": num(c.get("n"))})
     return out

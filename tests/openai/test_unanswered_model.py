@@ -44,3 +44,16 @@ def test_a_model_that_never_answered_is_not_scored(fake, tmp_path, capsys) -> No
     assert "0.0000" not in x_row and "n/a" in x_row
     assert "paired comparisons" not in summary  # no table of deltas against a model that never answered
     assert "not compared: x vs good — x is not scored" in summary and "x: not scored" in summary
+
+
+def test_the_report_says_the_model_is_not_scored(fake, tmp_path, capsys) -> None:
+    fake.missing_models.add("no-such-model")
+    for text in TEXTS:
+        fake.script(text + SEP, logprobs_of({"base": 0.6, "h": 0.4}))
+    out = tmp_path / "out"
+    code = main(["run", str(write_suite(tmp_path / "s", ROWS)), "--only", "--model", "good=openai:base-model",
+                 "--model", "x=openai:no-such-model", "--out", str(out), "--progress", "off", "--bootstrap", "100"])
+    assert code == 3, capsys.readouterr().err
+    html = (out / "report.html").read_text()
+    assert "x is not scored: the model answered none of the 24 examples" in html
+    assert "they count as wrong" not in html.split("x is not scored")[0].split('id="glance"')[-1]
