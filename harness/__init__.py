@@ -11,4 +11,8 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
 
+from . import _compat
+
+_compat.install()  # the 0.1 module paths (harness.results, harness.cache...) still import
+
 __all__ = ["hookimpl", "__version__"]

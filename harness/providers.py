@@ -92,7 +92,7 @@ class RequestModel(Model):
 
     Subclasses implement :meth:`build_request` (a deterministic JSON body), :meth:`send` (one async call
     returning the JSON response; raise :class:`harness.errors.ExampleFailure` for a per-example failure,
-    :class:`harness.engine.Retryable` for a transient one, :class:`harness.errors.ProviderError` to stop the
+    :class:`harness.errors.Retryable` for a transient one, :class:`harness.errors.ProviderError` to stop the
     run) and :meth:`parse` (response → :class:`Prediction`). ``endpoint`` and :meth:`cache_identity`
     identify the target for the response cache and batch submission.
     """

@@ -17,12 +17,12 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
-from .stats.bootstrap import bootstrap_draws, generic_resampled, interval_from_draws, paired_test_from_draws
-from .stats.multiple import cochran_q, holm
-from .stats.power import mde_paired_accuracy
-from .stats.results import Interval, PairedTest
-from .stats.weighted import Linear, fuse_linear
+from ..metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
+from ..stats.bootstrap import bootstrap_draws, generic_resampled, interval_from_draws, paired_test_from_draws
+from ..stats.multiple import cochran_q, holm
+from ..stats.power import mde_paired_accuracy
+from ..stats.results import Interval, PairedTest
+from ..stats.weighted import Linear, fuse_linear
 
 CORRECTION = "holm"
 

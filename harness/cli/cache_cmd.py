@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..cache import Cache, resolve_cache_path
+from ..engine.cache import Cache, resolve_cache_path
 
 app = typer.Typer(help="The response cache shared by every run (SQLite): inspect or clear it.",
                   no_args_is_help=True)

@@ -20,8 +20,8 @@ def export(
     in Python, harness.frames.load_frames gives the same tables as DataFrames)."""
     if sep not in ("csv", "tsv"):
         raise InputError(f"unknown format {sep!r} (csv or tsv)", field="--format")
-    from ..frames import load_frames, spreadsheet_safe
-    from ..results import atomic_write
+    from ..output.frames import load_frames, spreadsheet_safe
+    from ..output.results import atomic_write
 
     frames = load_frames(results)
     base = Path(results) if Path(results).is_dir() else Path(results).parent

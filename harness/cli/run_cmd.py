@@ -11,9 +11,9 @@ from rich.table import Table
 
 from ..engine import EngineOptions
 from ..errors import BudgetExhausted, ProviderError, UsageError
-from ..compare import CompareOptions
-from ..progress import MODES
-from ..ratelimit import RateLimit
+from ..analysis.compare import CompareOptions
+from ..engine.progress import MODES
+from ..engine.ratelimit import RateLimit
 from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
 from ..suite import load_suite

@@ -15,12 +15,12 @@ import asyncio
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .cache import batch_key
-from .errors import ProviderError
-from .engine import BUDGET_EXHAUSTED, Retryable
+from ..errors import ProviderError
+from .core import BUDGET_EXHAUSTED, Retryable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Engine, _Job, _Lane
-    from .providers import BatchClient
+    from .core import Engine, _Job, _Lane
+    from ..providers import BatchClient
 
 MAX_LINES = 50_000
 TERMINAL = ("completed", "failed", "expired", "cancelled")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from . import jsonio
-from .errors import InputError, ProviderError
+from .. import jsonio
+from ..errors import InputError, ProviderError
 
 CACHE_DIR_ENV = "HARNESS_CACHE_DIR"
 CACHE_FILE = "cache.sqlite3"

@@ -33,14 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, TypeVar
 
 from .cache import Cache, SecretScanner, canonical_json, request_key, resolve_cache_path
-from .errors import ExampleFailure, ProviderError
-from .examples import Example, Prediction
+from ..errors import ExampleFailure, ProviderError, Retryable
+from ..examples import Example, Prediction
+from ..jsonio import json_safe  # noqa: F401  (re-exported: harness.engine.json_safe)
 from .pricing import Budget, ModelUsage, Price, PriceTable, fallback_estimate
 from .progress import Progress, make_progress
 from .ratelimit import Limiter, RateLimit
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .providers import RequestModel
+    from ..providers import RequestModel
 
 BUDGET_EXHAUSTED = "budget exhausted"
 NOT_IN_CACHE = "not in cache"
@@ -51,20 +52,6 @@ RETRY_AFTER_MAX = 120.0  # seconds: the longest server Retry-After honoured (or 
 FAIL_FAST_AFTER = 10
 
 T = TypeVar("T")
-
-
-class Retryable(Exception):
-    """A transient failure (429, 5xx, timeout, connection). ``retry_after`` is the server's hint in seconds.
-
-    ``rate_limited=True`` marks a 429 (it pauses and slows down the whole target); providers pass it
-    explicitly (it is never guessed from the reason, which may hold a model id such as ``ckpt-step-429``).
-    """
-
-    def __init__(self, reason: str, retry_after: float | None = None, *, rate_limited: bool = False) -> None:
-        self.reason = reason
-        self.retry_after = retry_after
-        self.rate_limited = rate_limited
-        super().__init__(reason)
 
 
 @dataclass
@@ -698,21 +685,3 @@ def declare_asyncio() -> None:
     except ImportError:  # nothing asks then
         return
     sniffio.current_async_library_cvar.set("asyncio")
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def json_safe(value: Any) -> Any:
-    """Best-effort conversion of provider payloads for results files."""
-    t = type(value)
-    if t in _SCALARS:
-        return value
-    if t is dict or isinstance(value, dict):
-        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else json_safe(v)
-                for k, v in value.items()}
-    if t is list or t is tuple or isinstance(value, (list, tuple)):
-        return [v if type(v) in _SCALARS else json_safe(v) for v in value]
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import InputError
+from ..errors import InputError
 
 BUNDLED = "prices.yaml (bundled)"
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")

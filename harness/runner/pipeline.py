@@ -11,18 +11,19 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import __version__
-from .compare import CompareOptions, compare
-from .engine import Engine, EngineOptions, declare_asyncio, json_safe, paused_gc
-from .errors import HarnessError, InputError, ProviderError, UsageError
-from .examples import FAILED, INVALID, OK, Example, Prediction
-from .metrics import MetricData, MetricValue, evaluate
-from .plugins import Registry
-from .pricing import PriceTable
-from .providers import Model, ModelSpec, RequestModel
-from .ratelimit import RateLimit
-from .results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
-from .suite import Suite
+from .. import __version__
+from ..analysis.compare import CompareOptions, compare
+from ..engine import Engine, EngineOptions, declare_asyncio, paused_gc
+from ..jsonio import json_safe
+from ..errors import HarnessError, InputError, ProviderError, UsageError
+from ..examples import FAILED, INVALID, OK, Example, Prediction
+from ..metrics import MetricData, MetricValue, evaluate
+from ..plugins import Registry
+from ..engine.pricing import PriceTable
+from ..providers import Model, ModelSpec, RequestModel
+from ..engine.ratelimit import RateLimit
+from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
+from ..suite import Suite
 
 
 @dataclass

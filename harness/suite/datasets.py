@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Iterator
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import jsonio
-from .errors import InputError
-from .examples import Example
+from .. import jsonio
+from ..errors import InputError
+from ..examples import Example
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .suite import Suite
+    from .load import Suite
 
 
 @dataclass(frozen=True)

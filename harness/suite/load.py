@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import InputError, UsageError
-from .providers import ModelSpec
+from ..errors import InputError, UsageError
+from ..providers import ModelSpec
 from .yamlpos import Located, load_yaml
 
 DEFAULT_SEPARATOR = "\n\n###\n\n"
