@@ -12,21 +12,43 @@ so a cache error is a notice and the paid-for results are kept.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, TypeVar
 
-from .cache import batch_key
-from ..errors import ProviderError
-from .core import BUDGET_EXHAUSTED, Retryable
+from ..errors import ProviderError, Retryable
+from .cache import Cache, batch_key
+from .lanes import Job, Lane
+from .options import BUDGET_EXHAUSTED, EngineOptions
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import Engine, _Job, _Lane
     from ..providers import BatchClient
+
+T = TypeVar("T")
 
 MAX_LINES = 50_000
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
-async def _call(engine: "Engine", what: str, fn: Any, *args: Any) -> Any:
+class BatchHost(Protocol):
+    """What a batch needs of the engine (:class:`harness.engine.core.Engine`): its options, retry delays,
+    guarded cache access, budget and usage booking, and notices."""
+
+    options: EngineOptions
+
+    def cache(self) -> Cache | None: ...
+    def cache_op(self, op: Callable[[Cache], T]) -> T | None: ...
+    def store_now(self, rows: Sequence[tuple[Any, ...]]) -> None: ...
+    def retry_delay(self, attempt: int, retry_after: float | None) -> float: ...
+    def reserve(self, lane: Lane, job: Job, batch: bool = False) -> float | None: ...
+    def account(self, lane: Lane, reserved: float, response: dict[str, Any] | None = None,
+                batch: bool = False) -> dict[str, int] | None: ...
+    def resolve_job(self, lane: Lane, job: Job, response: dict[str, Any] | None = None,
+                    reason: str | None = None, show: bool = True) -> int: ...
+    def progress_note(self, lane: Lane, text: str) -> None: ...
+    def notice(self, text: str) -> None: ...
+    def scrub(self, text: str) -> str: ...
+
+
+async def _call(engine: BatchHost, what: str, fn: Any, *args: Any) -> Any:
     """A batch-client call, retried like a request when it raises :class:`Retryable`."""
     attempt = 0
     while True:
@@ -40,14 +62,14 @@ async def _call(engine: "Engine", what: str, fn: Any, *args: Any) -> Any:
             await asyncio.sleep(engine.retry_delay(attempt, exc.retry_after))
 
 
-async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], client: "BatchClient") -> None:
+async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: BatchClient) -> None:
     model = lane.model
     if engine.cache() is None:
         engine.notice(f"--batch without a cache: if this run of {model.name} is interrupted, its batch "
                       "cannot be resumed")
 
     reserved: dict[str, float] = {}
-    to_send: list[_Job] = []
+    to_send: list[Job] = []
     for job in jobs:
         cost = engine.reserve(lane, job, batch=True)
         if cost is None:
@@ -56,7 +78,7 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
         reserved[job.key] = cost
         to_send.append(job)
 
-    handles: list[tuple[str, str, list[_Job]]] = []  # (batch key, batch id, jobs)
+    handles: list[tuple[str, str, list[Job]]] = []  # (batch key, batch id, jobs)
     for start in range(0, len(to_send), MAX_LINES):
         chunk = to_send[start:start + MAX_LINES]
         keys = [j.key for j in chunk]
@@ -74,7 +96,7 @@ async def run_batch(engine: "Engine", lane: "_Lane", jobs: Sequence["_Job"], cli
     pending = list(handles)
     sent = sum(len(chunk) for _, _, chunk in handles)
     last_reason = ""
-    finished: list[tuple[tuple[str, str, list[_Job]], str]] = []
+    finished: list[tuple[tuple[str, str, list[Job]], str]] = []
     polls = 0
     while pending:
         polls += 1
