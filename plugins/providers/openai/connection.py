@@ -2,7 +2,7 @@
 
 The ``openai`` SDK is imported lazily (loading the plugin must stay cheap). Clients are built with
 ``max_retries=0``: the harness engine owns retries, so SDK errors are mapped to
-:class:`harness.engine.Retryable` (transient), :class:`harness.errors.ExampleFailure` (this example only) or
+:class:`harness.errors.Retryable` (transient), :class:`harness.errors.ExampleFailure` (this example only) or
 :class:`harness.errors.ProviderError` (stop this model). The API key lives only in a private attribute and is
 scrubbed from every message; ``describe()`` and ``identity()`` never contain it.
 """
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.engine import Retryable
-from harness.errors import ExampleFailure, ProviderError
+from harness.errors import ExampleFailure, ProviderError, Retryable
 
 #: Set to 1 to build SDK clients with ``_strict_response_validation=True`` (tests: a fake response that drifts
 #: from the real API schema fails loudly instead of being accepted).
