@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, S
 from markupsafe import Markup
 
 from harness.errors import InputError
-from harness.results import atomic_write, load_predictions, load_results
+from harness.output.results import atomic_write, load_predictions, load_results
 
 from . import analysis, sections
 from .charts import model_styles
