@@ -3,7 +3,7 @@ exactly as a third-party plugin's would be."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pluggy
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,7 +11,7 @@ from ..errors import InputError
 
 def export(
     results: Path = typer.Argument(..., help="A results.json (or the folder holding it)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the tables [default: beside results.json]."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the tables [default: beside results.json]."),
     sep: str = typer.Option("csv", "--format", help="csv or tsv."),
     raw: bool = typer.Option(False, "--raw", help="Do not guard text cells against spreadsheet formulas."),
 ) -> None:

@@ -12,7 +12,8 @@ so a cache error is a notice and the paid-for results are kept.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import ProviderError, Retryable
 from .cache import Cache, batch_key
@@ -83,14 +84,15 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         chunk = to_send[start:start + MAX_LINES]
         keys = [j.key for j in chunk]
         bkey = batch_key(lane.identity_json, keys)
-        found = engine.cache_op(lambda c: c.find_batch(bkey, lane.identity_json, set(keys)))
+        found = engine.cache_op(lambda c, bkey=bkey, keys=keys: c.find_batch(bkey, lane.identity_json, set(keys)))
         if found is not None:
             bkey, bid, _ = found
             engine.notice(f"{model.name}: resuming batch {bid} ({len(chunk)} requests) instead of resubmitting")
         else:
             lines = [{"custom_id": j.key, "body": j.request} for j in chunk]
             bid = await _call(engine, "submit", client.submit, lines)
-            engine.cache_op(lambda c: c.record_batch(bkey, lane.identity_json, bid, keys, "submitted"))
+            engine.cache_op(lambda c, bkey=bkey, bid=bid, keys=keys: c.record_batch(bkey, lane.identity_json, bid, keys,
+                                                                                   "submitted"))
         handles.append((bkey, bid, chunk))
 
     pending = list(handles)
@@ -103,7 +105,7 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         for handle in list(pending):
             bkey, bid, _ = handle
             status = await _call(engine, "status", client.status, bid)
-            engine.cache_op(lambda c: c.update_batch(bkey, status))
+            engine.cache_op(lambda c, bkey=bkey, status=status: c.update_batch(bkey, status))
             engine.progress_note(lane, f"batch {bid}: {status} (poll {polls})")
             if status in TERMINAL:
                 pending.remove(handle)
@@ -118,7 +120,7 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         if engine.cache() is not None:
             engine.store_now([(j.key, lane.identity_json, model.endpoint, j.body_json, results[j.key]["response"],
                                "batch") for j in chunk if "response" in results.get(j.key, {})])
-            engine.cache_op(lambda c: c.forget_batch(bkey))
+            engine.cache_op(lambda c, bkey=bkey: c.forget_batch(bkey))
         for job in chunk:
             result = results.get(job.key)
             cost_reserved = reserved.get(job.key, 0.0)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .lanes import Job, Lane, estimate_tokens
 from .options import EngineOptions

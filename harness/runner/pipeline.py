@@ -5,24 +5,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, EngineOptions, declare_asyncio, paused_gc
-from ..jsonio import json_safe
+from ..engine.pricing import PriceTable
+from ..engine.ratelimit import RateLimit
 from ..errors import HarnessError, InputError, ProviderError, UsageError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
+from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
-from ..plugins import Registry
-from ..engine.pricing import PriceTable
-from ..providers import Model, ModelSpec, RequestModel
-from ..engine.ratelimit import RateLimit
 from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
+from ..plugins import Registry
+from ..providers import Model, ModelSpec, RequestModel
 from ..suite import Suite
 
 
@@ -282,7 +283,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "harness_version": __version__,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "suite": {
             "name": suite.name, "description": suite.description, "path": str(suite.path),
             "task": suite.task,
