@@ -108,7 +108,7 @@ class Linear:
     def __call__(self, W: ArrayLike) -> FloatArray:
         return np.asarray(self.finish(_as_weights(W, self.n) @ self.design), dtype=np.float64)
 
-    def embed(self, rows: ArrayLike) -> "Linear":
+    def embed(self, rows: ArrayLike) -> Linear:
         """The same statistic over a larger set of examples of which only ``rows`` (a boolean mask) take
         part: the other examples get zero design rows, so they never count."""
         mask = np.asarray(rows, dtype=bool)
@@ -119,12 +119,12 @@ class Linear:
         return Linear(full, self.finish)
 
     @classmethod
-    def mean(cls, values: ArrayLike) -> "Linear":
+    def mean(cls, values: ArrayLike) -> Linear:
         """Weighted mean of per-example values (:class:`Mean`)."""
         return Mean(values)
 
     @classmethod
-    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> "Linear":
+    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> Linear:
         """``precision``, ``recall`` or ``fbeta`` of the positive class (``zero_division=0``)."""
         design = BinaryCounts(y_pos, pred_pos)._design
         b2 = beta * beta
@@ -136,7 +136,7 @@ class Linear:
         return cls(design, finishes[metric])
 
     @classmethod
-    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> "Linear":
+    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> Linear:
         """Macro or weighted F1 over ``n_classes`` labels (``pred`` -1 = invalid, wrong for every class)."""
         counts = MulticlassCounts(y, pred, n_classes)
         design = counts._design if counts._dense else counts._design_t.T.toarray()
@@ -151,7 +151,7 @@ class Linear:
         return cls(design, finish)
 
     @classmethod
-    def calibration(cls, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> "Linear":
+    def calibration(cls, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> Linear:
         """Expected calibration error (:class:`Calibration`)."""
         return Calibration(confidence, correct, n_bins)
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import hookimpl
+from harness import (
+    hookimpl,
+    stats,  # its scipy-based tests load on first use
+)
 from harness.metrics import Metric, MetricData, NotAvailable
-from harness import stats  # its scipy-based tests load on first use
-from harness.stats.weighted import Linear, Ranked, expected_calibration_error as _ece
+from harness.stats.weighted import Linear, Ranked
+from harness.stats.weighted import expected_calibration_error as _ece
 
 from ._sklearn import sk
 

@@ -9,7 +9,8 @@ its own client, so an interrupted run can resume polling from another event loop
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from harness import jsonio
 from harness.errors import ExampleFailure, ProviderError

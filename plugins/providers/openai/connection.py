@@ -12,8 +12,9 @@ from __future__ import annotations
 import email.utils
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import ExampleFailure, ProviderError, Retryable
@@ -77,7 +78,7 @@ class Connection:
     # --- construction -------------------------------------------------------------------------------
 
     @classmethod
-    def openai(cls, base_url: str | None, api_key_env: str | None, timeout: float | None) -> "Connection":
+    def openai(cls, base_url: str | None, api_key_env: str | None, timeout: float | None) -> Connection:
         url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key, var = read_key(api_key_env, DEFAULT_KEY_ENV)
         return cls(kind="openai", key_var=var, base_url=url, auth="key" if key else "none", timeout=timeout,
@@ -85,7 +86,7 @@ class Connection:
 
     @classmethod
     def azure(cls, endpoint: str | None, api_version: str | None, api_key_env: str | None, auth: str,
-              timeout: float | None) -> "Connection":
+              timeout: float | None) -> Connection:
         endpoint = endpoint or os.environ.get(AZURE_ENDPOINT_ENV) or None
         if not endpoint:
             raise ProviderError(f"no Azure OpenAI endpoint: set {AZURE_ENDPOINT_ENV} "
