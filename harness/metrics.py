@@ -51,7 +51,8 @@ class MetricData:
         """Boolean mask of rows that have probabilities."""
         if self.proba is None:
             return np.zeros(self.n, dtype=bool)
-        return ~np.isnan(self.proba).any(axis=1)
+        mask: np.ndarray = ~np.isnan(self.proba).any(axis=1)
+        return mask
 
     def take(self, idx: np.ndarray) -> MetricData:
         return MetricData(self.labels, self.y_true[idx], self.y_pred[idx],
