@@ -157,3 +157,16 @@ def test_py_typed_ships_with_the_package() -> None:
     assert (ROOT / "harness" / "py.typed").is_file()
     conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in conf["tool"]["setuptools"]["package-data"]["harness"]
+
+
+def test_the_architecture_doc_names_every_package_and_contract_module() -> None:
+    """docs/architecture.md is the map: linked from the README, it names every package of harness/ and every
+    top-level module (the plugin contract and the plugin host), so a new one cannot go unmapped."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert "docs/architecture.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+    harness = PACKAGES["harness"]
+    packages = sorted(p.parent.relative_to(ROOT).as_posix() + "/" for p in harness.glob("*/__init__.py"))
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in harness.glob("*.py"))
+    assert len(packages) >= 7 and len(modules) >= 7
+    missing = [name for name in packages + modules if f"`{name}" not in doc]
+    assert not missing, f"docs/architecture.md does not map: {missing}"
