@@ -58,3 +58,17 @@ class BudgetExhausted(HarnessError):
     """``--max-cost`` was reached: results were written for what was done, the rest failed. Exit code 5."""
 
     exit_code = 5
+
+
+class Retryable(Exception):
+    """A transient failure (429, 5xx, timeout, connection). ``retry_after`` is the server's hint in seconds.
+
+    ``rate_limited=True`` marks a 429 (it pauses and slows down the whole target); providers pass it
+    explicitly (it is never guessed from the reason, which may hold a model id such as ``ckpt-step-429``).
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None, *, rate_limited: bool = False) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+        super().__init__(reason)

@@ -52,5 +52,5 @@ class Prediction:
         return OK if self.label is not None else INVALID
 
     @classmethod
-    def failed(cls, example_id: str, reason: str, **extra: Any) -> "Prediction":
+    def failed(cls, example_id: str, reason: str, **extra: Any) -> Prediction:
         return cls(example_id=example_id, error=reason, extra=dict(extra))

@@ -56,3 +56,21 @@ def dumps(value: Any, *, sort_keys: bool = False, exact: bool = False) -> str:
         return orjson.dumps(value, default=str, option=opts).decode("utf-8")
     except TypeError:  # e.g. a circular reference or an integer beyond 64 bits: the standard library's rules
         return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, default=str, separators=(",", ":"))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def json_safe(value: Any) -> Any:
+    """Best-effort conversion of provider payloads for results files."""
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is dict or isinstance(value, dict):
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else json_safe(v)
+                for k, v in value.items()}
+    if t is list or t is tuple or isinstance(value, (list, tuple)):
+        return [v if type(v) in _SCALARS else json_safe(v) for v in value]
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

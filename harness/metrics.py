@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,9 +51,10 @@ class MetricData:
         """Boolean mask of rows that have probabilities."""
         if self.proba is None:
             return np.zeros(self.n, dtype=bool)
-        return ~np.isnan(self.proba).any(axis=1)
+        mask: np.ndarray = ~np.isnan(self.proba).any(axis=1)
+        return mask
 
-    def take(self, idx: np.ndarray) -> "MetricData":
+    def take(self, idx: np.ndarray) -> MetricData:
         return MetricData(self.labels, self.y_true[idx], self.y_pred[idx],
                           None if self.proba is None else self.proba[idx], self.positive, self.options)
 
@@ -82,13 +84,13 @@ class Metric:
         The function must raise NotAvailable, or return NaN for a resample, where the metric is undefined."""
         return None
 
-    def interval(self, data: MetricData, alpha: float) -> "Interval | None":
+    def interval(self, data: MetricData, alpha: float) -> Interval | None:
         """A closed-form (1 - alpha) confidence interval (Wilson for accuracy, DeLong for AUROC), or None
         to use the bootstrap. Raise NotAvailable(reason) when no interval can be given (e.g. DeLong with a
         single positive example): it is reported as null with the reason."""
         return None
 
-    def paired_test(self, a: MetricData, b: MetricData, alpha: float) -> "PairedTest | None":
+    def paired_test(self, a: MetricData, b: MetricData, alpha: float) -> PairedTest | None:
         """A closed-form paired test of metric(a) - metric(b) on the same examples (McNemar for accuracy,
         DeLong for AUROC), or None to use the paired bootstrap. ``a`` and ``b`` hold exactly the examples
         of the comparison (for a probability metric, those where both models give probabilities). Raise

@@ -13,17 +13,58 @@ model, every checkpoint and the final model). Two kinds of model exist:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InputError
 from .examples import Example, Prediction
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .engine import Engine
-    from .suite import Suite
+
+class ExampleSet(Protocol):
+    """One of the suite's data files, loaded (a :class:`harness.suite.datasets.Dataset`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def examples(self) -> tuple[Example, ...]: ...
+
+
+class SuiteView(Protocol):
+    """What a provider may read of the suite it resolves models for. The runner passes the
+    :class:`harness.suite.Suite` itself; this says which of its parts belong to the contract."""
+
+    @property
+    def path(self) -> Path:
+        """The suite.yaml file (for error messages)."""
+    @property
+    def root(self) -> Path:
+        """The suite folder: relative paths in suite.yaml are relative to it."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The ordered label set (what a model outputs, without the leading space)."""
+    @property
+    def positive(self) -> str | None: ...
+    @property
+    def train(self) -> ExampleSet | None:
+        """The training split (None when the suite names none); loaded on first use."""
+    @property
+    def heldout(self) -> ExampleSet:
+        """The held-out split; loaded on first use."""
+
+
+class RequestRunner(Protocol):
+    """What runs a :class:`RequestModel`'s requests: the run's :class:`harness.engine.Engine`, which owns
+    concurrency, rate limits, retries, the cache and batching (the contract does not import it)."""
+
+    async def run_requests(self, model: RequestModel, examples: Sequence[Example]) -> list[Prediction]: ...
 
 
 class Options(BaseModel):
@@ -51,7 +92,7 @@ class ModelSpec:
 class Resolved:
     """What a provider makes of one spec: models to score plus run artifacts (e.g. training curves)."""
 
-    models: list["Model"]
+    models: list[Model]
     training: dict[str, Any] | None = None
 
 
@@ -70,7 +111,7 @@ class Model:
         """JSON-safe metadata recorded in results.json. Never include secrets."""
         return {}
 
-    async def predict(self, examples: Sequence[Example], engine: "Engine") -> list[Prediction]:
+    async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         raise NotImplementedError
 
     async def aclose(self) -> None:
@@ -83,7 +124,7 @@ class LocalModel(Model):
     def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
         raise NotImplementedError
 
-    async def predict(self, examples: Sequence[Example], engine: "Engine") -> list[Prediction]:
+    async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         return await asyncio.to_thread(self.predict_all, examples)
 
 
@@ -92,7 +133,7 @@ class RequestModel(Model):
 
     Subclasses implement :meth:`build_request` (a deterministic JSON body), :meth:`send` (one async call
     returning the JSON response; raise :class:`harness.errors.ExampleFailure` for a per-example failure,
-    :class:`harness.engine.Retryable` for a transient one, :class:`harness.errors.ProviderError` to stop the
+    :class:`harness.errors.Retryable` for a transient one, :class:`harness.errors.ProviderError` to stop the
     run) and :meth:`parse` (response → :class:`Prediction`). ``endpoint`` and :meth:`cache_identity`
     identify the target for the response cache and batch submission.
     """
@@ -134,11 +175,11 @@ class RequestModel(Model):
         """(requests per minute, tokens per minute) this model should stay under; None = unlimited."""
         return (None, None)
 
-    def batch_client(self) -> "BatchClient | None":
+    def batch_client(self) -> BatchClient | None:
         """A :class:`BatchClient` when the endpoint supports batch submission (OpenAI Batch API)."""
         return None
 
-    async def predict(self, examples: Sequence[Example], engine: "Engine") -> list[Prediction]:
+    async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         return await engine.run_requests(self, examples)
 
 
@@ -180,5 +221,5 @@ class Provider:
             raise InputError(f"{err.get('msg', 'invalid option')} (provider {self.name})",
                              file=spec.origin or None, field=f"models.{spec.name}.{loc}") from None
 
-    def resolve(self, spec: ModelSpec, suite: "Suite") -> Resolved:
+    def resolve(self, spec: ModelSpec, suite: SuiteView) -> Resolved:
         raise NotImplementedError

@@ -9,15 +9,16 @@ template of the same name. Autoescaping is always on.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from harness.errors import InputError
-from harness.results import atomic_write, load_predictions, load_results
+from harness.output.results import atomic_write, load_predictions, load_results
 
 from . import analysis, sections
 from .charts import model_styles

@@ -11,8 +11,9 @@ suite's label names, and tolerates junk: a ``pred`` outside the label set counts
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -6,9 +6,10 @@ enough (``make_suite``, ``fresh_registry``, ``harness_cli``...) not to clash.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import pytest
 import yaml

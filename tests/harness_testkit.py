@@ -6,8 +6,9 @@ import csv
 import json
 import random
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 TESTS = Path(__file__).parent
 EXAMPLE_PLUGIN_SRC = TESTS / "example_plugin"

@@ -181,7 +181,7 @@ def test_unknown_model_in_comparisons_fails_before_scoring(harness_cli, make_sui
 
     root = make_suite(models={"a": "demo:base", "b": "demo:finetuned"}, train=toy_pairs(60, seed=2),
                       comparisons=[["a", "nope"]])
-    import harness.runner as runner
+    import harness.runner.pipeline as runner
 
     monkeypatch.setattr(runner, "_score", lambda *a, **k: pytest.fail("scored before checking the suite"))
     res = harness_cli("run", root, "--out", tmp_path / "o")

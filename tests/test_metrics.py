@@ -14,8 +14,16 @@ import math
 
 import numpy as np
 import pytest
-from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, fbeta_score, log_loss,
-                             precision_score, recall_score, roc_auc_score)
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    f1_score,
+    fbeta_score,
+    log_loss,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from harness.metrics import MetricData, MetricValue, evaluate
 from harness.plugins import load_registry

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..cache import Cache, resolve_cache_path
+from ..engine.cache import Cache, resolve_cache_path
 
 app = typer.Typer(help="The response cache shared by every run (SQLite): inspect or clear it.",
                   no_args_is_help=True)
@@ -29,7 +28,7 @@ def _target(identity: dict) -> str:
 
 
 @app.command("info")
-def info(cache: Optional[Path] = CACHE_OPT,
+def info(cache: Path | None = CACHE_OPT,
          as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
     """Where the cache is, its size, responses per target and batches awaiting results."""
     path = resolve_cache_path(cache)
@@ -68,9 +67,9 @@ def info(cache: Optional[Path] = CACHE_OPT,
 
 
 @app.command("clear")
-def clear(cache: Optional[Path] = CACHE_OPT,
-          match: Optional[str] = typer.Option(None, "--match", help="Only responses with "
-                                                                     "this text in their model id or server (base URL, endpoint)."),
+def clear(cache: Path | None = CACHE_OPT,
+          match: str | None = typer.Option(None, "--match", help="Only responses with this text in their "
+                                                                     "model id or server (base URL, endpoint)."),
           yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
     """Delete cached responses (all, or one target's) and pending batch records."""
     path = resolve_cache_path(cache)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,7 +11,7 @@ from ..errors import InputError
 
 def export(
     results: Path = typer.Argument(..., help="A results.json (or the folder holding it)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the tables [default: beside results.json]."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the tables [default: beside results.json]."),
     sep: str = typer.Option("csv", "--format", help="csv or tsv."),
     raw: bool = typer.Option(False, "--raw", help="Do not guard text cells against spreadsheet formulas."),
 ) -> None:
@@ -20,8 +19,8 @@ def export(
     in Python, harness.frames.load_frames gives the same tables as DataFrames)."""
     if sep not in ("csv", "tsv"):
         raise InputError(f"unknown format {sep!r} (csv or tsv)", field="--format")
-    from ..frames import load_frames, spreadsheet_safe
-    from ..results import atomic_write
+    from ..output.frames import load_frames, spreadsheet_safe
+    from ..output.results import atomic_write
 
     frames = load_frames(results)
     base = Path(results) if Path(results).is_dir() else Path(results).parent

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -14,7 +13,7 @@ from .common import PLUGIN_OPT, registry_from
 
 def plugins(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    plugin: Optional[list[str]] = PLUGIN_OPT,
+    plugin: list[str] | None = PLUGIN_OPT,
 ) -> None:
     """List loaded plugins (built-in, entry points, --plugin) and the metrics and providers they add."""
     registry = registry_from(plugin)

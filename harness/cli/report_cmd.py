@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 
 def report(
     results: Path = typer.Argument(..., help="A results.json (or the folder holding it)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="HTML file to write [default: beside results.json]."),
+    out: Path | None = typer.Option(None, "--out", help="HTML file to write [default: beside results.json]."),
 ) -> None:
     """Render report.html from results.json and its predictions file."""
     from harness_reports import write_report

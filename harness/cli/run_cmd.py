@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..analysis.compare import CompareOptions
 from ..engine import EngineOptions
+from ..engine.progress import MODES
+from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
-from ..compare import CompareOptions
-from ..progress import MODES
-from ..ratelimit import RateLimit
 from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
 from ..suite import load_suite
@@ -26,24 +26,24 @@ _STATS = "Statistics"
 
 def run(
     suite: str = typer.Argument(..., help="Suite folder, suite.yaml path, or the name of a bundled suite."),
-    model: Optional[list[str]] = typer.Option(None, "--model", "-m",
+    model: list[str] | None = typer.Option(None, "--model", "-m",
                                               help="NAME=PROVIDER:ARGUMENT; replaces or adds a model. Repeatable."),
-    option: Optional[list[str]] = typer.Option(None, "--option", "-o",
+    option: list[str] | None = typer.Option(None, "--option", "-o",
                                                help="MODEL.KEY=VALUE provider option. Repeatable."),
     only: bool = typer.Option(False, "--only", help="Run only the --model models, not the suite's."),
-    metric: Optional[list[str]] = typer.Option(None, "--metric", help="Compute only these metrics. Repeatable."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output folder (default: harness-runs/SUITE)."),
+    metric: list[str] | None = typer.Option(None, "--metric", help="Compute only these metrics. Repeatable."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: harness-runs/SUITE)."),
     concurrency: int = typer.Option(32, "--concurrency", min=1, rich_help_panel=_SCALE,
                                     help="Requests in flight across all models (shared round-robin)."),
-    rpm: Optional[float] = typer.Option(None, "--rpm", min=0.001, rich_help_panel=_SCALE,
+    rpm: float | None = typer.Option(None, "--rpm", min=0.001, rich_help_panel=_SCALE,
                                         help="Requests per minute per target (overrides the suite and provider)."),
-    tpm: Optional[float] = typer.Option(None, "--tpm", min=1, rich_help_panel=_SCALE,
+    tpm: float | None = typer.Option(None, "--tpm", min=1, rich_help_panel=_SCALE,
                                         help="Tokens per minute per target (overrides the suite and provider)."),
     max_attempts: int = typer.Option(5, "--max-attempts", min=1, rich_help_panel=_SCALE,
                                      help="Attempts per request before the example is recorded as failed."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.001, rich_help_panel=_SCALE,
                                   help="Seconds per attempt before it is abandoned and retried."),
-    cache: Optional[Path] = typer.Option(None, "--cache", rich_help_panel=_SCALE,
+    cache: Path | None = typer.Option(None, "--cache", rich_help_panel=_SCALE,
                                          help="Response cache file (default: $HARNESS_CACHE_DIR/cache.sqlite3 or "
                                               "~/.cache/harness/cache.sqlite3)."),
     no_cache: bool = typer.Option(False, "--no-cache", rich_help_panel=_SCALE,
@@ -54,9 +54,9 @@ def run(
                                  help="Use cached responses only; send nothing (uncached examples fail)."),
     dry_run: bool = typer.Option(False, "--dry-run", rich_help_panel=_SCALE,
                                  help="Estimate tokens and cost, call nothing, write nothing."),
-    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, rich_help_panel=_SCALE,
+    max_cost: float | None = typer.Option(None, "--max-cost", min=0, rich_help_panel=_SCALE,
                                              help="Budget in USD: stop before exceeding it (exit code 5)."),
-    prices: Optional[Path] = typer.Option(None, "--prices", rich_help_panel=_SCALE,
+    prices: Path | None = typer.Option(None, "--prices", rich_help_panel=_SCALE,
                                           help="YAML of prices (USD per 1M input/output tokens) over the suite's "
                                                "and the bundled ones."),
     batch: bool = typer.Option(False, "--batch", rich_help_panel=_SCALE,
@@ -74,7 +74,7 @@ def run(
     seed: int = typer.Option(0, "--seed", rich_help_panel=_STATS, help="Seed of the bootstrap resamples."),
     no_stats: bool = typer.Option(False, "--no-stats", rich_help_panel=_STATS,
                                   help="Skip confidence intervals and paired comparisons."),
-    plugin: Optional[list[str]] = PLUGIN_OPT,
+    plugin: list[str] | None = PLUGIN_OPT,
 ) -> None:
     """Score every held-out example with every model; write results.json and report.html."""
     if progress not in MODES:
@@ -102,7 +102,8 @@ def run(
         return
     outcome = run_suite(s, registry, options,
                         on_model_done=lambda r: console.print(
-                            f"  scored {r.model.name} ({r.seconds:.2f}s)" + (f" — FAILED: {r.error}" if r.error else ""),
+                            f"  scored {r.model.name} ({r.seconds:.2f}s)"
+                            + (f" — FAILED: {r.error}" if r.error else ""),
                             markup=False))
     print_summary(outcome.results, console)
     print_comparisons(outcome.results, console)

@@ -44,9 +44,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_bool_1d, as_float_1d, same_length
+from ._validate import as_bool_1d, as_float_1d, nan_div, same_length
 from .calibration import calibration_bins, gaps_by_bin, signed_sqrt
-from .linear import Linear, nan_div
+from .linear import Linear
 
 FloatArray = NDArray[np.float64]
 

@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_bool_1d, same_length
-from .linear import as_weights, nan_div
+from ._validate import as_bool_1d, as_weights, nan_div, same_length
 
 FloatArray = NDArray[np.float64]
 

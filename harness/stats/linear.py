@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_bool_1d, as_float_1d
+from ._validate import as_bool_1d, as_float_1d, as_weights, nan_div
 
 FloatArray = NDArray[np.float64]
 
@@ -26,20 +26,6 @@ __all__ = ["LOG_LOSS_CLIP", "Linear", "Mean", "accuracy", "as_weights", "brier",
 
 LOG_LOSS_CLIP = 1e-15
 """Probabilities are clipped to ``[LOG_LOSS_CLIP, 1]`` before taking logs."""
-
-
-def as_weights(W: ArrayLike, n: int) -> FloatArray:
-    w = np.asarray(W, dtype=np.float64)
-    if w.ndim != 2 or w.shape[1] != n:
-        raise ValueError(f"W must have shape (b, {n}), got {w.shape}")
-    return w
-
-
-def nan_div(num: FloatArray, den: FloatArray) -> FloatArray:
-    """``num / den`` with NaN where ``den == 0`` (the ratio is undefined: never a made-up 0)."""
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 class Linear:
@@ -62,7 +48,7 @@ class Linear:
     def __call__(self, W: ArrayLike) -> FloatArray:
         return np.asarray(self.finish(as_weights(W, self.n) @ self.design), dtype=np.float64)
 
-    def embed(self, rows: ArrayLike) -> "Linear":
+    def embed(self, rows: ArrayLike) -> Linear:
         """The same statistic over a larger set of examples of which only ``rows`` (a boolean mask) take
         part: the other examples get zero design rows, so they never count."""
         mask = np.asarray(rows, dtype=bool)
@@ -76,12 +62,12 @@ class Linear:
         return out
 
     @classmethod
-    def mean(cls, values: ArrayLike) -> "Linear":
+    def mean(cls, values: ArrayLike) -> Linear:
         """Weighted mean of per-example values (:class:`Mean`)."""
         return Mean(values)
 
     @classmethod
-    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> "Linear":
+    def binary(cls, y_pos: ArrayLike, pred_pos: ArrayLike, metric: str, beta: float = 1.0) -> Linear:
         """``precision``, ``recall`` or ``fbeta`` of the positive class; NaN where undefined (no predicted
         positive, no positive example, neither)."""
         from .counts import BinaryCounts, fbeta_from_counts
@@ -95,7 +81,7 @@ class Linear:
         return cls(design, finishes[metric])
 
     @classmethod
-    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> "Linear":
+    def f1(cls, y: ArrayLike, pred: ArrayLike, n_classes: int, average: str) -> Linear:
         """Macro or weighted F1 over ``n_classes`` labels (``pred`` -1 = invalid, wrong for every class); a
         class with neither examples nor predictions has no F1 and is left out of the average (see
         :func:`~harness.stats.counts.average_f1`)."""
@@ -108,13 +94,6 @@ class Linear:
         def finish(s: FloatArray) -> FloatArray:
             return average_f1(s[:, :k], s[:, k:2 * k], s[:, 2 * k:], average)
         return cls(design, finish)
-
-    @classmethod
-    def calibration(cls, confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> "Linear":
-        """Plug-in expected calibration error (:class:`~harness.stats.calibration_boot.Calibration`)."""
-        from .calibration_boot import Calibration
-
-        return Calibration(confidence, correct, n_bins)
 
 
 def fuse_linear(stats: dict[str, Linear]) -> dict[str, Callable[[ArrayLike], FloatArray]]:

@@ -13,8 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validate import as_bool_1d, as_float_1d, same_length
-from .linear import nan_div
+from ._validate import as_bool_1d, as_float_1d, nan_div, same_length
 
 FloatArray = NDArray[np.float64]
 

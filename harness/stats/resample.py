@@ -77,8 +77,8 @@ def resample_counts(
     Each row holds the multiplicities of one ordinary nonparametric bootstrap
     resample (``n`` draws with replacement), so it sums to ``n``.  Chunks have
     ``b = max(1, min(max_cells, cap) // n)`` rows (the last one fewer; ``cap`` is
-    ``SMALL_N_CELLS`` below ``PER_ROW_MIN_N``, else ``PREFERRED_CELLS``), ``n_resamples`` rows in total; the chunking never changes the
-    resamples themselves.  The counts are integer-valued ``float64`` so that BLAS
+    ``SMALL_N_CELLS`` below ``PER_ROW_MIN_N``, else ``PREFERRED_CELLS``), ``n_resamples`` rows in total; the
+    chunking never changes the resamples themselves.  The counts are integer-valued ``float64`` so that BLAS
     matrix products apply directly; use ``.astype(np.int64)`` for ``np.repeat``.
 
     Args:

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import hookimpl
+from harness import (
+    hookimpl,
+    stats,  # its scipy-based tests load on first use
+)
 from harness.metrics import Metric, MetricData, NotAvailable
-from harness import stats  # its scipy-based tests load on first use
 from harness.stats.weighted import Linear
 
 from ._sklearn import sk

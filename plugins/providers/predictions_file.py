@@ -15,8 +15,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from harness import hookimpl
 from harness.errors import InputError
@@ -24,7 +25,6 @@ from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
 from ._common import model_file
-
 
 PROB_TOLERANCE = 0.01
 """How far a row's probabilities may sum from 1 (rounding) before the row is an input error."""

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from harness import hookimpl
 from harness.errors import InputError

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI
@@ -60,7 +61,7 @@ def _map_error(exc: Exception) -> Exception:
 
 
 class DoubleBatch(BatchClient):
-    def __init__(self, model: "DoubleModel") -> None:
+    def __init__(self, model: DoubleModel) -> None:
         self.model = model
 
     async def submit(self, lines: Sequence[dict[str, Any]]) -> str:

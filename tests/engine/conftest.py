@@ -7,8 +7,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from harness.cli.main import main as cli_main
 from harness.plugins import load_registry
 from harness.results import load_predictions, load_results
 
-from .fault_server import LABELS, FaultServer, Faults
+from .fault_server import LABELS, Faults, FaultServer
 
 HERE = Path(__file__).parent
 DOUBLE = HERE / "chatdouble.py"

@@ -104,7 +104,7 @@ class BatchJob:
 
 
 class _Http(asyncio.Protocol):
-    def __init__(self, server: "FaultServer") -> None:
+    def __init__(self, server: FaultServer) -> None:
         self.server = server
         self.buf = b""
         self.transport: asyncio.Transport | None = None
@@ -172,7 +172,7 @@ class FaultServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> FaultServer:
         self.start()
         return self
 

@@ -33,7 +33,8 @@ def test_usage_and_cost_in_results(tmp_path: Path, server: FaultServer) -> None:
     base, tuned, mystery = models["base"]["cost"], models["tuned"]["cost"], models["mystery"]["cost"]
     tokens = models["base"]["usage"]["prompt_tokens"]
     assert base["usd"] == pytest.approx((tokens * 0.15 + 20 * 0.60) / 1e6, abs=1e-6)
-    assert tuned["source"].endswith("ft:gpt-4o-mini-2024-07-18") and tuned["usd"] == pytest.approx(2 * base["usd"], abs=1e-6)
+    assert tuned["source"].endswith("ft:gpt-4o-mini-2024-07-18")
+    assert tuned["usd"] == pytest.approx(2 * base["usd"], abs=1e-6)
     assert mystery["source"].startswith("suite")
     assert res["cost"]["usd"] == pytest.approx(base["usd"] + tuned["usd"] + mystery["usd"], abs=1e-6)
     assert res["cost"]["complete"] and res["cost"]["budget_exhausted"] is False

@@ -16,8 +16,16 @@ from harness.plugins import load_registry
 from harness.runner import RunOptions, run
 from harness.suite import load_suite
 
-from .conftest import (API_KEY, DOUBLE, cached_count, comparable, harness_subprocess, results_and_rows, run_cli,
-                       write_suite)
+from .conftest import (
+    API_KEY,
+    DOUBLE,
+    cached_count,
+    comparable,
+    harness_subprocess,
+    results_and_rows,
+    run_cli,
+    write_suite,
+)
 from .fault_server import FaultServer, prompt_of
 
 
@@ -27,7 +35,8 @@ def _run(suite: Path, out: Path, *extra: str) -> int:
 
 def _cached_prompts(path: Path) -> set[tuple[str, str]]:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return {(json.loads(r)["model"], prompt_of(json.loads(r))) for (r,) in db.execute("SELECT request FROM responses")}
+        rows = db.execute("SELECT request FROM responses")
+        return {(json.loads(r)["model"], prompt_of(json.loads(r))) for (r,) in rows}
 
 
 def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path, cache_file: Path) -> None:

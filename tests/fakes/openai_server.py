@@ -29,8 +29,9 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response

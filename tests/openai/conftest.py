@@ -8,8 +8,8 @@ response cache of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from fakes.openai_server import FakeOpenAI, start_server

@@ -10,10 +10,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from openai_testkit import KEY, SEP, write_suite
 from fakes.openai_server import FakeOpenAI, error_body, logprobs_of
-from sklearn.metrics import (accuracy_score, average_precision_score, brier_score_loss, f1_score, log_loss,
-                             precision_score, recall_score, roc_auc_score)
+from openai_testkit import KEY, SEP, write_suite
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    f1_score,
+    log_loss,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from harness.cli.main import main
 

@@ -7,9 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
+from fakes.openai_server import FakeOpenAI, b64, checkpoint_body, event_body, job_body, logprobs_of, result_csv
 from openai_testkit import KEY, SEP, write_suite
-from fakes.openai_server import (FakeOpenAI, b64, checkpoint_body, event_body, job_body, logprobs_of,
-                                 result_csv)
 
 from harness.cli.main import main
 from harness.errors import ProviderError, UsageError

@@ -6,8 +6,16 @@ import math
 
 import pytest
 
-from harness_plugins.providers.openai.labels import (OUTSIDE_TOP_K, AmbiguousToken, LabelCollision, LabelMatcher,
-                                                     TopToken, label_probabilities, token_bytes, variants)
+from harness_plugins.providers.openai.labels import (
+    OUTSIDE_TOP_K,
+    AmbiguousToken,
+    LabelCollision,
+    LabelMatcher,
+    TopToken,
+    label_probabilities,
+    token_bytes,
+    variants,
+)
 from harness_plugins.providers.openai.tokenizers import encoding_name_for_model, get_tokenizer, resolve_tokenizer
 
 LABELS = ("baseball", "hockey")

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openai_testkit import AZURE_KEY, KEY, SEP, write_suite
 from fakes.openai_server import error_body, logprobs_of
+from openai_testkit import AZURE_KEY, KEY, SEP, write_suite
 
 from harness.engine import Engine, EngineOptions, Retryable
 from harness.errors import ExampleFailure, InputError, ProviderError, UsageError
@@ -271,7 +271,8 @@ def test_a_rejected_prompt_fails_only_that_example(fake, registry, suite) -> Non
     assert preds[1].error.startswith("the server rejected this example's request (400 invalid_prompt): Invalid prompt")
 
 
-@pytest.mark.parametrize("param, code", [("temperature", None), (None, "unsupported_parameter"), ("seed", "invalid_type")])
+@pytest.mark.parametrize("param, code",
+                         [("temperature", None), (None, "unsupported_parameter"), ("seed", "invalid_type")])
 def test_a_rejected_request_parameter_stops_the_model(fake, registry, suite, param, code) -> None:
     fake.inject(400, error_body("Unsupported value for this model.", code=code, param=param), times=None)
     with pytest.raises(ProviderError, match=r"rejected the request \(400\): Unsupported value"):

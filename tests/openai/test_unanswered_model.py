@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from openai_testkit import SEP, write_suite
 from fakes.openai_server import logprobs_of
+from openai_testkit import SEP, write_suite
 
 from harness.cli.main import main
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Callable, Iterator
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -13,17 +13,17 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 class Node:
     tag: str
     attrs: dict[str, str] = field(default_factory=dict)
-    children: list["Node | str"] = field(default_factory=list)
-    parent: "Node | None" = None
+    children: list[Node | str] = field(default_factory=list)
+    parent: Node | None = None
 
-    def iter(self) -> Iterator["Node"]:
+    def iter(self) -> Iterator[Node]:
         yield self
         for c in self.children:
             if isinstance(c, Node):
                 yield from c.iter()
 
-    def find_all(self, tag: str | None = None, pred: Callable[["Node"], bool] | None = None,
-                 **attrs: str) -> list["Node"]:
+    def find_all(self, tag: str | None = None, pred: Callable[[Node], bool] | None = None,
+                 **attrs: str) -> list[Node]:
         out = []
         for n in self.iter():
             if tag is not None and n.tag != tag:
@@ -35,8 +35,8 @@ class Node:
             out.append(n)
         return out
 
-    def find(self, tag: str | None = None, pred: Callable[["Node"], bool] | None = None,
-             **attrs: str) -> "Node | None":
+    def find(self, tag: str | None = None, pred: Callable[[Node], bool] | None = None,
+             **attrs: str) -> Node | None:
         found = self.find_all(tag, pred, **attrs)
         return found[0] if found else None
 
@@ -55,7 +55,7 @@ class Node:
     def clean_text(self) -> str:
         return " ".join(self.text().split())
 
-    def child_tags(self, tag: str) -> list["Node"]:
+    def child_tags(self, tag: str) -> list[Node]:
         return [c for c in self.children if isinstance(c, Node) and c.tag == tag]
 
 

@@ -10,8 +10,7 @@ from report_dom import parse
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from harness.results import FORMAT
-from harness_reports import render_html, write_report
-from harness_reports import tables
+from harness_reports import render_html, tables, write_report
 
 
 def _section(doc, name):

@@ -49,7 +49,7 @@ def test_p_value_and_interval_are_one_construction():
     old p-value inverted the basic interval while the percentile one was shown)."""
     rng = np.random.default_rng(8)
     disagree = 0
-    for r in range(3000):
+    for _ in range(3000):
         b = int(rng.integers(20, 400))
         alpha = float(rng.choice([0.01, 0.05, 0.1, 0.2]))
         shift, spread = rng.normal(0, 1), rng.uniform(0.2, 2)

@@ -9,16 +9,25 @@ its own client, so an interrupted run can resume polling from another event loop
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from harness import jsonio
 from harness.errors import ExampleFailure, ProviderError
 from harness.providers import BatchClient
 
-from .connection import map_api_error
+from .connection import Connection, map_api_error
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .models import OpenAIModel
+
+class BatchTarget(Protocol):
+    """What the batch client needs of the model it submits for (an :class:`.models.OpenAIModel`)."""
+
+    connection: Connection
+    endpoint: str
+
+    @property
+    def what(self) -> str: ...
+    def new_client(self) -> Any: ...
 
 COMPLETION_WINDOW = "24h"
 
@@ -68,7 +77,7 @@ def parse_result_lines(text: str) -> dict[str, dict[str, Any]]:
 
 
 class OpenAIBatchClient(BatchClient):
-    def __init__(self, model: "OpenAIModel") -> None:
+    def __init__(self, model: BatchTarget) -> None:
         self.model = model
 
     def _error(self, exc: BaseException) -> Exception:

@@ -2,7 +2,7 @@
 
 The ``openai`` SDK is imported lazily (loading the plugin must stay cheap). Clients are built with
 ``max_retries=0``: the harness engine owns retries, so SDK errors are mapped to
-:class:`harness.engine.Retryable` (transient), :class:`harness.errors.ExampleFailure` (this example only) or
+:class:`harness.errors.Retryable` (transient), :class:`harness.errors.ExampleFailure` (this example only) or
 :class:`harness.errors.ProviderError` (stop this model). The API key lives only in a private attribute and is
 scrubbed from every message; ``describe()`` and ``identity()`` never contain it.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import email.utils
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.engine import Retryable
-from harness.errors import ExampleFailure, ProviderError
+from harness.errors import ExampleFailure, ProviderError, Retryable
 
 #: Set to 1 to build SDK clients with ``_strict_response_validation=True`` (tests: a fake response that drifts
 #: from the real API schema fails loudly instead of being accepted).
@@ -78,7 +78,7 @@ class Connection:
     # --- construction -------------------------------------------------------------------------------
 
     @classmethod
-    def openai(cls, base_url: str | None, api_key_env: str | None, timeout: float | None) -> "Connection":
+    def openai(cls, base_url: str | None, api_key_env: str | None, timeout: float | None) -> Connection:
         url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         key, var = read_key(api_key_env, DEFAULT_KEY_ENV)
         return cls(kind="openai", key_var=var, base_url=url, auth="key" if key else "none", timeout=timeout,
@@ -86,7 +86,7 @@ class Connection:
 
     @classmethod
     def azure(cls, endpoint: str | None, api_version: str | None, api_key_env: str | None, auth: str,
-              timeout: float | None) -> "Connection":
+              timeout: float | None) -> Connection:
         endpoint = endpoint or os.environ.get(AZURE_ENDPOINT_ENV) or None
         if not endpoint:
             raise ProviderError(f"no Azure OpenAI endpoint: set {AZURE_ENDPOINT_ENV} "

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import codecs
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 OUTSIDE_TOP_K = "label-outside-top-k"
 

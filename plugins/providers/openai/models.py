@@ -7,7 +7,8 @@ tokens). The engine records each request body with its result, so bodies are det
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import jsonio
 from harness.errors import ExampleFailure, ProviderError
@@ -200,7 +201,7 @@ class OpenAIModel(RequestModel):
     def rate_limits(self) -> tuple[float | None, float | None]:
         return (self.options.rpm, self.options.tpm)
 
-    def batch_client(self) -> "BatchClient | None":
+    def batch_client(self) -> BatchClient | None:
         if self.connection.kind != "openai":
             return None  # Azure batch needs a separate global-batch deployment: not supported here
         from .batch import OpenAIBatchClient

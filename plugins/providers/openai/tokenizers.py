@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
 
 #: Model-name prefixes → encoding. ``ft:BASE:...`` uses BASE. The o200k prefixes are checked first
 #: (``gpt-4o`` also starts with ``gpt-4``).
@@ -62,7 +63,7 @@ class Tokenizer:
         return total
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_tokenizer(name: str) -> Tokenizer:
     return Tokenizer(name)
 

@@ -5,36 +5,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .compare import CompareOptions, compare
-from .engine import Engine, EngineOptions, declare_asyncio, json_safe, paused_gc
-from .errors import HarnessError, InputError, ProviderError, UsageError
-from .examples import FAILED, INVALID, OK, Example, Prediction
-from .metrics import MetricData, MetricValue, evaluate
-from .plugins import Registry
-from .pricing import PriceTable
-from .providers import Model, ModelSpec, RequestModel
-from .ratelimit import RateLimit
-from .results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
-from .suite import Suite
-
-
-@dataclass
-class RunOptions:
-    out_dir: Path
-    models: list[ModelSpec] = field(default_factory=list)
-    only_cli_models: bool = False
-    metrics: list[str] | None = None
-    engine: EngineOptions = field(default_factory=EngineOptions)
-    prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
-    stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
-    console: Any = None  # a rich Console for progress bars and notices
+from .. import __version__
+from ..analysis.compare import CompareOptions, compare
+from ..engine import Engine, declare_asyncio, paused_gc
+from ..errors import HarnessError, InputError, ProviderError
+from ..examples import FAILED, INVALID, OK, Example, Prediction
+from ..jsonio import json_safe
+from ..metrics import MetricData, MetricValue, evaluate
+from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
+from ..plugins import Registry
+from ..providers import Model
+from ..suite import Suite
+from .setup import RunOptions, make_engine, merge_specs, resolve_models
 
 
 @dataclass
@@ -51,36 +40,6 @@ class RunOutcome:
     results_path: Path
     model_errors: dict[str, str]
     budget_exhausted: bool = False
-
-
-def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:
-    """The suite's models, with ``--model NAME=...`` replacing a model of the same name or adding one."""
-    specs = {} if only_cli else {s.name: s for s in suite.models}
-    for s in cli:
-        specs[s.name] = s
-    if not specs:
-        raise UsageError(f"no models to run: the suite {suite.path} names none; add --model NAME=PROVIDER:ARGUMENT")
-    return list(specs.values())
-
-
-def resolve_models(suite: Suite, registry: Registry, specs: Sequence[ModelSpec]
-                   ) -> tuple[list[Model], dict[str, Any]]:
-    models: list[Model] = []
-    training: dict[str, Any] = {}
-    for spec in specs:
-        if spec.provider not in registry.providers:
-            known = ", ".join(sorted(registry.providers))
-            raise UsageError(f"{spec.origin}: model {spec.name!r}: unknown provider {spec.provider!r} "
-                             f"(known: {known})")
-        resolved = registry.providers[spec.provider].resolve(spec, suite)
-        models.extend(resolved.models)
-        if resolved.training:
-            training[spec.name] = resolved.training
-    names = [m.name for m in models]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise UsageError(f"two models are named {', '.join(dupes)}: give each --model a distinct NAME")
-    return models, training
 
 
 async def _score(models: Sequence[Model], examples: Sequence[Example], engine: Engine,
@@ -168,21 +127,6 @@ def failure_reasons(preds: Sequence[Prediction]) -> dict[str, int]:
         if p.error is not None:
             counts[p.error] = counts.get(p.error, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def make_engine(suite: Suite, models: Sequence[Model], options: RunOptions) -> Engine:
-    """The engine for a run: suite rate limits under the CLI's, prices from --prices, the suite and the
-    bundled table; with --max-cost every request model must have a price."""
-    suite_limits = {k: RateLimit(v.get("rpm"), v.get("tpm")) for k, v in suite.rate_limits.items()}
-    eng = replace(options.engine, rate_limits={**suite_limits, **options.engine.rate_limits})
-    prices = PriceTable.load(suite.pricing, options.prices_file, str(suite.path))
-    engine = Engine(eng, prices, console=options.console)
-    if eng.max_cost is not None:
-        unpriced = [m.name for m in models if isinstance(m, RequestModel) and engine.price_for(m) is None]
-        if unpriced:
-            raise UsageError(f"--max-cost needs a price for model(s) {', '.join(unpriced)}: add them to the "
-                             "suite's pricing: section or a --prices FILE (USD per 1M input/output tokens)")
-    return engine
 
 
 def run_cost(engine: Engine, entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -291,7 +235,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "harness_version": __version__,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "suite": {
             "name": suite.name, "description": suite.description, "path": str(suite.path),
             "task": suite.task,
@@ -356,51 +300,4 @@ def not_scored_reason(preds: Sequence[Prediction]) -> str | None:
     return f"the model answered none of the {len(preds)} examples (failed: {top})"
 
 
-def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict[str, Any]]:
-    """``--dry-run``: per model, the requests a run would send (cached ones are free), their tokens from the
-    provider's tokenizer (``estimate_tokens``; completion = the request's token limit) and their cost.
-    Calls no model API (a provider may still look a fine-tuning job up to list its checkpoints)."""
-    specs = merge_specs(suite, options.models, options.only_cli_models)
-    models, _ = resolve_models(suite, registry, specs)
-    engine = make_engine(suite, models, replace(options, engine=replace(options.engine, progress="off")))
-    examples = suite.heldout.examples
-    cache = None
-    path = engine.cache_path
-    if path is not None and path.exists() and not options.engine.refresh:
-        cache = engine.cache()
-    rows: list[dict[str, Any]] = []
-    try:
-        for model in models:
-            if not isinstance(model, RequestModel):
-                rows.append({"model": model.name, "kind": "local", "examples": len(examples), "cached": 0,
-                             "requests": 0, "prompt_tokens": 0, "completion_tokens": 0, "usd": 0.0,
-                             "source": "runs locally", "tokenizer": True})
-                continue
-            _, jobs, _ = engine.prepare(model, examples)
-            cached_keys = cache.cached_keys(list(jobs)) if cache is not None else set()
-            todo = [j for k, j in jobs.items() if k not in cached_keys]
-            pt = ct = 0
-            for job in todo:
-                p, c = engine.estimate(model, job)  # the provider's tokenizer, once per request
-                pt, ct = pt + p, ct + c
-            tokenizer = not any(j.guessed for j in todo)
-            price = engine.price_for(model)
-            batch = options.engine.batch and model.batch_client() is not None
-            rows.append({"model": model.name, "kind": "request", "examples": len(examples),
-                         "cached": sum(len(jobs[k].slots) for k in cached_keys), "requests": len(todo),
-                         "prompt_tokens": pt, "completion_tokens": ct,
-                         "usd": price.cost(pt, ct, batch) if price else None,
-                         "source": (price.source + (" (batch: half price)" if batch else "")) if price
-                         else "unknown (no price for this model)", "tokenizer": tokenizer})
-    finally:
-        asyncio.run(_close(models, engine))
-    return rows
-
-
-async def _close(models: Sequence[Model], engine: Engine) -> None:
-    for m in models:
-        await m.aclose()
-    await engine.aclose()
-
-
-__all__ = ["RunOptions", "RunOutcome", "run", "estimate", "HarnessError"]
+__all__ = ["RunOptions", "RunOutcome", "run", "HarnessError"]

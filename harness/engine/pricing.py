@@ -11,14 +11,15 @@ id without a date suffix. The Batch API costs ``batch_discount`` (0.5) times the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
-from .errors import InputError
+from ..errors import InputError
 
 BUNDLED = "prices.yaml (bundled)"
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
@@ -91,7 +92,7 @@ class PriceTable:
 
     @classmethod
     def load(cls, suite_pricing: Mapping[str, Any] | None = None, prices_file: Path | None = None,
-             suite_path: str = "suite") -> "PriceTable":
+             suite_path: str = "suite") -> PriceTable:
         text = resources.files("harness").joinpath("data/prices.yaml").read_text(encoding="utf-8")
         bundled, discount = _entries(yaml.safe_load(text), BUNDLED)
         layers: list[tuple[str, dict[str, tuple[float, float]]]] = []

@@ -16,12 +16,13 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
-from . import jsonio
-from .errors import InputError, ProviderError
+from .. import jsonio
+from ..errors import InputError, ProviderError
 
 CACHE_DIR_ENV = "HARNESS_CACHE_DIR"
 CACHE_FILE = "cache.sqlite3"
@@ -136,7 +137,7 @@ class SecretScanner:
 def _writes(method: Callable[..., None]) -> Callable[..., None]:
     """A write to the cache: nothing happens in a cache opened read-only."""
     @functools.wraps(method)
-    def write(self: "Cache", *args: Any, **kwargs: Any) -> None:
+    def write(self: Cache, *args: Any, **kwargs: Any) -> None:
         if not self.readonly:
             method(self, *args, **kwargs)
 
@@ -196,7 +197,7 @@ class Cache:
         self.db = db
 
     @classmethod
-    def open_for_run(cls, path: Path) -> "Cache":
+    def open_for_run(cls, path: Path) -> Cache:
         """The cache of a run: read-write, created if needed; a file that exists but cannot be written (a
         read-only mount, a shared cache) is opened read-only (check ``readonly``): its responses are still
         used, new ones are simply not stored."""

@@ -16,18 +16,19 @@ bootstrap fast path (:meth:`Metric.resampler`); everything else falls back to a 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from .metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
-from .stats.bootstrap import generic_resampled, interval_from_draws, order_rank, paired_test_from_draws
-from .stats.linear import Linear
-from .stats.multiple import cochran_q, holm
-from .stats.plan import Job, run_jobs
-from .stats.power import mde_paired_accuracy
-from .stats.results import Interval, PairedTest
+from ..metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
+from ..stats.bootstrap import generic_resampled, interval_from_draws, order_rank, paired_test_from_draws
+from ..stats.linear import Linear
+from ..stats.multiple import cochran_q, holm
+from ..stats.plan import Job, run_jobs
+from ..stats.power import mde_paired_accuracy
+from ..stats.results import Interval, PairedTest
 
 CORRECTION = "holm"
 MDE_POWER = 0.8

@@ -5,19 +5,30 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Protocol
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import jsonio
-from .errors import InputError
-from .examples import Example
+from .. import jsonio
+from ..errors import InputError
+from ..examples import Example
+from .schema import DataSection, PromptSection
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .suite import Suite
+
+class DataSource(Protocol):
+    """What reading a suite's data needs of it (a :class:`harness.suite.Suite`)."""
+
+    path: Path
+    data: DataSection
+    labels: tuple[str, ...]
+    prompt: PromptSection
+
+    def data_path(self, which: str = "heldout") -> Path | None: ...
+    def line_of(self, *path: Any) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]
 
 
 class _PromptBuilder:
-    def __init__(self, suite: "Suite") -> None:
+    def __init__(self, suite: DataSource) -> None:
         self.sep = suite.prompt.separator
         self.system = suite.prompt.system
         self.template = None
@@ -140,7 +151,7 @@ def _explicit_id(row: dict[str, Any], id_field: str | None, file: Path, line: in
     return str(value)
 
 
-def load_dataset(suite: "Suite", which: str = "heldout") -> Dataset:
+def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
     path = suite.data_path(which)
     if path is None:
         raise InputError(f"the suite names no {which} data", file=suite.path, field=f"data.{which}")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from . import jsonio
-from .errors import InputError
+from .. import jsonio
+from ..errors import InputError
 
 FORMAT = "harness.results"
 SCHEMA_VERSION = 2  # 2: issue 9 (per-pair n and values, nulls with reasons, not-scored models); see docs
@@ -33,7 +34,7 @@ def _row_json(row: dict[str, Any]) -> str:
     try:  # orjson; values it does not know (provider objects) become strings
         return jsonio.dumps(row, sort_keys=True)
     except (TypeError, ValueError):  # e.g. a non-string dict key of an odd type, or a circular reference
-        from .engine import json_safe
+        from ..jsonio import json_safe
 
         return json.dumps(json_safe(row), ensure_ascii=False, sort_keys=True)
 

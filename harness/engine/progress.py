@@ -163,8 +163,8 @@ class BarProgress(Progress):
 
     def __init__(self, console: Any = None) -> None:
         super().__init__()
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RichProgress, ProgressColumn,
-                                   TextColumn, TimeRemainingColumn)
+        from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress as RichProgress
         from rich.text import Text
 
         class Rate(ProgressColumn):

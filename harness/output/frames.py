@@ -12,9 +12,10 @@ Generic over metrics and providers: every column comes from the results file its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .results import load_predictions, load_results
 
@@ -24,12 +25,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class Frames:
-    metrics: "pd.DataFrame"
-    comparisons: "pd.DataFrame"
-    predictions: "pd.DataFrame"
-    training: "pd.DataFrame"
+    metrics: pd.DataFrame
+    comparisons: pd.DataFrame
+    predictions: pd.DataFrame
+    training: pd.DataFrame
 
-    def items(self) -> list[tuple[str, "pd.DataFrame"]]:
+    def items(self) -> list[tuple[str, pd.DataFrame]]:
         return [("metrics", self.metrics), ("comparisons", self.comparisons), ("predictions", self.predictions),
                 ("training", self.training)]
 
@@ -42,13 +43,13 @@ def load_frames(path: str | Path) -> Frames:
                   training_frame(results))
 
 
-def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> "pd.DataFrame":
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
-def metrics_frame(results: dict[str, Any]) -> "pd.DataFrame":
+def metrics_frame(results: dict[str, Any]) -> pd.DataFrame:
     """One row per model: ``model``, ``spec``, counts, then per metric ``NAME``, ``NAME_low``, ``NAME_high``."""
     names = [m["name"] for m in results.get("metrics") or []]
     columns = ["model", "spec", "baseline", "n", "ok", "invalid", "failed", "flagged"]
@@ -71,7 +72,7 @@ def metrics_frame(results: dict[str, Any]) -> "pd.DataFrame":
     return _frame(rows, columns)
 
 
-def comparisons_frame(results: dict[str, Any]) -> "pd.DataFrame":
+def comparisons_frame(results: dict[str, Any]) -> pd.DataFrame:
     """One row per (pair, metric): ``a`` vs ``b``, ``delta = value_a - value_b`` (each model's metric on the
     ``n`` examples of that comparison) with its interval, p-values, and ``better``: the model that is
     significantly better after the correction (else empty)."""
@@ -99,7 +100,7 @@ def comparisons_frame(results: dict[str, Any]) -> "pd.DataFrame":
     return _frame(rows, columns)
 
 
-def predictions_frame(results: dict[str, Any], rows: Sequence[dict[str, Any]]) -> "pd.DataFrame":
+def predictions_frame(results: dict[str, Any], rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per (model, example): ``model``, ``id``, ``gold``, ``pred``, ``status``, ``p_LABEL`` for each
     label in suite order, ``output``, ``error`` and ``flags`` (joined with ``;``)."""
     labels = [lab["name"] for lab in (results.get("suite") or {}).get("labels") or []]
@@ -114,7 +115,7 @@ def predictions_frame(results: dict[str, Any], rows: Sequence[dict[str, Any]]) -
     return _frame(out, columns)
 
 
-def training_frame(results: dict[str, Any]) -> "pd.DataFrame":
+def training_frame(results: dict[str, Any]) -> pd.DataFrame:
     """One row per (job, step) of every fine-tuning job's curves: ``job``, ``step`` and the curve columns."""
     rows: list[dict[str, Any]] = []
     columns = ["job", "step"]
@@ -134,7 +135,7 @@ def _at(values: Any, i: int) -> Any:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(frame: "pd.DataFrame") -> "pd.DataFrame":
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas: a cell from dataset or model text that
     starts with ``= + - @`` (or a tab / carriage return) and is not a plain number gets a leading ``'``
     (OWASP's advice against CSV injection). Numbers and ordinary text are unchanged."""

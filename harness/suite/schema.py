@@ -1,0 +1,105 @@
+"""The schema of ``suite.yaml`` (pydantic, ``extra="forbid"``: an unknown key is an error naming its line)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_SEPARATOR = "\n\n###\n\n"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSection(_Strict):
+    heldout: str
+    train: str | None = None
+    format: Literal["openai-jsonl", "chat-jsonl", "csv", "tsv"] | None = None
+    id_field: str | None = None
+    text_field: str = "text"
+    label_field: str = "label"
+
+
+class LabelSpec(_Strict):
+    name: str = Field(min_length=1)
+    display: str | None = None
+
+
+class PromptSection(_Strict):
+    separator: str = DEFAULT_SEPARATOR
+    template: str | None = None
+    system: str | None = None
+
+
+class ModelEntry(_Strict):
+    provider: str
+    argument: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PriceEntry(_Strict):
+    """USD per 1M tokens (see harness/data/prices.yaml)."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class RateLimitEntry(_Strict):
+    """Requests and tokens per minute for a model name, a provider name or ``default``."""
+
+    rpm: float | None = Field(default=None, gt=0)
+    tpm: float | None = Field(default=None, gt=0)
+
+
+class SuiteFile(_Strict):
+    name: str | None = None
+    description: str = ""
+    data: DataSection
+    labels: list[LabelSpec | str] = Field(min_length=2)
+    positive: str | None = None
+    prompt: PromptSection = Field(default_factory=PromptSection)
+    metrics: list[str] | None = None
+    metric_options: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, str | ModelEntry] = Field(default_factory=dict)
+    baseline: str | None = None
+    comparisons: list[list[str]] = Field(default_factory=list)
+    gate: dict[str, Any] | None = None
+
+    @field_validator("comparisons")
+    @classmethod
+    def _pairs(cls, pairs: list[list[str]]) -> list[list[str]]:
+        for pair in pairs:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ValueError("each comparison is a pair of two different model names, e.g. [job/final, base]")
+        return pairs
+    pricing: dict[str, PriceEntry] | None = None  # model id or model name -> price
+    rate_limits: dict[str, RateLimitEntry] | None = None  # model name, provider or "default" -> limits
+
+    @field_validator("positive", mode="before")
+    @classmethod
+    def _scalar_positive(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _scalar_labels(cls, labels: Any) -> Any:
+        """Numeric labels (``labels: [0, 1]``) are their text; a boolean cannot be told back into text."""
+        if not isinstance(labels, list):
+            return labels
+        out = []
+        for lab in labels:
+            if isinstance(lab, bool):
+                raise ValueError(f"label {lab!r} was read as a YAML boolean: quote it (e.g. \"{str(lab).lower()}\")")
+            out.append(str(lab) if isinstance(lab, (int, float)) else lab)
+        return out
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, labels: list[LabelSpec | str]) -> list[LabelSpec | str]:
+        names = [lab if isinstance(lab, str) else lab.name for lab in labels]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate label(s): {', '.join(dupes)}")
+        return labels
