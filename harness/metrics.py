@@ -86,12 +86,16 @@ class Metric:
 
     def interval(self, data: MetricData, alpha: float) -> Interval | None:
         """A closed-form (1 - alpha) confidence interval (Wilson for accuracy, DeLong for AUROC), or None
-        to use the bootstrap."""
+        to use the bootstrap. Raise NotAvailable(reason) when no interval can be given (e.g. DeLong with a
+        single positive example): it is reported as null with the reason."""
         return None
 
     def paired_test(self, a: MetricData, b: MetricData, alpha: float) -> PairedTest | None:
         """A closed-form paired test of metric(a) - metric(b) on the same examples (McNemar for accuracy,
-        DeLong for AUROC), or None to use the paired bootstrap."""
+        DeLong for AUROC), or None to use the paired bootstrap. ``a`` and ``b`` hold exactly the examples
+        of the comparison (for a probability metric, those where both models give probabilities). Raise
+        NotAvailable(reason) when the test is undefined: the delta is still reported, the test is null
+        with the reason."""
         return None
 
     def describe(self) -> dict[str, Any]:
@@ -101,9 +105,14 @@ class Metric:
 
 @dataclass(frozen=True)
 class MetricValue:
+    """A metric's value (None when not available, with the reason), the number of examples it was computed
+    on and, when those are not every example, ``subset``: a digest of which ones (values with different
+    subsets were computed on different example sets and are never ranked against each other)."""
+
     value: float | None
     reason: str | None = None
     n: int | None = None
+    subset: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"value": self.value}
@@ -111,7 +120,17 @@ class MetricValue:
             out["reason"] = self.reason
         if self.n is not None:
             out["n"] = self.n
+        if self.subset is not None:
+            out["subset"] = self.subset
         return out
+
+
+def subset_digest(rows: np.ndarray) -> str:
+    """A short digest of a boolean row mask: equal digests, equal example sets."""
+    import hashlib
+
+    mask = np.asarray(rows, dtype=bool)
+    return hashlib.sha256(np.packbits(mask).tobytes() + str(mask.size).encode()).hexdigest()[:16]
 
 
 def evaluate(metric: Metric, data: MetricData) -> MetricValue:
@@ -122,5 +141,20 @@ def evaluate(metric: Metric, data: MetricData) -> MetricValue:
         return MetricValue(None, na.reason)
     if not np.isfinite(value):
         return MetricValue(None, "not defined on this data (non-finite result)")
-    n = int(data.has_proba().sum()) if metric.needs_proba else data.n
-    return MetricValue(value, None, n)
+    if not metric.needs_proba:
+        return MetricValue(value, None, data.n)
+    rows = data.has_proba()
+    return MetricValue(value, None, int(rows.sum()), None if rows.all() else subset_digest(rows))
+
+
+def ranked_group(values: list[tuple[str, float, str | None]]) -> set[str]:
+    """Which models may be ranked against each other on one metric, given (model, value, subset) for the
+    models that have a value (``subset`` as in :class:`MetricValue`: None = every example).
+
+    Values computed on different example sets are never ranked against each other: when all share one
+    example set they are all ranked; otherwise only those computed on every example are; with none of
+    those, none is."""
+    subsets = {s for _, _, s in values}
+    if len(subsets) <= 1:
+        return {n for n, _, _ in values}
+    return {n for n, _, s in values if s is None}

@@ -58,11 +58,13 @@ def per_class_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, s
     out = []
     for i, lab in enumerate(labels):
         per_model = [(m, s[i]) for m, s in scores.items()]
-        best = max(s.f1 for _, s in per_model)
+        defined = [s.f1 for _, s in per_model if s.f1 is not None]
+        best = max(defined) if defined else None
         out.append({"label": lab["display"], "name": lab["name"], "support": per_model[0][1].support,
                     "models": [{"model": m, "precision": s.precision, "recall": s.recall, "f1": s.f1,
                                 "predicted": s.predicted,
-                                "best": len(per_model) > 1 and is_best(s.f1, best)}
+                                "best": len(per_model) > 1 and s.f1 is not None and best is not None
+                                and is_best(s.f1, best)}
                                for m, s in per_model]})
     return out
 

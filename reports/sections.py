@@ -98,18 +98,30 @@ def header(results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def best_models(results: dict[str, Any], metrics: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
-    """metric → models with the best value (ties included); only when at least two models have a value."""
+def best_models(results: dict[str, Any], metrics: Sequence[dict[str, Any]]
+                ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """(metric → models with the best value (ties included; only when at least two models are ranked),
+    metric → models not ranked because their value is on a different example set)."""
+    from harness.metrics import ranked_group
+
     best: dict[str, set[str]] = {}
+    unranked: dict[str, set[str]] = {}
     for m in metrics:
-        vals = [(text(mod.get("name")), num(d(d(mod.get("metrics")).get(m["name"])).get("value")))
-                for mod in lst(results.get("models")) if isinstance(mod, dict)]
-        vals = [(n, v) for n, v in vals if v is not None]
-        if len(vals) < 2:
+        vals = []
+        for mod in lst(results.get("models")):
+            mv = d(d(d(mod).get("metrics")).get(m["name"]))
+            v = num(mv.get("value"))
+            if isinstance(mod, dict) and v is not None:
+                subset = mv.get("subset")
+                vals.append((text(mod.get("name")), v, subset if isinstance(subset, str) else None))
+        group = ranked_group(vals)
+        unranked[m["name"]] = {n for n, _, _ in vals if n not in group}
+        ranked = [(n, v) for n, v, _ in vals if n in group]
+        if len(ranked) < 2:
             continue
-        target = (max if m["higher_is_better"] else min)(v for _, v in vals)
-        best[m["name"]] = {n for n, v in vals if is_best(v, target)}
-    return best
+        target = (max if m["higher_is_better"] else min)(v for _, v in ranked)
+        best[m["name"]] = {n for n, v in ranked if is_best(v, target)}
+    return best, unranked
 
 
 def ci_level(results: dict[str, Any]) -> str:
@@ -119,7 +131,7 @@ def ci_level(results: dict[str, Any]) -> str:
 
 def metrics_table(results: dict[str, Any], styles: dict[str, Style]) -> dict[str, Any]:
     metrics = metric_meta(results)
-    best = best_models(results, metrics)
+    best, unranked = best_models(results, metrics)
     baseline = text(results.get("baseline"))
     level = ci_level(results)
     notes: dict[str, dict[str, Any]] = {}
@@ -134,7 +146,9 @@ def metrics_table(results: dict[str, Any], styles: dict[str, Style]) -> dict[str
             mv = d(d(mod.get("metrics")).get(m["name"]))
             value = num(mv.get("value"))
             cell: dict[str, Any] = {"value": value, "text": fmt(value), "best": name in best.get(m["name"], ()),
-                                    "n": num(mv.get("n")), "ci": None, "note": None, "reason": None}
+                                    "n": num(mv.get("n")), "ci": None, "note": None, "reason": None,
+                                    "unranked": name in unranked.get(m["name"], ()), "ci_reason": None,
+                                    "subset": None}
             if value is None:
                 reason = text(mv.get("reason")) or ("not computed" if not mv else "no reason given")
                 note = notes.setdefault(reason, {"n": len(notes) + 1, "reason": reason, "cells": []})
@@ -146,10 +160,18 @@ def metrics_table(results: dict[str, Any], styles: dict[str, Style]) -> dict[str
                 method = text(iv.get("method"))
                 cell["ci"] = {"low": fmt(low, 3), "high": fmt(high, 3),
                               "title": f"{level}" + (f" ({method})" if method else "")}
+            elif value is not None and iv.get("reason"):
+                cell["ci_reason"] = f"no {level}: {text(iv.get('reason'))}"
+            if cell["unranked"]:
+                n_all = num(d(mod.get("counts")).get("n"))
+                cell["subset"] = (f"on {fmt(cell['n'], 0)} of {fmt(n_all, 0)} examples: a different example set, "
+                                  "not ranked against the others")
             cells.append(cell)
-        rows.append({"name": name, "baseline": name == baseline, "style": styles.get(name), "cells": cells})
+        rows.append({"name": name, "baseline": name == baseline, "style": styles.get(name), "cells": cells,
+                     "not_scored": text(mod.get("not_scored_reason")) if mod.get("scored") is False else None})
     return {"columns": metrics, "rows": rows, "notes": list(notes.values()),
-            "has_ci": any(c["ci"] for r in rows for c in r["cells"]), "ci_level": level}
+            "has_ci": any(c["ci"] for r in rows for c in r["cells"]), "ci_level": level,
+            "has_unranked": any(c["unranked"] for r in rows for c in r["cells"])}
 
 
 def outputs_table(results: dict[str, Any], styles: dict[str, Style],
@@ -197,6 +219,7 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
             delta, low, high = num(st.get("delta")), num(st.get("low")), num(st.get("high"))
             p, p_adj = num(st.get("p_value")), num(st.get("p_adjusted"))
             used = num(st.get("n_resamples"))
+            n_used = num(st.get("n"))
             floor = 1.0 / (used + 1.0) if used else None  # a bootstrap p-value cannot go below 1/(B+1)
             verdict, kind = _verdict(delta, p_adj if p_adj is not None else p, alpha_, m["higher_is_better"])
             rows.append({"metric": m["title"], "description": m.get("description", ""),
@@ -204,7 +227,9 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
                          "delta": signed(delta), "low": signed(low), "high": signed(high),
                          "has_ci": low is not None and high is not None,
                          "p": _p(p, floor), "p_adj": _p(p_adj, floor), "method": text(st.get("method")),
-                         "reason": text(st.get("reason")), "verdict": verdict, "kind": kind})
+                         "reason": text(st.get("reason")), "verdict": verdict, "kind": kind,
+                         "n": None if n_used is None else int(n_used),
+                         "value_a": fmt(st.get("value_a")), "value_b": fmt(st.get("value_b"))})
         mde = num(pair.get("mde_accuracy"))
         disc = d(pair.get("discordant"))
         a_only, b_only = num(disc.get("a_only")), num(disc.get("b_only"))
@@ -218,9 +243,15 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
         omnibus = {"test": text(omni.get("test")) or "omnibus test", "on": text(omni.get("on")),
                    "statistic": fmt(omni.get("statistic"), 3), "df": None if df is None else f"{df:g}",
                    "p": _p(num(omni.get("p_value")))}
+    mde = d(comp.get("mde"))
+    mde_alpha = num(mde.get("alpha"))
+    skipped = [f"{text(d(x).get('a'))} vs {text(d(x).get('b'))}: {text(d(x).get('reason'))}"
+               for x in lst(comp.get("skipped"))]
     return {"alpha": f"{alpha_:g}", "n_resamples": text(comp.get("n_resamples")), "seed": text(comp.get("seed")),
             "correction": text(comp.get("correction")), "family": text(comp.get("family")),
-            "omnibus": omnibus, "pairs": pairs}
+            "omnibus": omnibus, "pairs": pairs, "skipped": skipped,
+            "notes": [text(x) for x in lst(comp.get("notes"))],
+            "mde_alpha": None if mde_alpha is None else f"{mde_alpha:.3g}", "mde_rule": text(mde.get("rule"))}
 
 
 def _p(p: float | None, floor: float | None = None) -> str:
@@ -315,7 +346,10 @@ def glance(results: dict[str, Any], table: dict[str, Any], comp: dict[str, Any] 
     for mod in lst(results.get("models")):
         c = d(d(mod).get("counts"))
         bad = (num(c.get("invalid")) or 0) + (num(c.get("failed")) or 0)
-        if bad:
+        if d(mod).get("scored") is False:
+            out.append({"kind": "not_scored", "model": text(d(mod).get("name")),
+                        "reason": text(d(mod).get("not_scored_reason"))})
+        elif bad:
             out.append({"kind": "bad", "model": text(d(mod).get("name")), "invalid": num(c.get("invalid")) or 0,
                         "failed": num(c.get("failed")) or 0, "n": num(c.get("n"))})
     return out

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.stats.calibration import calibration_bins, expected_calibration_error
+from harness.stats.calibration import calibration_bins, debiased_calibration_error
 
 Row = dict[str, Any]
 _NONE = "\x00invalid"  # stands for "no valid label" next to the real labels
@@ -78,15 +78,17 @@ def confusion(rows: Sequence[Row], labels: Sequence[str]) -> Confusion:
 @dataclass
 class ClassScores:
     label: str
-    precision: float
-    recall: float
-    f1: float
+    precision: float | None  # None: undefined (0/0), shown as n/a
+    recall: float | None
+    f1: float | None
     support: int
     predicted: int
 
 
 def per_class(rows: Sequence[Row], labels: Sequence[str]) -> list[ClassScores]:
-    """Per-class precision/recall/F1 (invalid outputs count as wrong, undefined ratios as 0)."""
+    """Per-class precision/recall/F1 from the predicted label (invalid outputs count as wrong); a ratio
+    with a zero denominator is undefined (None), never 0: precision of a class never predicted, recall of
+    a class without examples, F1 of a class with neither."""
     known = _known(rows, labels)
     if not known:
         return []
@@ -94,9 +96,9 @@ def per_class(rows: Sequence[Row], labels: Sequence[str]) -> list[ClassScores]:
     out = []
     for i, lb in enumerate(labels):
         tp, predicted, support = int(m[i, i]), int(m[:, i].sum()), int(m[i].sum())
-        p = tp / predicted if predicted else 0.0
-        r = tp / support if support else 0.0
-        f = 2 * tp / (predicted + support) if tp else 0.0  # = 2pr/(p+r), without the rounding
+        p = tp / predicted if predicted else None
+        r = tp / support if support else None
+        f = 2 * tp / (predicted + support) if predicted + support else None  # = 2pr/(p+r), without rounding
         out.append(ClassScores(lb, p, r, f, support, predicted))
     return out
 
@@ -192,4 +194,4 @@ def calibration(rows: Sequence[Row], labels: Sequence[str], n_bins: int = 10) ->
         acc = np.bincount(idx, weights=correct.astype(float), minlength=n_bins) / counts
         mean_conf = np.bincount(idx, weights=conf, minlength=n_bins) / counts
     return Calibration(n=len(conf), edges=np.linspace(0, 1, n_bins + 1), accuracy=acc, confidence=mean_conf,
-                       counts=counts, ece=expected_calibration_error(conf, correct, n_bins))
+                       counts=counts, ece=debiased_calibration_error(conf, correct, n_bins))

@@ -48,6 +48,8 @@ def test_fast_resamplers_equal_generic_bootstrap_on_the_same_resamples(registry,
     w = next(resample_counts(n, 40, seed=3))
     checked = 0
     for metric in registry.metrics.values():
+        if metric.name == "ece":  # its draws estimate the sampling distribution (tests/test_calibration_error.py)
+            continue
         try:
             fast = metric.resampler(data)
         except NotAvailable:
@@ -64,7 +66,7 @@ def test_fast_resamplers_equal_generic_bootstrap_on_the_same_resamples(registry,
         expected = generic_resampled(one)(w)
         np.testing.assert_allclose(fast(w), expected, rtol=0, atol=1e-9, err_msg=metric.name)
         checked += 1
-    assert checked >= (9 if k == 2 else 6)
+    assert checked >= (8 if k == 2 else 5)
 
 
 def test_pairs_are_each_model_against_the_baseline_plus_named_pairs():
@@ -199,7 +201,10 @@ def test_terminal_summary_marks_significant_deltas(harness_cli, tmp_path):
     res = harness_cli("run", "baseball-hockey", "--out", tmp_path / "a", "--no-report", "--bootstrap", "200")
     assert res.code == 0, res.err
     assert "paired comparisons" in res.out and "job/final vs job/base" in res.out
+    header = next(x for x in res.out.splitlines() if "A vs B" in x)
     line = next(x for x in res.out.splitlines() if "job/final vs job/base" in x)
-    assert "▲" in line and "▼" not in line  # fine-tuning is significantly better, never worse
+    cells = dict(zip([c.strip() for c in header.split("┃")], [c.strip() for c in line.split("│")]))
+    for metric in ("accuracy", "auroc", "log_loss", "brier"):  # fine-tuning is significantly better
+        assert cells[metric].endswith("▲"), (metric, cells[metric])
     quiet = harness_cli("run", "baseball-hockey", "--out", tmp_path / "b", "--no-report", "--no-stats")
     assert quiet.code == 0 and "paired comparisons" not in quiet.out

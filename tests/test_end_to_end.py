@@ -37,7 +37,7 @@ def model(res: dict, name: str) -> dict:
 def test_results_json_schema(runs):
     res = results(runs["baseball-hockey"])
     suite = load_suite("baseball-hockey")
-    assert res["format"] == "harness.results" and res["schema_version"] == 1
+    assert res["format"] == "harness.results" and res["schema_version"] == 2
     assert res["harness_version"] == harness.__version__
     assert res["suite"]["name"] == "baseball-hockey"
     assert res["suite"]["task"] == "binary" and res["suite"]["positive"] == "hockey"

@@ -10,6 +10,8 @@ Conventions checked here (see plugins/metrics/*.py):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from sklearn.metrics import (
@@ -83,17 +85,20 @@ def openai_positive_predictions(data: MetricData) -> np.ndarray:
 
 
 def ece_by_definition(confidence, correct, n_bins) -> float:
-    """Top-label ECE straight from the documented definition: bins (i/B, (i+1)/B], bin 0 also holds 0."""
+    """The ``ece`` metric straight from its documented definition: bins (i/B, (i+1)/B], bin 0 also holds 0;
+    per bin with n_j >= 2 examples, gbar_j^2 - s_j^2/n_j of the gaps correct - confidence; weighted by
+    n_j/n, summed, and reported as sign(T)·sqrt(|T|)."""
     total = 0.0
     n = len(confidence)
     for i in range(n_bins):
         lo, hi = i / n_bins, (i + 1) / n_bins
         members = [j for j, c in enumerate(confidence) if (lo < c <= hi) or (i == 0 and c == 0)]
-        if members:
-            acc = sum(correct[j] for j in members) / len(members)
-            conf = sum(confidence[j] for j in members) / len(members)
-            total += len(members) / n * abs(acc - conf)
-    return total
+        if len(members) >= 2:
+            gaps = [correct[j] - confidence[j] for j in members]
+            mean = sum(gaps) / len(gaps)
+            var = sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)
+            total += len(members) / n * (mean * mean - var / len(members))
+    return math.copysign(math.sqrt(abs(total)), total)
 
 
 # --- every built-in metric is checked ------------------------------------------------------------
@@ -206,12 +211,21 @@ def test_multiclass_metrics(metrics, seed):
 
 
 def test_multiclass_with_positive_class(metrics):
-    """A multiclass suite may name a positive class: precision/recall are then one-vs-rest for it."""
+    """A multiclass suite may name a positive class: precision/recall are then one-vs-rest for it, from the
+    predicted label — the same numbers as the report's per-class table (issue 9, item 6: they used
+    p(positive) > 0.5, which gave a second, different recall for the same class)."""
+    from harness_reports import tables
+
     data = make_data(MULTI, n=120, seed=5, positive=2)
     y = data.y_true == 2
-    p = openai_positive_predictions(data)
+    p = data.y_pred == 2
+    assert not np.array_equal(p, openai_positive_predictions(data))  # the two rules differ on this data
     assert value(metrics, "precision", data) == pytest.approx(precision_score(y, p))
     assert value(metrics, "recall", data) == pytest.approx(recall_score(y, p))
+    rows = [{"gold": MULTI[g], "pred": MULTI[q] if q >= 0 else None} for g, q in zip(data.y_true, data.y_pred)]
+    cls = tables.per_class(rows, list(MULTI))[2]
+    assert (cls.precision, cls.recall) == pytest.approx((value(metrics, "precision", data),
+                                                          value(metrics, "recall", data)))
 
 
 # --- ECE -----------------------------------------------------------------------------------------
@@ -228,12 +242,30 @@ def test_ece_on_bin_edges(metrics, bins):
     assert value(metrics, "ece", data) == pytest.approx(ece_by_definition(proba.max(axis=1), correct, bins))
 
 
-def test_ece_perfectly_calibrated_is_zero(metrics):
-    # 10 examples at confidence 0.8, 8 of them right; 10 at 0.6, 6 right
+def test_ece_of_an_exactly_calibrated_sample_is_not_above_zero(metrics):
+    # 10 examples at confidence 0.8, 8 of them right; 10 at 0.6, 6 right: no gap left once the noise a
+    # calibrated model shows is subtracted (the debiased estimate is at or just below 0)
     y = np.array([1] * 8 + [0] * 2 + [1] * 6 + [0] * 4)
     proba = np.array([[0.2, 0.8]] * 10 + [[0.4, 0.6]] * 10)
     data = MetricData(BINARY, y, proba.argmax(axis=1), proba, 1)
-    assert value(metrics, "ece", data) == pytest.approx(0.0)
+    got = value(metrics, "ece", data)
+    assert got <= 0 and got == pytest.approx(ece_by_definition(proba.max(axis=1), y.astype(float), 10))
+
+
+def test_ece_is_unbiased_for_a_calibrated_model_where_the_plug_in_is_not(metrics):
+    """Issue 9, item 10: the old binned ECE is biased upward (about 0.04 here for a perfectly calibrated
+    model); the metric now averages about 0 over replicates."""
+    from harness.stats.calibration import expected_calibration_error, squared_calibration_error
+
+    squared, plug_in = [], []
+    for r in range(300):
+        rng = np.random.default_rng([5, r])
+        conf = rng.uniform(0.5, 1.0, 300)
+        right = rng.random(300) < conf
+        squared.append(squared_calibration_error(conf, right, 10))
+        plug_in.append(expected_calibration_error(conf, right, 10))
+    assert abs(np.mean(squared)) < 3 * np.std(squared) / np.sqrt(len(squared))
+    assert np.mean(plug_in) > 0.035
 
 
 # --- invalid outputs -----------------------------------------------------------------------------

@@ -118,8 +118,9 @@ def _prob_rows(ids: list[str]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _run_predictions(harness_cli, suite: Path, preds: Path, out: Path):
-    res = harness_cli("run", suite, "--model", f"m=predictions:{preds}", "--only", "--out", out, "--no-report")
+def _run_predictions(harness_cli, suite: Path, preds: Path, out: Path, *extra):
+    res = harness_cli("run", suite, "--model", f"m=predictions:{preds}", "--only", "--out", out, "--no-report",
+                      *extra)
     assert res.code == 0, res.err
     return results_of(out)
 
@@ -167,14 +168,15 @@ def test_predictions_csv_with_prob_columns(harness_cli, make_suite, tmp_path):
     probs = _prob_rows(IDS)
     lines = ["id,label,prob_neg,prob_pos"]
     for i in IDS[1:]:
-        # unnormalised scores are renormalised over the label set
-        lines.append(f"{i},,{probs[i]['neg'] * 2},{probs[i]['pos'] * 2}")
+        # scores that do not sum to 1: renormalised over the label set only when asked, and flagged
+        lines.append(f"{i},,{probs[i]['neg'] * 0.5},{probs[i]['pos'] * 0.5}")
     preds = tmp_path / "preds.csv"
     preds.write_text("\n".join(lines) + "\n")
 
-    results, rows = _run_predictions(harness_cli, suite, preds, tmp_path / "out")
+    results, rows = _run_predictions(harness_cli, suite, preds, tmp_path / "out", "--option", "m.renormalize=true")
     m = model_entry(results, "m")
-    assert (m["counts"]["ok"], m["counts"]["failed"]) == (49, 1)
+    assert (m["counts"]["ok"], m["counts"]["failed"], m["counts"]["flagged"]) == (49, 1, 49)
+    assert all(r["flags"] == ["probs-renormalized"] for r in rows if r["status"] == "ok")
     by_id = {r["id"]: r for r in rows}
     assert by_id[IDS[0]]["status"] == "failed"
     for i in IDS[1:]:
@@ -254,3 +256,34 @@ def test_predictions_rows_may_give_a_label_only_even_with_probability_columns(ha
     res = harness_cli("run", root, "--only", "--model", f"m=predictions:{jsonl}", "--out", tmp_path / "o2",
                       "--no-report", "--no-stats")
     assert res.code == 0, res.err
+
+
+@pytest.mark.parametrize(("probs", "field"), [({"neg": 0.9, "pos": 0.9}, "probs"), ({"neg": 0.3}, "probs"),
+                                              ({"neg": 1.4, "pos": -0.4}, "probs.neg")])
+def test_probabilities_that_do_not_sum_to_one_are_an_input_error(harness_cli, make_suite, tmp_path, probs, field):
+    """Issue 9, item 7: {"neg": 0.9, "pos": 0.9} became 0.5/0.5 and {"neg": 0.3} became neg = 1.0, silently.
+    Now: exit 2 before anything is scored, one line naming the file, line and field."""
+    suite = make_suite(HELDOUT, ids=IDS)
+    rows = [{"id": i, "probs": {"neg": 0.25, "pos": 0.75}} for i in IDS[:3]] + [{"id": IDS[3], "probs": probs}]
+    preds = tmp_path / "bad.jsonl"
+    preds.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = harness_cli("run", suite, "--model", f"m=predictions:{preds}", "--only", "--out", tmp_path / "o",
+                      "--no-report")
+    assert res.code == 2, res.err
+    lines = [x for x in res.err.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Traceback" not in res.err
+    assert "bad.jsonl:4" in lines[0] and field in lines[0]
+    assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_renormalize_option_rescales_and_flags(harness_cli, make_suite, tmp_path):
+    suite = make_suite(HELDOUT, ids=IDS)
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps({"id": IDS[0], "probs": {"neg": 0.9, "pos": 0.9}}) + "\n"
+                     + json.dumps({"id": IDS[1], "probs": {"neg": 0.2, "pos": 0.795}}) + "\n")  # rounding: kept
+    results, rows = _run_predictions(harness_cli, suite, preds, tmp_path / "o", "--option", "m.renormalize=true")
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[IDS[0]]["probs"] == pytest.approx({"neg": 0.5, "pos": 0.5})
+    assert by_id[IDS[0]]["flags"] == ["probs-renormalized"]
+    assert "flags" not in by_id[IDS[1]] and sum(by_id[IDS[1]]["probs"].values()) == pytest.approx(1.0)
+    assert model_entry(results, "m")["counts"]["flagged"] == 1

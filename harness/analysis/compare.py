@@ -3,11 +3,15 @@ every comparison (each model vs the baseline, plus pairs the suite names) the de
 confidence interval and a p-value, Holm-corrected across the comparisons, plus Cochran's Q for three or more
 models and the minimum detectable accuracy difference.
 
+The contract (docs/results-format.md, "Comparisons"): per pair and metric, ``n`` is the number of examples
+used — every example for label metrics, the examples where *both* models give probabilities for probability
+metrics — and ``delta == value_a - value_b``, the metric of each model on exactly those examples, so a pair's
+numbers never depend on the other models of the run. What is undefined is ``null`` with a ``reason``.
+
 The core knows no particular metric: a metric plugin may offer a closed-form interval or paired test
-(:meth:`Metric.interval`, :meth:`Metric.paired_test`) and a vectorised bootstrap fast path
-(:meth:`Metric.resampler`); everything else falls back to a paired bootstrap that calls ``compute`` once per
-resample. All models and metrics share one stream of resamples, so every comparison is paired (the same
-resampled examples for both models) and the whole analysis costs one pass over the resamples.
+(:meth:`Metric.interval`, :meth:`Metric.paired_test`, which may raise :class:`NotAvailable`) and a vectorised
+bootstrap fast path (:meth:`Metric.resampler`); everything else falls back to a paired bootstrap that calls
+``compute`` once per resample. The bootstrap jobs run through :mod:`harness.stats.plan`.
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ from typing import Any
 import numpy as np
 
 from ..metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
-from ..stats.bootstrap import bootstrap_draws, generic_resampled, interval_from_draws, paired_test_from_draws
+from ..stats.bootstrap import generic_resampled, interval_from_draws, order_rank, paired_test_from_draws
+from ..stats.linear import Linear
 from ..stats.multiple import cochran_q, holm
+from ..stats.plan import Job, run_jobs
 from ..stats.power import mde_paired_accuracy
 from ..stats.results import Interval, PairedTest
-from ..stats.weighted import Linear, fuse_linear
 
 CORRECTION = "holm"
+MDE_POWER = 0.8
 
 
 @dataclass
@@ -46,6 +52,15 @@ def comparison_pairs(names: Sequence[str], baseline: str, extra: Sequence[tuple[
     return pairs
 
 
+def metric_rows(metric: Metric, *datas: MetricData) -> np.ndarray | None:
+    """Rows a metric is computed on for these models together: those where every one of them gives
+    probabilities for a probability metric, else every row (None)."""
+    if not metric.needs_proba:
+        return None
+    mask = np.logical_and.reduce([d.has_proba() for d in datas])
+    return None if mask.all() else mask
+
+
 def _safe(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
     def call(w: np.ndarray) -> np.ndarray:
         try:
@@ -55,7 +70,8 @@ def _safe(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.n
     return call
 
 
-def _resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.ndarray]:
+def resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.ndarray]:
+    """The metric's bootstrap statistic on ``data`` (its fast path, else ``compute`` once per resample)."""
     try:
         fast = metric.resampler(data)
     except NotAvailable:
@@ -73,234 +89,266 @@ def _resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.nd
     return _safe(generic_resampled(one))
 
 
-def _common_rows(datas: Sequence[MetricData]) -> np.ndarray | None:
-    """Rows where every model that gives probabilities gives them (None when that is every row)."""
-    masks = [d.has_proba() for d in datas if d.proba is not None]
-    if not masks:
-        return None
-    common = np.logical_and.reduce(masks)
-    return None if common.all() else common
+def _hook(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Call a metric's closed-form hook: (result or None, reason when the statistic is not available)."""
+    try:
+        return fn(*args), None
+    except NotAvailable as na:
+        return None, na.reason
+    except (ValueError, ArithmeticError) as exc:  # a plugin's numerical edge case must not stop the run
+        return None, f"could not be computed: {exc}"
 
 
-def _interval_json(iv: Interval) -> dict[str, Any]:
-    out: dict[str, Any] = {"low": float(iv.low), "high": float(iv.high), "method": iv.method}
+def _rows_key(rows: np.ndarray | None) -> Any:
+    return "all" if rows is None else np.packbits(rows).tobytes()
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
+def interval_json(iv: Interval, method: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"low": _finite(iv.low), "high": _finite(iv.high), "method": method or iv.method}
     if iv.n_resamples is not None:
         out["n_resamples"] = int(iv.n_resamples)
+    if out["low"] is None or out["high"] is None:
+        out["low"] = out["high"] = None
+        out["reason"] = ("the metric is undefined on every resample" if not iv.n_resamples
+                         else "too few usable resamples for this confidence level")
     return out
 
 
-def _test_json(t: PairedTest) -> dict[str, Any]:
-    out: dict[str, Any] = {"delta": float(t.delta), "low": float(t.low), "high": float(t.high),
-                           "p_value": float(t.p_value), "method": t.method}
+def test_fields(t: PairedTest, alpha: float, method: str | None = None) -> dict[str, Any]:
+    """A paired test's interval, p-value and method; nulls with a reason where it has none."""
+    out: dict[str, Any] = {"low": _finite(t.low), "high": _finite(t.high), "p_value": _finite(t.p_value),
+                           "method": method or t.method, "reason": None}
     if t.statistic is not None and np.isfinite(t.statistic):
         out["statistic"] = float(t.statistic)
     if t.n_resamples is not None:
         out["n_resamples"] = int(t.n_resamples)
+    if out["p_value"] is None:
+        out["low"] = out["high"] = None
+        out["reason"] = "the metric is undefined on every resample: no paired test"
+    elif out["low"] is None or out["high"] is None:
+        out["low"] = out["high"] = None
+        out["reason"] = f"too few usable resamples ({t.n_resamples}) for a {1 - alpha:g} interval"
     return out
 
 
-class _Bootstrap:
-    """Collects the statistics that need resampling, then evaluates them all on one stream of resamples."""
-
-    def __init__(self, n: int, options: CompareOptions) -> None:
-        self.n = n
-        self.options = options
-        self.fns: dict[tuple[str, str], Callable[[np.ndarray], np.ndarray]] = {}
-        self.values: dict[tuple[str, str], np.ndarray] = {}
-
-    def need(self, key: tuple[str, str], fn: Callable[[], Callable[[np.ndarray], np.ndarray]]) -> None:
-        if key not in self.fns:
-            self.fns[key] = fn()
-
-    def run(self) -> None:
-        if not self.fns or self.n == 0:
-            return
-        keyed = {"\x00".join(k): fn for k, fn in self.fns.items()}
-        linear = {k: fn for k, fn in keyed.items() if isinstance(fn, Linear)}
-        cells = _compress(linear)
-        for k in (cells[0] if cells else {}):
-            del keyed[k]
-        keyed.update(fuse_linear({k: fn for k, fn in keyed.items() if isinstance(fn, Linear)}))
-        opts = self.options
-        draws = bootstrap_draws(keyed, self.n, opts.n_resamples, opts.seed) if keyed else {}
-        if cells:
-            stats, counts = cells
-            draws.update(bootstrap_draws(fuse_linear(stats), self.n, opts.n_resamples, opts.seed,
-                                         cell_counts=counts))
-        self.values = {k: draws["\x00".join(k)] for k in self.fns}
+def skipped_pairs(pairs: Sequence[tuple[str, str]], models: Mapping[str, MetricData],
+                  not_scored: Mapping[str, str]) -> list[dict[str, str]]:
+    out = []
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in models:
+                reason = not_scored.get(name, "not scored")
+                out.append({"a": a, "b": b, "reason": f"{name} is not scored: {reason}"})
+                break
+    return out
 
 
-MAX_CELLS = 4096
+MAX_RESAMPLES_FACTOR = 20
+"""Item 9 of issue 9: bootstrap tests near the threshold may be re-run with up to this many times the
+run's resamples (at least 20,000)."""
 
 
-def _unique_rows(design: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(distinct rows, count of each) when there are at most MAX_CELLS, else None. Rows are keyed by a
-    random projection (1-D unique, fast) and the grouping is then verified exactly. Not
-    :func:`harness.stats.cells.make_cells`: a run's stacked designs have dozens of 0/1 columns, past its
-    2**62 mixed-radix limit, where it falls back to sorting rows (seconds at n = 100,000)."""
-    key = design @ np.random.default_rng(12345).uniform(1.0, 2.0, design.shape[1])
-    _, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
-    if len(first) > MAX_CELLS:
-        return None
-    rows = design[first]
-    if not np.array_equal(rows[inverse], design):  # a projection collision: do not compress
-        return None
-    return rows, counts
+def refine_resolution(pairs: list[dict[str, Any]], metrics: Sequence[Metric],
+                      pending: Mapping[tuple[Any, ...], dict[str, Any]], jobs: Mapping[tuple[Any, ...], Job],
+                      options: CompareOptions, fill: Callable[[tuple[Any, ...]], None]) -> list[str]:
+    """A bootstrap p-value cannot go below 1/(B+1), so with m tests in a metric's Holm family none can be
+    significant unless ``m/(B+1) < alpha``. Re-run the bootstrap tests that could be significant (raw
+    p < alpha) with enough resamples for ``4m/alpha`` resolution; say so, and say when even that is not
+    possible."""
+    notes: list[str] = []
+    alpha, base = options.alpha, options.n_resamples
+    cap = max(MAX_RESAMPLES_FACTOR * base, 20_000)
+    for met in metrics:
+        family = [p["metrics"][met.name] for p in pairs if p["metrics"][met.name]["p_value"] is not None]
+        m = len(family)
+        need = int(np.ceil(4 * m / alpha))
+        keys = [k for k, row in pending.items() if k[3] == met.name and row["p_value"] is not None
+                and row["p_value"] < alpha and (row.get("n_resamples") or 0) + 1 < need]
+        if not keys:
+            continue
+        target = min(cap, max(need, 2 * base))
+        for key in keys:
+            jobs[key].n_resamples = target
+        run_jobs({k: jobs[k] for k in keys}, base, options.seed)
+        for key in keys:
+            fill(key)
+        notes.append(f"{met.name}: {m} comparisons share a Holm family, and a bootstrap p-value cannot go "
+                     f"below 1/(B+1) = {1 / (base + 1):.2g}; the {len(keys)} bootstrap test(s) with p < alpha "
+                     f"were re-run with {target} resamples (the same resamples, extended)")
+        if order_rank(target, alpha / m) < 1:  # 1/(target+1) >= alpha/m
+            notes.append(f"{met.name}: even with {target} resamples no bootstrap p-value can reach "
+                         f"alpha / {m} = {alpha / m:.2g}: raise --bootstrap or compare fewer models")
+    return notes
 
 
-def _compress(linear: dict[str, Linear]) -> tuple[dict[str, Linear], np.ndarray] | None:
-    """Label-only statistics (designs with few distinct rows) over cells of identical rows.
+class _Run:
+    """One call of :func:`compare`: the jobs it needs and what it found."""
 
-    Examples whose rows are identical in every such design are interchangeable, so drawing multinomial
-    counts over those cells gives the same bootstrap distribution as drawing examples, at a cost
-    independent of n; since a cell fixes every model's outcome, the resample is still paired."""
-    small = {k: f for k, f in linear.items()  # label counts: small integer designs
-             if f.design.shape[1] <= 64 and np.array_equal(f.design, np.round(f.design))}
-    if not small:
-        return None
-    joint = _unique_rows(np.hstack([f.design for f in small.values()]))
-    if joint is None:
-        return None
-    rows, counts = joint
-    out, start = {}, 0
-    for k, f in small.items():
-        width = f.design.shape[1]
-        out[k] = Linear(rows[:, start:start + width], f.finish)
-        start += width
-    return out, counts
+    def __init__(self, models: Mapping[str, MetricData], metrics: Sequence[Metric], options: CompareOptions,
+                 observed: Mapping[tuple[str, str], MetricValue]) -> None:
+        self.models, self.metrics, self.options, self.observed = models, metrics, options, observed
+        self.jobs: dict[tuple[Any, ...], Job] = {}
+        self.methods: dict[tuple[Any, ...], str] = {}
+        self._stats: dict[tuple[Any, ...], Callable[[np.ndarray], np.ndarray]] = {}
+
+    def stat(self, name: str, met: Metric, data: MetricData, rows: np.ndarray | None
+             ) -> Callable[[np.ndarray], np.ndarray]:
+        """A model's bootstrap statistic on some rows, built once and shared by every job that needs it."""
+        key = (name, met.name, _rows_key(rows))
+        if key not in self._stats:
+            self._stats[key] = resampler(met, data if rows is None else data.take(rows))
+        return self._stats[key]
+
+    def job(self, key: tuple[Any, ...], rows: np.ndarray | None, stats: dict[str, Any]) -> None:
+        m = next(iter(self.models.values())).n if rows is None else int(rows.sum())
+        self.jobs[key] = Job(stats, m, _rows_key(rows))
+        method = getattr(next(iter(stats.values())), "method", None)
+        if method:
+            self.methods[key] = method
+
+    def interval(self, name: str, met: Metric) -> dict[str, Any] | tuple[Any, ...]:
+        """The interval's JSON, or the key of the bootstrap job that will give it."""
+        ov = self.observed[(name, met.name)]
+        if ov.value is None:
+            return {"low": None, "high": None, "reason": ov.reason}
+        data = self.models[name]
+        iv, reason = _hook(met.interval, data, self.options.alpha)
+        if reason is not None:
+            return {"low": None, "high": None, "method": None, "reason": reason}
+        if iv is not None:
+            return interval_json(iv)
+        rows = metric_rows(met, data)
+        key = ("iv", name, met.name)
+        self.job(key, rows, {"x": self.stat(name, met, data, rows)})
+        return key
+
+    def pair_metric(self, a: str, b: str, met: Metric) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
+        """(the entry, the key of the bootstrap job that will test it, if any)."""
+        da, db = self.models[a], self.models[b]
+        rows = metric_rows(met, da, db)
+        n = da.n if rows is None else int(rows.sum())
+        entry: dict[str, Any] = {"n": n, "value_a": None, "value_b": None, "delta": None, "low": None,
+                                 "high": None, "p_value": None, "p_adjusted": None, "method": None,
+                                 "reason": None}
+        if rows is not None:
+            if n == 0:
+                entry["reason"] = "no example where both models give probabilities"
+                return entry, None
+            da, db = da.take(rows), db.take(rows)
+            va, vb = evaluate(met, da), evaluate(met, db)
+        else:
+            va, vb = self.observed[(a, met.name)], self.observed[(b, met.name)]
+        entry["value_a"], entry["value_b"] = va.value, vb.value
+        if va.value is None or vb.value is None:
+            who = a if va.value is None else b
+            entry["reason"] = f"{met.name} is not available for {who}: {(va.reason or vb.reason)}"
+            return entry, None
+        entry["delta"] = va.value - vb.value
+        t, reason = _hook(met.paired_test, da, db, self.options.alpha)
+        if reason is not None:
+            entry["reason"] = f"no paired test: {reason}"
+            return entry, None
+        if t is not None:
+            entry.update(test_fields(t, self.options.alpha))
+            return entry, None
+        key = ("pair", a, b, met.name)
+        full_a, full_b = self.models[a], self.models[b]
+        self.job(key, rows, {"a": self.stat(a, met, full_a, rows), "b": self.stat(b, met, full_b, rows)})
+        return entry, key
 
 
 def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baseline: str,
             options: CompareOptions | None = None,
             observed: Mapping[tuple[str, str], MetricValue] | None = None,
+            not_scored: Mapping[str, str] | None = None, order: Sequence[str] | None = None,
             ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """Return (intervals per model: {model: {metric: {low, high, method}}}, the ``comparisons`` object).
+    """Return (intervals per model: {model: {metric: {low, high, method?, n_resamples?, reason?}}}, the
+    ``comparisons`` object).
 
-    ``observed`` may pass the metric values already computed, keyed by (model, metric name)."""
+    ``models`` are the scored models; ``not_scored`` maps a model that is not (it answered no example) to
+    the reason, and its pairs are listed under ``skipped``. ``order`` is the run's model order (default: the
+    scored models, then the others). ``observed`` may pass the metric values already computed, keyed by
+    (model, metric name)."""
     options = options or CompareOptions()
     alpha = options.alpha
-    names = list(models)
-    datas = list(models.values())
-    n = datas[0].n if datas else 0
+    not_scored = dict(not_scored or {})
+    names = list(order) if order is not None else list(models) + [m for m in not_scored if m not in models]
+    scored = [m for m in names if m in models]
     observed = {(m, met.name): (observed or {}).get((m, met.name)) or evaluate(met, models[m])
-                for m in names for met in metrics}
-    pairs = comparison_pairs(names, baseline, options.pairs)
-    boot = _Bootstrap(n, options)
+                for m in scored for met in metrics}
+    all_pairs = comparison_pairs(names, baseline, options.pairs)
+    pairs = [(a, b) for a, b in all_pairs if a in models and b in models]
+    run = _Run(models, metrics, options, observed)
 
-    # 1. what needs the bootstrap
-    closed_iv: dict[tuple[str, str], Interval] = {}
-    for m in names:
-        for met in metrics:
-            if observed[(m, met.name)].value is None:
-                continue
-            iv = met.interval(models[m], alpha)
-            if iv is not None:
-                closed_iv[(m, met.name)] = iv
-            else:
-                boot.need((m, met.name), lambda met=met, d=models[m]: _resampler(met, d))
-
-    common = _common_rows(datas)
-    closed_test: dict[tuple[str, str, str], PairedTest] = {}
-    subset_tests: list[tuple[str, str, Metric]] = []
-    for a, b in pairs:
-        for met in metrics:
-            if observed[(a, met.name)].value is None or observed[(b, met.name)].value is None:
-                continue
-            da, db = models[a], models[b]
-            if met.needs_proba and common is not None:
-                subset_tests.append((a, b, met))
-                continue
-            t = met.paired_test(da, db, alpha)
-            if t is not None:
-                closed_test[(a, b, met.name)] = t
-            else:
-                boot.need((a, met.name), lambda met=met, d=da: _resampler(met, d))
-                boot.need((b, met.name), lambda met=met, d=db: _resampler(met, d))
-    boot.run()
-
-    # 2. intervals
-    intervals: dict[str, dict[str, Any]] = {m: {} for m in names}
-    for m in names:
-        for met in metrics:
-            key = (m, met.name)
-            if key in closed_iv:
-                intervals[m][met.name] = _interval_json(closed_iv[key])
-            elif key in boot.values:
-                iv = interval_from_draws(boot.values[key], observed[key].value, alpha)  # type: ignore[arg-type]
-                if np.isfinite(iv.low) and np.isfinite(iv.high):
-                    intervals[m][met.name] = _interval_json(iv)
-
-    # 3. paired tests
+    pending_iv = {(m, met.name): run.interval(m, met) for m in scored for met in metrics}
     results_pairs: list[dict[str, Any]] = []
+    pending_tests: dict[tuple[Any, ...], dict[str, Any]] = {}
     for a, b in pairs:
-        entry: dict[str, Any] = {"a": a, "b": b, "n": n, "metrics": {}}
         da, db = models[a], models[b]
-        correct_a = da.y_pred == da.y_true
-        correct_b = db.y_pred == db.y_true
-        discordance = float(np.mean(correct_a != correct_b)) if n else 0.0
-        entry["discordant"] = {"a_only": int(np.sum(correct_a & ~correct_b)),
-                               "b_only": int(np.sum(~correct_a & correct_b))}
-        entry["mde_accuracy"] = float(mde_paired_accuracy(n, discordance, alpha)) if n else None
+        correct_a, correct_b = da.y_pred == da.y_true, db.y_pred == db.y_true
+        entry: dict[str, Any] = {"a": a, "b": b, "n": da.n, "metrics": {},
+                                 "discordant": {"a_only": int(np.sum(correct_a & ~correct_b)),
+                                                "b_only": int(np.sum(~correct_a & correct_b))}}
         for met in metrics:
-            va, vb = observed[(a, met.name)].value, observed[(b, met.name)].value
-            if va is None or vb is None:
-                reason = observed[(a, met.name)].reason or observed[(b, met.name)].reason
-                entry["metrics"][met.name] = {"delta": None, "reason": reason}
-                continue
-            t = closed_test.get((a, b, met.name))
-            if t is None and (a, b, met) in subset_tests:
-                t = _subset_test(met, da, db, common, options)  # type: ignore[arg-type]
-            if t is None:
-                sa, sb = boot.values.get((a, met.name)), boot.values.get((b, met.name))
-                if sa is None or sb is None:
-                    continue
-                t = _bootstrap_test(sa, sb, va, vb, alpha)
-            if t is None:
-                entry["metrics"][met.name] = {"delta": va - vb, "reason": "no resample defined the metric"}
-                continue
-            entry["metrics"][met.name] = _test_json(t)
+            row, key = run.pair_metric(a, b, met)
+            entry["metrics"][met.name] = row
+            if key is not None:
+                pending_tests[key] = row
         results_pairs.append(entry)
 
-    # 4. Holm across the family of comparisons, per metric
-    for met in metrics:
-        rows = [p["metrics"][met.name] for p in results_pairs
-                if met.name in p["metrics"] and p["metrics"][met.name].get("p_value") is not None]
-        if rows:
-            for row, adj in zip(rows, holm([r["p_value"] for r in rows])):
-                row["p_adjusted"] = float(adj)
+    run_jobs(run.jobs, options.n_resamples, options.seed)
+
+    intervals: dict[str, dict[str, Any]] = {m: {} for m in scored}
+    for (m, mname), iv in pending_iv.items():
+        if isinstance(iv, tuple):
+            value = observed[(m, mname)].value
+            got = interval_from_draws(run.jobs[iv].draws["x"], value, alpha)  # type: ignore[arg-type]
+            iv = interval_json(got, run.methods.get(iv))
+        intervals[m][mname] = iv
+
+    def fill(key: tuple[Any, ...]) -> None:
+        row, draws = pending_tests[key], run.jobs[key].draws
+        t = paired_test_from_draws(draws["a"], draws["b"], row["value_a"], row["value_b"], alpha)
+        row.update(test_fields(t, alpha, run.methods.get(key)))
+
+    for key in pending_tests:
+        fill(key)
+    notes = refine_resolution(results_pairs, metrics, pending_tests, run.jobs, options, fill)
+
+    for met in metrics:  # Holm across the family of comparisons, per metric
+        rows = [p["metrics"][met.name] for p in results_pairs if p["metrics"][met.name]["p_value"] is not None]
+        for row, adj in zip(rows, holm([r["p_value"] for r in rows])):
+            row["p_adjusted"] = float(adj)
+
+    mde_alpha = alpha / max(1, len(pairs))
+    for entry in results_pairs:
+        da, db = models[entry["a"]], models[entry["b"]]
+        discordance = float(np.mean((da.y_pred == da.y_true) != (db.y_pred == db.y_true))) if da.n else 0.0
+        entry["mde_accuracy"] = float(mde_paired_accuracy(da.n, discordance, mde_alpha, MDE_POWER)) if da.n else None
 
     omnibus = None
-    if len(names) >= 3 and n:
-        correct = np.column_stack([models[m].y_pred == models[m].y_true for m in names])
+    if len(scored) >= 3 and models[scored[0]].n:
+        correct = np.column_stack([models[m].y_pred == models[m].y_true for m in scored])
         q, df, p = cochran_q(correct)
         omnibus = {"test": "cochran-q", "on": "accuracy (per-example correctness)", "statistic": float(q),
-                   "df": int(df), "p_value": float(p)}
+                   "df": int(df), "p_value": float(p), "models": scored}
 
     comparisons = {
         "alpha": alpha, "n_resamples": options.n_resamples, "seed": options.seed,
         "correction": CORRECTION,
         "family": f"per metric, across the {len(pairs)} comparison(s) of this run",
+        "significance": "▲/▼ and verdicts use p_adjusted < alpha; intervals are unadjusted (1 - alpha)",
+        "mde": {"power": MDE_POWER, "alpha": mde_alpha,
+                "rule": f"alpha / {max(1, len(pairs))} comparisons, Holm's strictest threshold"},
         "omnibus": omnibus, "pairs": results_pairs,
+        "skipped": skipped_pairs(all_pairs, models, not_scored), "notes": notes,
     }
     return intervals, comparisons
 
 
-def _bootstrap_test(sa: np.ndarray, sb: np.ndarray, va: float, vb: float, alpha: float) -> PairedTest | None:
-    t = paired_test_from_draws(sa, sb, va, vb, alpha)
-    return t if np.isfinite(t.p_value) else None
-
-
-def _subset_test(met: Metric, da: MetricData, db: MetricData, rows: np.ndarray,
-                 options: CompareOptions) -> PairedTest | None:
-    """A probability metric where some rows lack probabilities: test on the rows both models scored."""
-    sa, sb = da.take(rows), db.take(rows)
-    t = met.paired_test(sa, sb, options.alpha)
-    if t is not None:
-        return t
-    try:
-        va, vb = float(met.compute(sa)), float(met.compute(sb))
-    except NotAvailable:
-        return None
-    draws = bootstrap_draws({"a": _resampler(met, sa), "b": _resampler(met, sb)}, int(rows.sum()),
-                            options.n_resamples, options.seed)
-    return _bootstrap_test(draws["a"], draws["b"], va, vb, options.alpha)
+__all__ = ["CompareOptions", "compare", "comparison_pairs", "interval_json", "metric_rows", "resampler",
+           "test_fields"]

@@ -73,10 +73,11 @@ def metrics_frame(results: dict[str, Any]) -> pd.DataFrame:
 
 
 def comparisons_frame(results: dict[str, Any]) -> pd.DataFrame:
-    """One row per (pair, metric): ``a`` vs ``b``, ``delta = metric(a) - metric(b)`` with its interval,
-    p-values, and ``better``: the model that is significantly better after the correction (else empty)."""
+    """One row per (pair, metric): ``a`` vs ``b``, ``delta = value_a - value_b`` (each model's metric on the
+    ``n`` examples of that comparison) with its interval, p-values, and ``better``: the model that is
+    significantly better after the correction (else empty)."""
     columns = ["a", "b", "metric", "delta", "low", "high", "p_value", "p_adjusted", "significant", "better",
-               "method", "n", "mde_accuracy", "reason"]
+               "method", "n", "mde_accuracy", "reason", "value_a", "value_b"]
     comp = results.get("comparisons") or {}
     alpha = comp.get("alpha", 0.05)
     higher = {m["name"]: m.get("higher_is_better", True) for m in results.get("metrics") or []}
@@ -93,8 +94,9 @@ def comparisons_frame(results: dict[str, Any]) -> pd.DataFrame:
             rows.append({"a": pair.get("a"), "b": pair.get("b"), "metric": metric, "delta": delta,
                          "low": s.get("low"), "high": s.get("high"), "p_value": s.get("p_value"),
                          "p_adjusted": s.get("p_adjusted"), "significant": significant, "better": better,
-                         "method": s.get("method"), "n": pair.get("n"), "mde_accuracy": pair.get("mde_accuracy"),
-                         "reason": s.get("reason")})
+                         "method": s.get("method"), "n": s.get("n", pair.get("n")),
+                         "mde_accuracy": pair.get("mde_accuracy"), "reason": s.get("reason"),
+                         "value_a": s.get("value_a"), "value_b": s.get("value_b")})
     return _frame(rows, columns)
 
 

@@ -13,7 +13,7 @@ from .. import jsonio
 from ..errors import InputError
 
 FORMAT = "harness.results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: issue 9 (per-pair n and values, nulls with reasons, not-scored models); see docs
 PREDICTIONS_FILE = "predictions.jsonl"
 
 

@@ -192,6 +192,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     all_rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
     datas: dict[str, MetricData] = {}
+    not_scored: dict[str, str] = {}
     observed: dict[tuple[str, str], MetricValue] = {}
     out = Path(options.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -201,9 +202,15 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
         write_predictions(out / PREDICTIONS_FILE, all_rows)  # first: nothing scored is ever lost
         for r, preds in aligned:
-            data = datas[r.model.name] = metric_data(suite, dataset.examples, preds, suite.metric_options)
-            values = compute_model_metrics(registry, metric_names, data)
-            observed.update({(r.model.name, k): v for k, v in values.items()})
+            data = metric_data(suite, dataset.examples, preds, suite.metric_options)
+            why = not_scored_reason(preds)
+            if why is None:
+                datas[r.model.name] = data
+                values = compute_model_metrics(registry, metric_names, data)
+                observed.update({(r.model.name, k): v for k, v in values.items()})
+            else:  # a model that never answered has no metrics (not 0.0), and is left out of comparisons
+                not_scored[r.model.name] = why
+                values = {name: MetricValue(None, why) for name in metric_names}
             entry: dict[str, Any] = {
                 "name": r.model.name, "spec": r.model.spec.spec, "provider": r.model.provider,
                 "info": json_safe(r.model.describe()), "counts": _counts(preds),
@@ -218,6 +225,9 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             if r.error:
                 entry["error"] = r.error
                 errors[r.model.name] = r.error
+            if r.model.name in not_scored:
+                entry["scored"] = False
+                entry["not_scored_reason"] = not_scored[r.model.name]
             model_entries.append(entry)
     t_metrics = time.perf_counter()
 
@@ -250,7 +260,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     write_results(results_path, results)  # metrics are safe on disk before the statistics run
     if options.stats is not None and len(datas) >= 1:
         add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
-                       replace(options.stats, pairs=extra_pairs), observed)
+                       replace(options.stats, pairs=extra_pairs), observed, not_scored,
+                       [r.model.name for r in runs])
         results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
@@ -271,12 +282,22 @@ def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, s
 
 
 def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metrics: Sequence[Any], baseline: str,
-                   options: CompareOptions, observed: dict[tuple[str, str], MetricValue]) -> None:
+                   options: CompareOptions, observed: dict[tuple[str, str], MetricValue],
+                   not_scored: dict[str, str] | None = None, order: Sequence[str] | None = None) -> None:
     """Confidence intervals per model and paired comparisons (see harness.compare), into results."""
-    intervals, comparisons = compare(datas, metrics, baseline, options, observed)
+    intervals, comparisons = compare(datas, metrics, baseline, options, observed, not_scored, order)
     for entry in results["models"]:
         entry["intervals"] = intervals.get(entry["name"], {})
     results["comparisons"] = comparisons
+
+
+def not_scored_reason(preds: Sequence[Prediction]) -> str | None:
+    """Why a model is not scored: it answered no example (every request failed). None when it is scored;
+    a model with some failures is scored, its failed examples counting as wrong for label metrics."""
+    if not preds or any(p.status != FAILED for p in preds):
+        return None
+    top = next(iter(failure_reasons(preds)), "no reason recorded")
+    return f"the model answered none of the {len(preds)} examples (failed: {top})"
 
 
 __all__ = ["RunOptions", "RunOutcome", "run", "HarnessError"]

@@ -10,9 +10,11 @@ the rest of harness.
 * :mod:`.power`     — minimum detectable paired accuracy difference.
 * :mod:`.resample`  — bootstrap count matrices (example level and cells).
 * :mod:`.cells`     — compression of label data into cells.
-* :mod:`.weighted`  — vectorised metrics of many resamples at once.
-* :mod:`.bootstrap` — percentile intervals and paired bootstrap tests.
-* :mod:`.calibration` — calibration bins and ECE (numpy only).
+* :mod:`.weighted`  — vectorised metrics of many resamples at once (one import for :mod:`.linear`,
+  :mod:`.counts`, :mod:`.ranked` and :mod:`.calibration_boot`).
+* :mod:`.bootstrap` — percentile intervals and paired bootstrap tests (one construction).
+* :mod:`.plan`      — many bootstrap jobs, each paired, in as few passes as their pairing allows.
+* :mod:`.calibration` — calibration bins, plug-in and debiased calibration error (numpy only).
 
 Submodules are imported on first use (PEP 562), so a numpy-only part such as :mod:`.calibration` does not
 pull in scipy.
@@ -44,6 +46,7 @@ _EXPORTS = {
     "paired_bootstrap": "bootstrap",
     "paired_bootstrap_many": "bootstrap",
     "paired_test_from_draws": "bootstrap",
+    "percentile_p_value": "bootstrap",
     "resample_cells": "resample",
     "resample_counts": "resample",
     "wilson_interval": "accuracy",

@@ -39,6 +39,21 @@ def same_length(**arrays: NDArray[Any]) -> int:
     return next(iter(lengths.values()))
 
 
+def as_weights(W: ArrayLike, n: int) -> NDArray[np.float64]:
+    """A chunk of resample counts as a float ``(b, n)`` array."""
+    w = np.asarray(W, dtype=np.float64)
+    if w.ndim != 2 or w.shape[1] != n:
+        raise ValueError(f"W must have shape (b, {n}), got {w.shape}")
+    return w
+
+
+def nan_div(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``num / den`` with NaN where ``den == 0`` (the ratio is undefined: never a made-up 0)."""
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
 def check_alpha(alpha: float) -> float:
     """Validate a significance level in (0, 1)."""
     if not 0.0 < alpha < 1.0:

@@ -53,13 +53,12 @@ __all__ = [
     "bootstrap_interval",
     "generic_resampled",
     "interval_from_draws",
+    "order_rank",
     "paired_bootstrap",
     "paired_bootstrap_many",
     "paired_test_from_draws",
+    "percentile_p_value",
 ]
-
-_TIE_RTOL = 1e-12
-
 
 class _Failure:
     def __init__(self, exc: BaseException) -> None:
@@ -172,15 +171,28 @@ def bootstrap_draws(
     return out
 
 
-def _percentiles(d: FloatArray, alpha: float) -> tuple[float, float]:
-    low, high = np.quantile(d, [alpha / 2.0, 1.0 - alpha / 2.0])
-    return float(low), float(high)
+def order_rank(n_draws: int, alpha: float) -> int:
+    """``k`` of the interval ``[d_(k), d_(B+1-k)]`` (order statistics of ``B`` draws, 1-based).
+
+    ``k = ceil((alpha·(B+1) - 1) / 2)`` is the smallest count for which the p-value below reaches alpha:
+    ``(1 + 2k)/(1 + B) >= alpha``. 0 when ``B`` is too small for any (1 - alpha) interval (``alpha·(B+1)
+    <= 1``: no p-value can go below alpha)."""
+    return max(0, int(np.ceil((alpha * (n_draws + 1) - 1.0) / 2.0 - 1e-12)))
+
+
+def _bounds(d: FloatArray, alpha: float) -> tuple[float, float]:
+    k = order_rank(d.size, alpha)
+    if k < 1:
+        return -np.inf, np.inf
+    s = np.sort(d)
+    return float(s[k - 1]), float(s[d.size - k])
 
 
 def interval_from_draws(draws: ArrayLike, value: float, alpha: float = 0.05) -> Interval:
-    """Percentile interval ``[q_{alpha/2}, q_{1-alpha/2}]`` of the resampled values.
+    """Percentile interval ``[d_(k), d_(B+1-k)]`` of the resampled values (:func:`order_rank`).
 
-    NaN draws are dropped; with none left (or a NaN ``value``) the limits are NaN.
+    NaN draws are dropped; with none left (or a NaN ``value``) the limits are NaN. With too few draws for
+    a (1 - alpha) interval the limits are infinite.
     """
     check_alpha(alpha)
     d = np.asarray(draws, dtype=np.float64)
@@ -188,8 +200,23 @@ def interval_from_draws(draws: ArrayLike, value: float, alpha: float = 0.05) -> 
     method = "bootstrap-percentile"
     if d.size == 0 or np.isnan(value):
         return Interval(float(value), np.nan, np.nan, method, n_resamples=int(d.size))
-    low, high = _percentiles(d, alpha)
+    low, high = _bounds(d, alpha)
     return Interval(float(value), low, high, method, n_resamples=int(d.size))
+
+
+def percentile_p_value(d: FloatArray) -> float:
+    """Two-sided p-value of "the difference is 0" that inverts the percentile interval of the draws::
+
+        p = (1 + 2·min(#{d* <= 0}, #{d* >= 0})) / (1 + B),  capped at 1
+
+    ``p < alpha`` exactly when 0 lies outside ``[d_(k), d_(B+1-k)]`` (:func:`order_rank`): the test and the
+    interval are one construction. Draws equal to 0 count on both sides (conservative for discrete
+    metrics). The smallest possible value is ``1/(B+1)``."""
+    if d.size == 0:
+        return float("nan")
+    below = int(np.count_nonzero(d <= 0.0))
+    above = int(np.count_nonzero(d >= 0.0))
+    return float(min(1.0, (1.0 + 2.0 * min(below, above)) / (1.0 + d.size)))
 
 
 def paired_test_from_draws(
@@ -201,19 +228,12 @@ def paired_test_from_draws(
 ) -> PairedTest:
     """Paired bootstrap test of ``metric(A) == metric(B)`` from paired draws.
 
-    * ``delta = value_a - value_b`` (the full-data metrics);
-    * CI: percentile interval of the resampled ``delta* = a* - b*``;
-    * p-value: the bootstrap distribution of ``delta* - delta`` estimates the
-      null distribution of ``delta`` (shift method, Efron & Tibshirani 1993,
-      §16.4), so with ``B`` usable resamples::
-
-          p = (1 + #{ |delta* - delta| >= |delta| }) / (1 + B)
-
-      i.e. the Monte Carlo p-value (Davison & Hinkley 1997, §4.2) of the test
-      that inverts the symmetric basic bootstrap interval.  It is never 0, is 1
-      when ``delta == 0``, and ties (``|delta* - delta| == |delta|`` up to
-      rounding) count as extreme, which keeps it conservative for discrete
-      metrics.  It may rarely disagree with the percentile CI at the boundary.
+    * ``delta = value_a - value_b`` (the metrics on the data);
+    * CI: the percentile interval ``[d_(k), d_(B+1-k)]`` of the resampled ``d* = a* - b*``
+      (:func:`order_rank`);
+    * p-value: :func:`percentile_p_value` of the same draws, so ``p < alpha`` exactly when the interval
+      excludes 0 (Efron & Tibshirani 1993, §16.4: a test from a confidence interval), and
+      ``p >= 1/(B+1)`` (Davison & Hinkley 1997, §4.2).
 
     Resamples where either draw is NaN are dropped (``n_resamples`` = number used).
     """
@@ -229,10 +249,8 @@ def paired_test_from_draws(
     used = int(d.size)
     if used == 0 or np.isnan(delta):
         return PairedTest(delta, np.nan, np.nan, np.nan, method, n_resamples=used)
-    low, high = _percentiles(d, alpha)
-    extreme = np.abs(d - delta) >= abs(delta) * (1.0 - _TIE_RTOL)
-    p = (1.0 + np.count_nonzero(extreme)) / (1.0 + used)
-    return PairedTest(delta, low, high, float(min(1.0, p)), method, n_resamples=used)
+    low, high = _bounds(d, alpha)
+    return PairedTest(delta, low, high, percentile_p_value(d), method, n_resamples=used)
 
 
 def paired_bootstrap(

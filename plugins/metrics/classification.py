@@ -1,8 +1,17 @@
 """Label metrics: accuracy, precision/recall/F-beta for the positive class, macro and weighted F1.
 
-For binary tasks these follow OpenAI's old ``compute_classification_metrics`` columns: precision, recall and
-F-beta for the named positive class with the positive class predicted when its probability is > 0.5
-(the predicted label is used when a model gives no probabilities).
+Which examples count as predicted positive:
+
+* binary tasks follow OpenAI's old ``compute_classification_metrics`` columns: the positive class is
+  predicted when its probability is > 0.5, and the predicted label is used where a model gives no
+  probabilities. This agrees with the predicted label (which the confusion matrix and the per-class table
+  use) whenever the label is the argmax of the probabilities, except at exactly p = 0.5;
+* multiclass tasks (one-vs-rest for the suite's ``positive`` class) use the predicted label, so the
+  positive class's precision and recall are the per-class table's numbers for that class.
+
+A ratio with a zero denominator is undefined, not 0: precision with no predicted positive, recall with no
+positive example, F-beta with neither raise NotAvailable with the reason; macro F1 leaves out a class with
+neither examples nor predictions (scikit-learn's ``zero_division=np.nan``).
 """
 
 from __future__ import annotations
@@ -26,13 +35,23 @@ def positive_index(data: MetricData) -> int:
 
 
 def predicted_positive(data: MetricData) -> np.ndarray:
-    """Positive-class predictions at probability > 0.5 where probabilities exist, else the predicted label."""
+    """Binary: positive where p(positive) > 0.5, the predicted label where there are no probabilities.
+    Multiclass: the predicted label (see the module docstring)."""
     pos = positive_index(data)
     pred = data.y_pred == pos
-    if data.proba is not None:
+    if data.proba is not None and data.is_binary:
         has = data.has_proba()
         pred = np.where(has, np.nan_to_num(data.proba[:, pos]) > 0.5, pred)
     return pred.astype(bool)
+
+
+def _check_defined(name: str, y: np.ndarray, pred: np.ndarray) -> None:
+    if name == "precision" and not pred.any():
+        raise NotAvailable("no example is predicted positive (precision is 0/0)")
+    if name == "recall" and not y.any():
+        raise NotAvailable("no positive example among the held-out labels (recall is 0/0)")
+    if name == "fbeta" and not (pred.any() or y.any()):
+        raise NotAvailable("no positive example and no positive prediction (F-beta is 0/0)")
 
 
 class Accuracy(Metric):
@@ -61,10 +80,11 @@ class _PositiveClass(Metric):
         pos = positive_index(data)
         y = data.y_true == pos
         pred = predicted_positive(data)
+        _check_defined(self.name, y, pred)
         return float(self.score(y, pred, data))
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
-        return getattr(sk(), self.fn)(y, pred, zero_division=0)
+        return getattr(sk(), self.fn)(y, pred, zero_division=np.nan)
 
     def resampler(self, data: MetricData):
         return Linear.binary(data.y_true == positive_index(data), predicted_positive(data), self.name,
@@ -74,34 +94,39 @@ class _PositiveClass(Metric):
 class Precision(_PositiveClass):
     name = "precision"
     title = "Precision"
-    description = "Precision for the positive class at p > 0.5 (OpenAI: classification/precision)."
+    description = ("Precision for the positive class: binary at p > 0.5, multiclass from the predicted label "
+                   "(OpenAI: classification/precision).")
     fn = "precision_score"
 
 
 class Recall(_PositiveClass):
     name = "recall"
     title = "Recall"
-    description = "Recall for the positive class at p > 0.5 (OpenAI: classification/recall)."
+    description = ("Recall for the positive class: binary at p > 0.5, multiclass from the predicted label "
+                   "(OpenAI: classification/recall).")
     fn = "recall_score"
 
 
 class FBeta(_PositiveClass):
     name = "fbeta"
     title = "F1"
-    description = ("F-beta for the positive class at p > 0.5; beta from metric_options.beta, default 1 "
-                   "(OpenAI: classification/f1.0).")
+    description = ("F-beta for the positive class (binary at p > 0.5, multiclass from the predicted label); "
+                   "beta from metric_options.beta, default 1 (OpenAI: classification/f1.0).")
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
         beta = float(data.options.get("beta", 1.0))
-        return sk().fbeta_score(y, pred, beta=beta, zero_division=0)
+        return sk().fbeta_score(y, pred, beta=beta, zero_division=np.nan)
 
 
 class _AveragedF1(Metric):
     average = "macro"
 
     def compute(self, data: MetricData) -> float:
-        return float(sk().f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
-                              average=self.average, zero_division=0))
+        value = float(sk().f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
+                                    average=self.average, zero_division=np.nan))
+        if not np.isfinite(value):
+            raise NotAvailable("no class has examples or predictions")
+        return value
 
     def resampler(self, data: MetricData):
         return Linear.f1(data.y_true, data.y_pred, data.n_classes, self.average)
@@ -110,7 +135,8 @@ class _AveragedF1(Metric):
 class MacroF1(_AveragedF1):
     name = "f1_macro"
     title = "Macro F1"
-    description = "Unweighted mean of per-class F1 over the label set; invalid outputs count as wrong."
+    description = ("Unweighted mean of per-class F1 over the label set (a class with neither examples nor "
+                   "predictions has no F1 and is left out); invalid outputs count as wrong.")
     average = "macro"
 
 

@@ -13,8 +13,7 @@ from harness import (
     stats,  # its scipy-based tests load on first use
 )
 from harness.metrics import Metric, MetricData, NotAvailable
-from harness.stats.weighted import Linear, Ranked
-from harness.stats.weighted import expected_calibration_error as _ece
+from harness.stats.weighted import DebiasedCalibration, Linear, Ranked, debiased_calibration_error
 
 from ._sklearn import sk
 
@@ -103,13 +102,26 @@ class AUROC(_RankMetric):
     def interval(self, data: MetricData, alpha: float):
         if not data.is_binary:
             return None
-        return stats.delong_auc(*_binary(data), alpha)
+        y, s = _binary(data)
+        _delong_needs_two_each(y)
+        return stats.delong_auc(y, s, alpha)
 
     def paired_test(self, a: MetricData, b: MetricData, alpha: float):
         if not a.is_binary or not (a.has_proba().all() and b.has_proba().all()):
             return None
         ya, sa = _binary(a)
+        _delong_needs_two_each(ya)
         return stats.delong_test(ya, sa, _binary(b)[1], alpha)
+
+
+def _delong_needs_two_each(y_pos: np.ndarray) -> None:
+    """DeLong's variance needs two examples of each class; with one (a rare class, a few failed requests) the
+    interval and test are not available — a bootstrap would only see the negatives vary."""
+    pos = int(y_pos.sum())
+    neg = int(y_pos.size - pos)
+    if pos < 2 or neg < 2:
+        raise NotAvailable(f"DeLong's variance needs at least 2 positive and 2 negative examples "
+                           f"({pos} positive, {neg} negative among the {y_pos.size} scored)")
 
 
 class AUPRC(_RankMetric):
@@ -167,32 +179,40 @@ class Brier(Metric):
         return on_proba_rows(data, Linear.mean(((p - onehot) ** 2).sum(axis=1)))
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
-    """Top-label ECE: sum over equal-width confidence bins of |accuracy - mean confidence| x bin share.
+def calibration_error(confidence: np.ndarray, correct: np.ndarray, n_bins: int) -> float:
+    """The ``ece`` metric's value from top-label confidences and correctness (see :class:`ECE`)."""
+    return debiased_calibration_error(np.clip(confidence, 0.0, 1.0), np.asarray(correct).astype(bool), n_bins)
 
-    Bins are right-closed, (i/n_bins, (i+1)/n_bins], with the first bin also holding confidence 0.
-    """
-    return _ece(np.clip(confidence, 0.0, 1.0), correct.astype(bool), n_bins)
+
+def top_label(data: MetricData) -> tuple[np.ndarray, np.ndarray, int]:
+    """(top-label confidence, whether the top label is right, bins) over the rows with probabilities."""
+    y, p = with_proba(data)
+    bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
+    return np.clip(p.max(axis=1), 0.0, 1.0), p.argmax(axis=1) == y, bins
 
 
 class ECE(Metric):
+    """Debiased binned calibration error (:func:`harness.stats.calibration.debiased_calibration_error`):
+    the root-mean-square gap between accuracy and confidence over equal-width bins of the top-label
+    confidence, with each bin's sampling noise subtracted — about 0 for a calibrated model (it can dip
+    slightly below 0), unbiased where the plug-in ECE is biased upward. Its interval and paired test come
+    from :class:`harness.stats.calibration_boot.DebiasedCalibration`."""
+
     name = "ece"
     title = "ECE"
-    description = ("Expected calibration error of the top-label confidence, equal-width bins "
-                   "(metric_options.ece_bins, default 10; lower is better).")
+    description = ("Calibration error of the top-label confidence: debiased root-mean-square gap between "
+                   "accuracy and confidence over equal-width bins (metric_options.ece_bins, default 10); "
+                   "about 0 when calibrated, may dip slightly below 0; lower is better.")
     higher_is_better = False
     needs_proba = True
 
     def compute(self, data: MetricData) -> float:
-        y, p = with_proba(data)
-        bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
-        top = p.argmax(axis=1)
-        return expected_calibration_error(p.max(axis=1), (top == y).astype(float), bins)
+        confidence, correct, bins = top_label(data)
+        return calibration_error(confidence, correct, bins)
 
     def resampler(self, data: MetricData):
-        y, p = with_proba(data)
-        bins = int(data.options.get("ece_bins", DEFAULT_ECE_BINS))
-        return on_proba_rows(data, Linear.calibration(np.clip(p.max(axis=1), 0.0, 1.0), p.argmax(axis=1) == y, bins))
+        confidence, correct, bins = top_label(data)
+        return on_proba_rows(data, DebiasedCalibration(confidence, correct, bins))
 
 
 METRICS = (AUROC(), AUPRC(), LogLoss(), Brier(), ECE())

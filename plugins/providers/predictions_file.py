@@ -2,8 +2,12 @@
 
 JSONL: one object per line, ``{"id": ..., "label": "hockey", "probs": {"baseball": 0.1, "hockey": 0.9}}``
 (``label`` or ``probs`` may be omitted, not both). CSV/TSV: columns ``id``, ``label`` and optionally one
-``prob_<label>`` column per label. A predicted label outside the label set counts as an invalid output;
-probabilities are renormalised over the label set; an id that is not in the dataset is an error.
+``prob_<label>`` column per label (a label left out has probability 0). A predicted label outside the label
+set counts as an invalid output; an id that is not in the dataset is an error.
+
+Probabilities must lie in [0, 1] and sum to 1 within ``PROB_TOLERANCE`` (rounding in the file; such rows are
+rescaled to sum to exactly 1). Rows off by more are an input error naming the file, line and field — or,
+with the option ``renormalize: true``, rescaled and flagged ``probs-renormalized`` (counted per model).
 """
 
 from __future__ import annotations
@@ -22,10 +26,16 @@ from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
 from ._common import model_file
 
+PROB_TOLERANCE = 0.01
+"""How far a row's probabilities may sum from 1 (rounding) before the row is an input error."""
+
+RENORMALIZED = "probs-renormalized"
+
 
 class PredictionsOptions(Options):
     id_field: str = "id"
     label_field: str = "label"
+    renormalize: bool = False  # rescale rows whose probabilities do not sum to 1, flagging them
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -52,7 +62,9 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) -> dict[str, float] | None:
+def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int, renormalize: bool = False
+           ) -> tuple[dict[str, float] | None, bool]:
+    """(probabilities over the label set or None, whether they were rescaled beyond the tolerance)."""
     raw: dict[str, Any] | None = None
     key = "probs.{}"  # how the file names one label's probability, for error messages
     if isinstance(row.get("probs"), dict):
@@ -65,7 +77,7 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
         raw = cols if any(str(v).strip() for v in cols.values()) else None  # all blank: label only
         key = "prob_{}"
     if not raw:  # None, or {}: this row gives a label only
-        return None
+        return None, False
     probs: dict[str, float] = {}
     for lab in labels:
         value = raw.get(lab, 0.0)
@@ -74,8 +86,8 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
         except (TypeError, ValueError):
             raise InputError(f"probability {value!r} is not a number", file=path, line=line,
                              field=key.format(lab)) from None
-        if not math.isfinite(p) or p < 0:
-            raise InputError(f"probability {value!r} must be a finite number >= 0", file=path, line=line,
+        if not math.isfinite(p) or p < 0 or p > 1:
+            raise InputError(f"probability {value!r} must be a number in [0, 1]", file=path, line=line,
                              field=key.format(lab))
         probs[lab] = p
     extra = [k for k in raw if k not in labels]
@@ -83,9 +95,15 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
         raise InputError(f"probability for {extra[0]!r}, which is not in the label set", file=path, line=line,
                          field=key.format(extra[0]))
     total = sum(probs.values())
+    where = "probs" if key.startswith("probs") else "prob_*"
     if total <= 0:
-        raise InputError("probabilities sum to 0", file=path, line=line, field="probs")
-    return {lab: p / total for lab, p in probs.items()}
+        raise InputError("probabilities sum to 0", file=path, line=line, field=where)
+    off = abs(total - 1.0) > PROB_TOLERANCE
+    if off and not renormalize:
+        raise InputError(f"probabilities sum to {total:.6g}, not 1 (tolerance {PROB_TOLERANCE:g}); fix the file, "
+                         "or set the option renormalize: true to rescale such rows (they are flagged)",
+                         file=path, line=line, field=where)
+    return {lab: p / total for lab, p in probs.items()}, off
 
 
 class PredictionsModel(LocalModel):
@@ -113,7 +131,7 @@ class PredictionsModel(LocalModel):
                 raise InputError(f"duplicate id {ex_id!r} (first on line {seen[ex_id]})", file=self.path,
                                  line=line, field=self.opts.id_field)
             seen[ex_id] = line
-            probs = _probs(row, self.labels, self.path, line)
+            probs, rescaled = _probs(row, self.labels, self.path, line, self.opts.renormalize)
             raw_label = row.get(self.opts.label_field)
             if raw_label in (None, "") and probs is None:
                 raise InputError("a row needs a label or probabilities", file=self.path, line=line,
@@ -124,7 +142,8 @@ class PredictionsModel(LocalModel):
             else:
                 output = str(raw_label)
                 label = output.strip() if output.strip() in self.labels else None
-            preds[ex_id] = Prediction(example_id=ex_id, label=label, probs=probs, output=output)
+            preds[ex_id] = Prediction(example_id=ex_id, label=label, probs=probs, output=output,
+                                      flags=(RENORMALIZED,) if rescaled else ())
         return [preds.get(ex.id) or Prediction.failed(ex.id, f"no prediction for this id in {self.path}")
                 for ex in examples]
 

@@ -221,7 +221,7 @@ def test_binary_curves_reasons():
 
 
 def test_calibration_bins_match_the_ece_metric(multiclass_demo):
-    from harness_plugins.metrics.probabilistic import expected_calibration_error
+    from harness_plugins.metrics.probabilistic import calibration_error
 
     labels = [lab["name"] for lab in multiclass_demo.results["suite"]["labels"]]
     for m in multiclass_demo.results["models"]:
@@ -229,7 +229,7 @@ def test_calibration_bins_match_the_ece_metric(multiclass_demo):
         cal = tables.calibration(rows, labels, 10)
         probs = np.array([[r["probs"][lb] for lb in labels] for r in rows])
         gold = np.array([labels.index(r["gold"]) for r in rows])
-        ece = expected_calibration_error(probs.max(1), (probs.argmax(1) == gold).astype(float), 10)
+        ece = calibration_error(probs.max(1), (probs.argmax(1) == gold).astype(float), 10)
         assert cal.ece == pytest.approx(ece, abs=1e-12)
         assert cal.ece == pytest.approx(m["metrics"]["ece"]["value"], abs=1e-9)
         assert cal.counts.sum() == len(rows)
@@ -262,7 +262,7 @@ def test_reliability_bins_equal_the_metric_bins_at_any_bin_count(n_bins):
     cal = tables.calibration(rows, ["a", "b"], n_bins)
     top = np.maximum(conf, 1 - conf)
     assert (cal.counts == np.bincount(calibration_bins(top, n_bins), minlength=n_bins)).all()
-    from harness_plugins.metrics.probabilistic import expected_calibration_error
+    from harness_plugins.metrics.probabilistic import calibration_error
 
     correct = np.array([True, False, False, False, False, True, True, True])  # top label a unless conf < .5
-    assert cal.ece == pytest.approx(expected_calibration_error(top, correct.astype(float), n_bins), abs=1e-12)
+    assert cal.ece == pytest.approx(calibration_error(top, correct.astype(float), n_bins), abs=1e-12)

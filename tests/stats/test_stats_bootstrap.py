@@ -35,13 +35,38 @@ def test_p_value_formula_and_percentiles():
     a = np.array([0.5, 0.7, 0.9, 0.6, 0.8, np.nan])
     b = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
     t = paired_test_from_draws(a, b, 0.75, 0.5, alpha=0.5)
-    d = np.array([0.0, 0.2, 0.4, 0.1, 0.3])
-    # |d - 0.25| >= 0.25 for d = 0.0 only -> (1 + 1) / (1 + 5)
-    assert t.p_value == pytest.approx(2 / 6)
+    # d* = 0.0, 0.2, 0.4, 0.1, 0.3: one draw <= 0, five >= 0 -> (1 + 2·1) / (1 + 5)
+    assert t.p_value == pytest.approx(3 / 6)
     assert t.delta == pytest.approx(0.25)
-    assert (t.low, t.high) == pytest.approx(tuple(np.quantile(d, [0.25, 0.75])))
+    # k = ceil((0.5·6 - 1)/2) = 1: [d_(1), d_(5)]
+    assert (t.low, t.high) == pytest.approx((0.0, 0.4))
     assert t.n_resamples == 5
     assert t.method == "paired-bootstrap"
+
+
+def test_p_value_and_interval_are_one_construction():
+    """Issue 9, item 8: p < alpha exactly when the interval excludes 0, for any draws, B and alpha (the
+    old p-value inverted the basic interval while the percentile one was shown)."""
+    rng = np.random.default_rng(8)
+    disagree = 0
+    for _ in range(3000):
+        b = int(rng.integers(20, 400))
+        alpha = float(rng.choice([0.01, 0.05, 0.1, 0.2]))
+        shift, spread = rng.normal(0, 1), rng.uniform(0.2, 2)
+        d = np.round(shift + spread * rng.standard_gamma(rng.uniform(0.5, 4), b) - spread, int(rng.integers(1, 4)))
+        t = paired_test_from_draws(d, np.zeros(b), 0.3, 0.0, alpha)
+        excludes = t.low > 0 or t.high < 0
+        disagree += (t.p_value < alpha) != excludes
+    assert disagree == 0
+
+
+def test_order_rank_and_tiny_b():
+    from harness.stats.bootstrap import order_rank
+
+    assert order_rank(1000, 0.05) == 25  # [d_(25), d_(976)]
+    assert order_rank(19, 0.05) == 0  # alpha·(B+1) = 1: no p-value below alpha, no finite interval
+    t = paired_test_from_draws(np.ones(19), np.zeros(19), 1.0, 0.0, 0.05)
+    assert t.p_value == pytest.approx(1 / 20) and np.isinf(t.low) and np.isinf(t.high)
 
 
 def test_zero_delta_gives_p_one_and_all_nan_gives_nan():
@@ -55,7 +80,8 @@ def test_zero_delta_gives_p_one_and_all_nan_gives_nan():
 
 def test_interval_from_draws():
     iv = interval_from_draws(np.arange(101.0), 50.0, alpha=0.1)
-    assert (iv.value, iv.low, iv.high) == (50.0, 5.0, 95.0)
+    # k = ceil((0.1·102 - 1)/2) = 5: the 5th smallest and the 5th largest of 0..100
+    assert (iv.value, iv.low, iv.high) == (50.0, 4.0, 96.0)
     assert iv.method == "bootstrap-percentile" and iv.n_resamples == 101
 
 
@@ -166,13 +192,28 @@ def test_prefetch_passes_items_and_errors_through():
 
 
 def test_large_n_uses_prefetch_and_is_deterministic():
-    from harness.stats.resample import PER_ROW_MIN_N
+    """Chunking never changes the resamples (integer counts, bit for bit); a statistic with a real-valued
+    design goes through a BLAS product whose rounding may depend on the chunk's shape (6.7e-16 seen on an
+    AVX-512 OpenBLAS kernel), so its values agree to rounding. Issue 9, item 11."""
+    from harness.stats.resample import PER_ROW_MIN_N, resample_counts
 
     n = PER_ROW_MIN_N
     rng = np.random.default_rng(2)
     x = rng.random(n)
+    seen: dict[int, list[np.ndarray]] = {4: [], 30: []}
+
+    def record(rows):
+        def stat(w):
+            seen[rows].append(np.asarray(w, dtype=np.int64).copy())
+            return w.sum(axis=1)
+        return stat
+
     mean = wt.Mean(x)
-    d1 = bootstrap_draws({"m": mean}, n, 30, seed=4, max_cells=n * 4)
-    d2 = bootstrap_draws({"m": mean}, n, 30, seed=4, max_cells=n * 30)
-    assert np.array_equal(d1["m"], d2["m"])
+    d1 = bootstrap_draws({"m": mean, "c": record(4)}, n, 30, seed=4, max_cells=n * 4)
+    d2 = bootstrap_draws({"m": mean, "c": record(30)}, n, 30, seed=4, max_cells=n * 30)
+    assert np.array_equal(np.concatenate(seen[4]), np.concatenate(seen[30]))  # the same resamples
+    assert len(seen[4]) > len(seen[30])  # ... drawn in different chunks
+    np.testing.assert_allclose(d1["m"], d2["m"], rtol=1e-12, atol=0)
     assert d1["m"].std() == pytest.approx(x.std() / np.sqrt(n), rel=0.4)
+    counts = np.concatenate(list(resample_counts(n, 7, 4, max_cells=n * 3)))
+    assert np.array_equal(counts, np.concatenate(seen[4])[:7])

@@ -133,3 +133,55 @@ def test_compare_equals_separate_calls(asah):
     assert ia == delong_auc(y, a, alpha=0.1)
     assert ib == delong_auc(y, b, alpha=0.1)
     assert t == delong_test(y, a, b, alpha=0.1)
+
+
+# --- an independent check that runs everywhere (issue 9, item 12) --------------------------------------
+# DeLong, DeLong & Clarke-Pearson (1988) directly: the structural components are averages of the kernel
+# psi(x, z) = 1 if x > z, 1/2 if x == z, 0 otherwise over all m·n (positive, negative) pairs, and the
+# covariance of two AUCs is S10/m + S01/n from the sample covariances of those components. Written here from
+# the definition (pairwise, O(m·n)), sharing nothing with the O(n log n) midrank code it checks.
+
+
+def _components(x_pos: np.ndarray, z_neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    psi = (x_pos[:, None] > z_neg[None, :]) + 0.5 * (x_pos[:, None] == z_neg[None, :])
+    return psi.mean(axis=1), psi.mean(axis=0)  # V10 over positives, V01 over negatives
+
+
+def _delong_by_definition(y, scores_list):
+    y = np.asarray(y, dtype=bool)
+    comps = [_components(np.asarray(s)[y], np.asarray(s)[~y]) for s in scores_list]
+    aucs = np.array([v10.mean() for v10, _ in comps])
+    v10 = np.array([c[0] for c in comps])  # (k, m)
+    v01 = np.array([c[1] for c in comps])  # (k, n)
+    cov = np.atleast_2d(np.cov(v10)) / y.sum() + np.atleast_2d(np.cov(v01)) / (~y).sum()
+    return aucs, cov
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_delong_equals_the_structural_components_definition_with_ties(seed):
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 160))
+    y = rng.random(n) < rng.uniform(0.15, 0.6)
+    y[:2], y[2:4] = True, False  # at least two of each class
+    shared = rng.normal(size=n)
+    decimals = int(rng.integers(0, 2))  # coarse scores: ties within and across classes
+    sa = np.round(y * rng.uniform(0.2, 1.5) + shared + rng.normal(size=n), decimals)
+    sb = np.round(y * rng.uniform(0.2, 1.5) + shared + rng.normal(size=n), decimals)
+    aucs, cov = _delong_by_definition(y, [sa, sb])
+    auc_a, var_a = auc_variance(y, sa)
+    assert auc_a == pytest.approx(aucs[0], abs=1e-12)
+    assert var_a == pytest.approx(cov[0, 0], rel=1e-10, abs=1e-15)
+    t = delong_test(y, sa, sb)
+    var_d = cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]
+    z = (aucs[0] - aucs[1]) / np.sqrt(var_d)
+    assert t.delta == pytest.approx(aucs[0] - aucs[1], abs=1e-12)
+    assert t.statistic == pytest.approx(z, rel=1e-9, abs=1e-12)
+    assert t.p_value == pytest.approx(2 * norm.sf(abs(z)), rel=1e-9, abs=1e-15)
+    half = norm.ppf(0.975) * np.sqrt(var_d)
+    assert (t.low, t.high) == pytest.approx((max(-1, z * np.sqrt(var_d) - half),
+                                             min(1, z * np.sqrt(var_d) + half)), abs=1e-12)
+    iv = delong_auc(y, sb, alpha=0.1)
+    half_b = norm.ppf(0.95) * np.sqrt(cov[1, 1])
+    assert (iv.low, iv.high) == pytest.approx((max(0, aucs[1] - half_b), min(1, aucs[1] + half_b)), abs=1e-12)

@@ -52,21 +52,24 @@ def test_label_metrics_binary(seed):
         i = explicit(row)
         yy, pp = y[i], pred[i]
         assert got["acc"][j] == pytest.approx(skm.accuracy_score(yy, pp), abs=TOL)
-        assert got["p"][j] == pytest.approx(skm.precision_score(yy, pp, zero_division=0), abs=TOL)
-        assert got["r"][j] == pytest.approx(skm.recall_score(yy, pp, zero_division=0), abs=TOL)
-        assert got["f1"][j] == pytest.approx(skm.f1_score(yy, pp, zero_division=0), abs=TOL)
+        nan = np.nan
+        assert got["p"][j] == pytest.approx(skm.precision_score(yy, pp, zero_division=nan), abs=TOL, nan_ok=True)
+        assert got["r"][j] == pytest.approx(skm.recall_score(yy, pp, zero_division=nan), abs=TOL, nan_ok=True)
+        assert got["f1"][j] == pytest.approx(skm.f1_score(yy, pp, zero_division=nan), abs=TOL, nan_ok=True)
         for key, beta in (("f2", 2.0), ("f05", 0.5)):
-            ref = skm.fbeta_score(yy, pp, beta=beta, zero_division=0)
-            assert got[key][j] == pytest.approx(ref, abs=TOL)
+            ref = skm.fbeta_score(yy, pp, beta=beta, zero_division=nan)
+            assert got[key][j] == pytest.approx(ref, abs=TOL, nan_ok=True)
 
 
-def test_label_metrics_zero_division():
+def test_undefined_ratios_are_nan_not_zero():
     y = np.array([0, 0, 0, 1, 0], bool)
     pred = np.zeros(5, bool)
-    w = np.array([[1, 1, 1, 0, 2], [1, 1, 1, 2, 0]], float)  # no positives / no predictions
-    assert wt.precision(y, pred, w).tolist() == [0.0, 0.0]
-    assert wt.recall(y, pred, w).tolist() == [0.0, 0.0]
-    assert wt.fbeta(y, pred, w).tolist() == [0.0, 0.0]
+    w = np.array([[1, 1, 1, 0, 2], [1, 1, 1, 2, 0]], float)  # no positives / positives; never a prediction
+    assert np.isnan(wt.precision(y, pred, w)).all()  # nothing predicted positive: precision undefined
+    r = wt.recall(y, pred, w)
+    assert np.isnan(r[0]) and r[1] == 0.0  # recall undefined without positives; 0 when all are missed
+    f = wt.fbeta(y, pred, w)
+    assert np.isnan(f[0]) and f[1] == 0.0
 
 
 def multiclass_data(seed: int, k: int, n: int = N):
@@ -76,7 +79,7 @@ def multiclass_data(seed: int, k: int, n: int = N):
     pred[rng.random(n) < 0.1] = -1  # invalid outputs
     if k > 3:
         y[y == k - 1] = 0  # one class never occurs in y ...
-        pred[pred == k - 1] = 0  # ... nor in pred: its F1 is 0 and still averaged
+        pred[pred == k - 1] = 0  # ... nor in pred: it has no F1 and is left out of the average
     return y, pred
 
 
@@ -90,8 +93,8 @@ def test_multiclass_f1(seed, k):
     labels = list(range(k))
     for j, row in enumerate(w):
         i = explicit(row)
-        ref_m = skm.f1_score(y[i], pred[i], labels=labels, average="macro", zero_division=0)
-        ref_w = skm.f1_score(y[i], pred[i], labels=labels, average="weighted", zero_division=0)
+        ref_m = skm.f1_score(y[i], pred[i], labels=labels, average="macro", zero_division=np.nan)
+        ref_w = skm.f1_score(y[i], pred[i], labels=labels, average="weighted", zero_division=np.nan)
         assert macro[j] == pytest.approx(ref_m, abs=TOL)
         assert weighted[j] == pytest.approx(ref_w, abs=TOL)
 
@@ -271,7 +274,9 @@ def test_ranked_both_and_row_blocks(monkeypatch):
     w = resamples(y.size, 2, b=9)
     ranked = wt.Ranked(y, score)
     auroc, ap = ranked.both(w)
-    monkeypatch.setattr(wt, "_RANK_BLOCK_CELLS", 2 * y.size)  # blocks of 2 rows
+    from harness.stats import ranked as ranked_mod
+
+    monkeypatch.setattr(ranked_mod, "_RANK_BLOCK_CELLS", 2 * y.size)  # blocks of 2 rows
     np.testing.assert_array_equal(ranked.auroc(w), auroc)
     np.testing.assert_array_equal(ranked.average_precision(w), ap)
     assert ranked.auroc(w[:0]).shape == (0,)
