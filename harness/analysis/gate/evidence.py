@@ -81,11 +81,11 @@ class Estimate:
     def p_below(self, threshold: float) -> float:
         """One-sided p-value of "the true value is at least ``threshold``": small when the data show the
         value below it. Equals the smallest level at which the upper bound lies below ``threshold``."""
-        return _p_value(lambda a: self.upper(a) < threshold, lambda a: self.lower(a) > threshold)
+        return _p_value(lambda a: self.upper(a) - threshold, lambda a: threshold - self.lower(a))
 
     def p_above(self, threshold: float) -> float:
         """One-sided p-value of "the true value is at most ``threshold``" (small when shown above it)."""
-        return _p_value(lambda a: self.lower(a) > threshold, lambda a: self.upper(a) < threshold)
+        return _p_value(lambda a: threshold - self.lower(a), lambda a: self.upper(a) - threshold)
 
     def standard_error(self, alpha: float) -> float:
         """The spread of the estimate implied by its bounds at ``alpha`` (exact for Wald-type methods)."""
@@ -95,25 +95,48 @@ class Estimate:
         return (high - low) / (2.0 * float(ndtri(1.0 - alpha)))
 
 
-def _smallest_level(shows: Callable[[float], bool]) -> float | None:
-    """The smallest level in [LEVEL_MIN, LEVEL_MAX] at which ``shows`` holds (it holds for every larger level
-    too: bounds narrow as the level grows), or None when it never does."""
-    if shows(LEVEL_MIN):
-        return LEVEL_MIN
-    if not shows(LEVEL_MAX):
+def _smallest_level(gap: Callable[[float], float]) -> float | None:
+    """The smallest level ``a`` in [LEVEL_MIN, LEVEL_MAX] with ``gap(a) < 0`` (the bound is past the
+    threshold), or None when there is none. ``gap`` grows as the level falls (bounds widen), so the search
+    runs on ``z = Φ⁻¹(1 - a)``, where Wald-type bounds are straight lines: regula falsi (Illinois) finds the
+    crossing in a few steps, and bisection every third step keeps it safe for the bootstrap's step function."""
+    from scipy.special import ndtr, ndtri
+
+    def level(z: float) -> float:
+        return float(ndtr(-z))
+
+    z_lo, z_hi = float(ndtri(1.0 - LEVEL_MAX)), float(ndtri(1.0 - LEVEL_MIN))
+    f_lo = gap(LEVEL_MAX)
+    if f_lo >= 0:
         return None
-    lo, hi = math.log(LEVEL_MIN), math.log(LEVEL_MAX)
-    for _ in range(40):  # relative precision of the level: about 1e-11
-        mid = (lo + hi) / 2.0
-        if shows(math.exp(mid)):
-            hi = mid
+    f_hi = gap(LEVEL_MIN)
+    if f_hi < 0:
+        return LEVEL_MIN
+    side = 0
+    for step in range(80):  # invariant: gap < 0 at z_lo (shown), >= 0 at z_hi
+        if z_hi - z_lo < 1e-10:
+            break
+        z = (z_lo + z_hi) / 2.0
+        if step % 3 != 2 and f_hi != f_lo:
+            z_sec = z_hi - f_hi * (z_hi - z_lo) / (f_hi - f_lo)
+            if z_lo < z_sec < z_hi:
+                z = z_sec
+        f = gap(level(z))
+        if f < 0:
+            z_lo, f_lo = z, f
+            if side == -1:
+                f_hi /= 2.0
+            side = -1
         else:
-            lo = mid
-    return math.exp(hi)
+            z_hi, f_hi = z, f
+            if side == 1:
+                f_lo /= 2.0
+            side = 1
+    return max(LEVEL_MIN, level(z_lo))
 
 
-def _p_value(shows: Callable[[float], bool], opposite: Callable[[float], bool]) -> float:
-    p = _smallest_level(shows)
+def _p_value(gap: Callable[[float], float], opposite: Callable[[float], float]) -> float:
+    p = _smallest_level(gap)
     if p is not None:
         return p
     q = _smallest_level(opposite)  # the data point the other way: p = 1 - q

@@ -40,8 +40,8 @@ def decide(a: Assessment, config: GateConfig, family: int) -> None:
         return
     reason = f"no {word}{beyond} shown, but a {word} of up to {size(low, a.points)} cannot be ruled out"
     if a.examples_needed is not None:
-        reason += (f"; {about(a.examples_needed)} examples would detect a "
-                   f"{size(rule.margin + rule.detect, a.points)} {word}")
+        reason += (f"; {about(a.examples_needed)} examples would detect a {word} of "
+                   f"{size(rule.margin + rule.detect, a.points)}")
     if a.p_fail <= alpha:
         reason += holm_note(a, config, family)
     a.settle(INCONCLUSIVE, reason)
