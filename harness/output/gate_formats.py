@@ -107,8 +107,11 @@ def junit_xml(verdict: dict[str, Any]) -> str:
 
 
 def md(text: Any) -> str:
-    """Markdown-safe text: every ASCII punctuation character escaped, one line."""
-    return _MD_PUNCT.sub(r"\\\1", " ".join(str(text).split())) if text is not None else ""
+    """Markdown-safe text on one line: the characters that open markup (links, images, HTML, code, emphasis,
+    tables, mentions) escaped, control characters removed."""
+    if text is None:
+        return ""
+    return _MD_PUNCT.sub(r"\\\1", " ".join(_XML_BAD.sub("", str(text)).split()))
 
 
 def markdown(verdict: dict[str, Any]) -> str:

@@ -105,10 +105,10 @@ def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, A
     run_names = _names(run)
     ref_names = _names(stored.results) if stored else run_names
     ref_what = f"stored baseline {stored.path}" if stored else "results"
-    cand = _pick(request.candidate, run_names, "results", None, "--candidate") or \
-        _pick(sec.candidate, run_names, "results", (written, "candidate"), "candidate")
-    against = _pick(request.against, ref_names, ref_what, None, "--against") or \
-        _pick(sec.against, ref_names, ref_what, (written, "against"), "against")
+    written_cand = _pick(sec.candidate, run_names, "results", (written, "candidate"), "candidate")
+    written_against = _pick(sec.against, ref_names, ref_what, (written, "against"), "against")
+    cand = _pick(request.candidate, run_names, "results", None, "--candidate") or written_cand
+    against = _pick(request.against, ref_names, ref_what, None, "--against") or written_against
     if stored is None:
         against = against or run.get("baseline")
         if against not in run_names:

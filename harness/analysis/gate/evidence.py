@@ -207,6 +207,8 @@ def paired(metric: Metric, candidate: MetricData, reference: MetricData, *, n_re
     rows = scored_rows(metric, candidate, reference)
     n = int(rows.sum())
     if n == 0:
+        for data, who in ((candidate, "candidate"), (reference, "reference")):
+            _value(metric, data, who)  # says which model has no such metric, and why
         raise NotJudged(f"{metric.name}: no example can be scored for both models")
     c, r = _subset(candidate, rows), _subset(reference, rows)
     vc, vr = _value(metric, c, "candidate"), _value(metric, r, "reference")
