@@ -213,18 +213,19 @@ def paired(metric: Metric, candidate: MetricData, reference: MetricData, *, n_re
     c, r = _subset(candidate, rows), _subset(reference, rows)
     vc, vr = _value(metric, c, "candidate"), _value(metric, r, "reference")
 
+    method = ["closed form"]
+
     def closed(a: float) -> tuple[float, float]:
         t = metric.paired_test(c, r, 2.0 * a)
         if t is None:
             raise NotAvailable("no closed-form test")
+        method[0] = t.method
         return t.low, t.high
 
     try:
         first = closed(0.025)
         if all(math.isfinite(x) for x in first):
-            test = metric.paired_test(c, r, 0.05)
-            method = test.method if test is not None else "closed form"
-            return Estimate(vc - vr, n, method, closed, vc, vr)
+            return Estimate(vc - vr, n, method[0], closed, vc, vr)
     except (NotAvailable, ValueError, ZeroDivisionError, FloatingPointError):
         pass  # e.g. DeLong with a single positive: the bootstrap below, or not judged
     draws = bootstrap_draws({"c": _statistic(metric, c), "r": _statistic(metric, r)}, n, n_resamples, seed)
@@ -241,17 +242,19 @@ def single(metric: Metric, data: MetricData, *, n_resamples: int = 1000, seed: i
     d = _subset(data, rows)
     v = _value(metric, d, "candidate")
 
+    method = ["closed form"]
+
     def closed(a: float) -> tuple[float, float]:
         iv = metric.interval(d, 2.0 * a)
         if iv is None:
             raise NotAvailable("no closed-form interval")
+        method[0] = iv.method
         return iv.low, iv.high
 
     try:
         first = closed(0.025)
         if all(math.isfinite(x) for x in first):
-            iv = metric.interval(d, 0.05)
-            return Estimate(v, n, iv.method if iv is not None else "closed form", closed, v, None)
+            return Estimate(v, n, method[0], closed, v, None)
     except (NotAvailable, ValueError, ZeroDivisionError, FloatingPointError):
         pass
     draws = bootstrap_draws({"x": _statistic(metric, d)}, n, n_resamples, seed)["x"]

@@ -7,7 +7,7 @@ and how many examples would detect a drop of ``m + detect``."""
 from __future__ import annotations
 
 from .assessment import FAIL, INCONCLUSIVE, PASS, Assessment, about, drop_word, needed, size
-from .comparison import assess_comparison, holm_note
+from .comparison import assess_comparison
 from .inputs import GateInput
 from .rules import GateConfig, Rule
 
@@ -38,10 +38,13 @@ def decide(a: Assessment, config: GateConfig, family: int) -> None:
         else:
             a.settle(PASS, f"no {word}{beyond} shown; a {word} of more than {size(low, a.points)} is ruled out")
         return
-    reason = f"no {word}{beyond} shown, but a {word} of up to {size(low, a.points)} cannot be ruled out"
+    if a.p_fail <= alpha:
+        reason = (f"a {word}{beyond} is likely on its own (p = {a.p_fail:.3g}) but not shown after Holm's "
+                  f"correction across the {family} rules that can fail on evidence (adjusted p = "
+                  f"{a.p_adjusted:.3g}); a {word} of up to {size(low, a.points)} cannot be ruled out")
+    else:
+        reason = f"no {word}{beyond} shown, but a {word} of up to {size(low, a.points)} cannot be ruled out"
     if a.examples_needed is not None:
         reason += (f"; {about(a.examples_needed)} examples would detect a {word} of "
                    f"{size(rule.margin + rule.detect, a.points)}")
-    if a.p_fail <= alpha:
-        reason += holm_note(a, config, family)
     a.settle(INCONCLUSIVE, reason)
