@@ -16,7 +16,7 @@ from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
 from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
-from ..runner.gate import GateRequest
+from ..runner.gate import GateRequest, check_suite_rules
 from ..suite import load_suite
 from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
 from .gate_cmd import run_gate
@@ -93,6 +93,8 @@ def run(
     specs, opts = cli_models(model, option)
 
     merged = apply_options(merge_specs(s, specs, only), opts)
+    if gate:
+        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent
     out_dir = out or default_out(s.name)
     engine = EngineOptions(concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,

@@ -234,6 +234,15 @@ def _check_rules(written: WrittenRules, registry: Registry, results: dict[str, A
                                 "rules", i, "class")
 
 
+def check_suite_rules(suite: Suite, registry: Registry) -> None:
+    """``harness run --gate``: the suite's rules checked (metrics, classes) before anything is sent."""
+    written = suite_rules(suite)
+    if written is None or not written.section.rules:
+        return
+    shape = {"suite": {"labels": [{"name": lab} for lab in suite.labels]}, "metrics": []}
+    _check_rules(written, registry, shape, [_rule(written, i, raw) for i, raw in enumerate(written.section.rules)])
+
+
 def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
     """Read and check everything the gate needs; judge nothing."""
     run = _read(request.results, "results")

@@ -33,8 +33,8 @@ def decide(a: Assessment, config: GateConfig, family: int) -> None:
         return
     if low >= -(rule.margin + rule.detect):
         if low >= 0:
-            a.settle(PASS, f"no {word}: the candidate is at least as good (lower bound "
-                           f"{'+' if low > 0 else ''}{size(low, a.points)} better)")
+            better = f"better by at least {size(low, a.points)}" if low > 0 else "at least as good"
+            a.settle(PASS, f"no {word}: at {1 - alpha:.0%} confidence the candidate is {better}")
         else:
             a.settle(PASS, f"no {word}{beyond} shown; a {word} of more than {size(low, a.points)} is ruled out")
         return
