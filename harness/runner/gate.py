@@ -71,7 +71,7 @@ def _entry(results: dict[str, Any], name: str) -> dict[str, Any]:
     return next(m for m in results["models"] if m.get("name") == name)
 
 
-def _rules_for(request: GateRequest, results: dict[str, Any]) -> WrittenRules:
+def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) -> WrittenRules:
     if request.rules is not None:
         return load_rules_file(request.rules)
     suite = request.suite
@@ -79,6 +79,9 @@ def _rules_for(request: GateRequest, results: dict[str, Any]) -> WrittenRules:
         path = Path(str((results.get("suite") or {}).get("path") or ""))
         if path.name and path.is_file():
             suite = load_suite(path)
+        elif path.name:
+            notes.append(f"the run's suite file {path} was not found, so its gate: section (if any) was not "
+                         "read: give --rules to use it")
     written = suite_rules(suite) if suite is not None else None
     if written is not None and written.section.rules is None:  # `gate:` without rules: defaults, its settings
         defaults = default_rules()
@@ -89,9 +92,10 @@ def _rules_for(request: GateRequest, results: dict[str, Any]) -> WrittenRules:
 
 
 def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[WrittenRules, str] | None,
-          option: str) -> str:
+          option: str) -> str | None:
+    """``name`` when the ``what`` has a model so named (None stays None); else an error naming its origin."""
     if name is None or name in names:
-        return name  # type: ignore[return-value]
+        return name
     known = ", ".join(names)
     if where is not None:
         written, field = where
@@ -246,7 +250,8 @@ def check_suite_rules(suite: Suite, registry: Registry) -> None:
 def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
     """Read and check everything the gate needs; judge nothing."""
     run = _read(request.results, "results")
-    written = _rules_for(request, run)
+    notes: list[str] = []
+    written = _rules_for(request, run, notes)
     rules = [_rule(written, i, raw) for i, raw in enumerate(written.section.rules or [])]
     _check_rules(written, registry, run, rules)
     stored = None
@@ -257,10 +262,9 @@ def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateCo
         stored = StoredRun(baseline, stored_results, rows, why)
         _check_same_data(run, stored, request.results)
     cand, against = _choose_models(request, written, run, stored)
-    run_rows, _ = _rows(request.results, run, "results", required=True)
+    run_rows = _rows(request.results, run, "results", required=True)[0] or []
     candidate = _record(run, run_rows, cand, None, "this run", "candidate")
-    order = None if candidate.data is None else [r.get("id") for r in run_rows if r.get("model") == cand]  # type: ignore[union-attr]
-    notes: list[str] = []
+    order = [r.get("id") for r in run_rows if r.get("model") == cand]
     if stored is None:
         reference = _record(run, run_rows, against, order, "this run", "reference")
     else:

@@ -304,3 +304,29 @@ def test_hostile_names_stay_text_in_junit_and_markdown(pair_run, tmp_path):
     md = (tmp_path / "s.md").read_text()
     assert "\\<script\\>" in md and not re.search(r"(?<!\\)[<>]", md.split("<sub>")[0])
     assert not re.search(r"(?<!\\)\]\(", md) and " @team" not in md and "\x07" not in md
+
+
+def test_every_rule_kind_from_a_rules_file(pair_run, rules_file, tmp_path):
+    run = pair_run(same_as_base())
+    rules = rules_file("""candidate: cand
+against: base
+alpha: 0.1
+rules:
+  - {kind: regression, metric: accuracy, max_drop: 0.01, detect: 0.02}
+  - {kind: non_inferiority, metric: auroc, margin: 0.05}
+  - {kind: superiority, metric: accuracy}
+  - {kind: floor, metric: accuracy, min: 0.5, on: bound}
+  - {kind: ceiling, metric: log_loss, max: 10}
+  - {kind: regression, metric: recall, class: neg}
+  - {kind: health, max_failed: 0.0, max_invalid: 0.0}
+""")
+    assert gate(run, "--rules", rules, "--json", tmp_path / "v.json") == 4  # superiority of equal models fails
+    verdict = json.loads((tmp_path / "v.json").read_text())
+    got = [(r["kind"], r["verdict"]) for r in verdict["rules"]]
+    assert got == [("regression", "pass"), ("non_inferiority", "pass"), ("superiority", "fail"),
+                   ("floor", "pass"), ("ceiling", "pass"), ("regression", "pass"), ("health", "pass")]
+    first = verdict["rules"][0]
+    assert first["margin"] == 0.01 and first["detect"] == 0.02 and first["where"] == f"{rules}:5"
+    assert first["bounds"]["confidence"] == pytest.approx(0.9) and verdict["alpha"] == 0.1
+    assert verdict["rules"][5]["class"] == "neg" and verdict["rules"][3]["on"] == "bound"
+    assert verdict["family"]["size"] == 4  # two regressions, non-inferiority, the floor on its bound
