@@ -9,6 +9,7 @@ open a link, an image or an HTML tag in a comment."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -22,8 +23,19 @@ ICONS = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "not_judged": "
 STATUS = {"passed": "✅ gate passed", "failed": "❌ gate FAILED", "could_not_judge": "⛔ gate could not judge"}
 
 
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: a number that is not finite is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def write_json(path: Path, verdict: dict[str, Any]) -> None:
-    atomic_write(Path(path), json.dumps(verdict, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(Path(path), json.dumps(_finite(verdict), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _x(text: Any) -> str:
