@@ -16,8 +16,10 @@ from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
 from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
+from ..runner.gate import GateRequest, check_suite_rules
 from ..suite import load_suite
 from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
+from .gate_cmd import run_gate
 from .summary import print_comparisons, print_summary
 
 _SCALE = "Requests at scale"
@@ -75,6 +77,9 @@ def run(
     no_stats: bool = typer.Option(False, "--no-stats", rich_help_panel=_STATS,
                                   help="Skip confidence intervals and paired comparisons."),
     plugin: list[str] | None = PLUGIN_OPT,
+    gate: bool = typer.Option(False, "--gate", help="Gate the run with the suite's `gate:` rules (else the "
+                              "defaults): write OUT/gate.json, gate.md, gate.junit.xml; the exit code is the "
+                              "gate's."),
 ) -> None:
     """Score every held-out example with every model; write results.json and report.html."""
     if progress not in MODES:
@@ -88,6 +93,8 @@ def run(
     specs, opts = cli_models(model, option)
 
     merged = apply_options(merge_specs(s, specs, only), opts)
+    if gate:
+        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent
     out_dir = out or default_out(s.name)
     engine = EngineOptions(concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,
@@ -114,6 +121,12 @@ def run(
 
         report = write_report(outcome.results_path)
         console.print(f"report:  {report}")
+    if gate:
+        for name, error in outcome.model_errors.items():
+            console.print(f"model {name} failed: {error}", style="yellow", markup=False)
+        out = outcome.results_path.parent
+        raise typer.Exit(run_gate(GateRequest(outcome.results_path, suite=s), plugin, console,
+                                  out / "gate.junit.xml", out / "gate.md", out / "gate.json"))
     if outcome.model_errors:
         names = ", ".join(outcome.model_errors)
         raise ProviderError(f"model(s) {names} failed (results for the others were written); "

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, UsageError
 from ..providers import ModelSpec
-from .schema import DataSection, PromptSection, SuiteFile
+from .schema import RULE_KINDS, DataSection, GateSection, PromptSection, SuiteFile
 from .yamlpos import Located, load_yaml
 
 
@@ -50,7 +50,7 @@ class Suite:
     metric_options: dict[str, Any]
     models: list[ModelSpec]
     baseline: str | None
-    gate: dict[str, Any] | None
+    gate: GateSection | None
     located: Located | None = field(default=None, repr=False)
     comparisons: list[tuple[str, str]] = field(default_factory=list)
     pricing: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -123,6 +123,25 @@ def _most_useful_error(errors: list[Any]) -> Any:
     return min(errors, key=rank)
 
 
+_UNION_TAGS = {"LabelSpec", "str", "ModelEntry", "literal['openai-jsonl','chat-jsonl','csv','tsv']", *RULE_KINDS}
+
+
+def schema_error(exc: ValidationError, located: Located, prefix: tuple[Any, ...] = ()) -> InputError:
+    """The most useful error of a failed validation, as one line naming the file, line and field."""
+    err = _most_useful_error(exc.errors())
+    loc = prefix + tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p in _UNION_TAGS))
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    kind = err.get("type")
+    if kind == "extra_forbidden":
+        msg = "unknown field"
+    elif kind in ("union_tag_not_found", "union_tag_invalid"):  # a gate rule without a known `kind`
+        given = (err.get("ctx") or {}).get("tag")
+        msg = (f"unknown rule kind {given!r}" if given is not None else "missing rule kind") + \
+            f" (one of: {', '.join(RULE_KINDS)})"
+        loc = loc + ("kind",)
+    return located.error(msg, loc)
+
+
 def load_suite(ref: str | Path) -> Suite:
     path = find_suite(ref)
     located = load_yaml(path)
@@ -138,13 +157,7 @@ def load_suite(ref: str | Path) -> Suite:
     try:
         parsed = SuiteFile.model_validate(data)
     except ValidationError as exc:
-        err = _most_useful_error(exc.errors())
-        loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p in {
-            "LabelSpec", "str", "ModelEntry", "literal['openai-jsonl','chat-jsonl','csv','tsv']"}))
-        msg = err.get("msg", "invalid value")
-        if err.get("type") == "extra_forbidden":
-            msg = "unknown field"
-        raise located.error(msg, loc) from None
+        raise schema_error(exc, located) from None
 
     labels = tuple(lab if isinstance(lab, str) else lab.name for lab in parsed.labels)
     display = {lab if isinstance(lab, str) else lab.name:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -65,7 +65,7 @@ class SuiteFile(_Strict):
     models: dict[str, str | ModelEntry] = Field(default_factory=dict)
     baseline: str | None = None
     comparisons: list[list[str]] = Field(default_factory=list)
-    gate: dict[str, Any] | None = None
+    gate: GateSection | None = None
 
     @field_validator("comparisons")
     @classmethod
@@ -103,3 +103,97 @@ class SuiteFile(_Strict):
         if dupes:
             raise ValueError(f"duplicate label(s): {', '.join(dupes)}")
         return labels
+
+
+# --- the CI gate: the suite's ``gate:`` section, and a ``--rules`` file (the same schema) -----------------
+
+RULE_KINDS = ("regression", "non_inferiority", "superiority", "floor", "ceiling", "health")
+
+
+def _size(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"must not be negative (got {value}): a margin is the size of a change in the metric's "
+                         "units, e.g. 0.01 for one point of accuracy")
+    return value
+
+
+class _MetricRule(_Strict):
+    metric: str = Field(min_length=1)
+    class_: str | None = Field(default=None, alias="class", min_length=1)  # the metric of one named class
+    optional: bool = False  # skip (with a note) when neither model has the metric, instead of failing closed
+
+
+class RegressionRule(_MetricRule):
+    """Fails only when the data show the candidate worse than the reference by more than ``max_drop``."""
+
+    kind: Literal["regression"]
+    max_drop: float = 0.0
+    detect: float = Field(default=0.01, gt=0)  # the drop beyond max_drop the gate should be able to see
+
+    @field_validator("max_drop")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        return _size(value)
+
+
+class NonInferiorityRule(_MetricRule):
+    """Passes only when the data show the candidate no worse than the reference by more than ``margin``."""
+
+    kind: Literal["non_inferiority"]
+    margin: float
+
+    @field_validator("margin")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        return _size(value)
+
+
+class SuperiorityRule(_MetricRule):
+    """Passes only when the data show the candidate better than the reference by more than ``margin``."""
+
+    kind: Literal["superiority"]
+    margin: float = 0.0
+
+    @field_validator("margin")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        return _size(value)
+
+
+class FloorRule(_MetricRule):
+    """The candidate's own value must be at least ``min`` (on its point value or its confidence bound)."""
+
+    kind: Literal["floor"]
+    min: float
+    on: Literal["point", "bound"] = "point"
+
+
+class CeilingRule(_MetricRule):
+    """The candidate's own value must be at most ``max`` (on its point value or its confidence bound)."""
+
+    kind: Literal["ceiling"]
+    max: float
+    on: Literal["point", "bound"] = "point"
+
+
+class HealthRule(_Strict):
+    """The shares of failed and invalid examples of each model (candidate and reference) stay under limits."""
+
+    kind: Literal["health"]
+    max_failed: float = Field(default=0.01, ge=0, le=1)
+    max_invalid: float = Field(default=0.05, ge=0, le=1)
+
+
+GateRule = Annotated[RegressionRule | NonInferiorityRule | SuperiorityRule | FloorRule | CeilingRule | HealthRule,
+                     Field(discriminator="kind")]
+
+
+class GateSection(_Strict):
+    """``gate:`` in suite.yaml, or a whole ``--rules`` file. Without ``rules`` the documented defaults apply."""
+
+    candidate: str | None = Field(default=None, min_length=1)
+    against: str | None = Field(default=None, min_length=1)
+    baseline: str | None = Field(default=None, min_length=1)  # a stored run: results.json or its folder
+    alpha: float = Field(default=0.05, gt=0, le=0.25)
+    strict: bool = False
+    rules: list[GateRule] | None = None

@@ -1,0 +1,52 @@
+"""The evidence shared by the rules that compare the candidate with the reference (regression,
+non-inferiority, superiority): the improvement estimate, or why there is none."""
+
+from __future__ import annotations
+
+from ...metrics import evaluate
+from .assessment import NOT_JUDGED, SKIPPED, Assessment, in_unit_range
+from .evidence import NotJudged
+from .inputs import GateInput
+from .rules import GateConfig, Rule
+
+
+def _has_value(inp: GateInput, rule: Rule, which: str) -> bool:
+    record = inp.candidate if which == "candidate" else inp.reference
+    metric = inp.metrics.get(rule.metric or "")
+    if metric is None:
+        return False
+    if record.data is not None:
+        return evaluate(metric, record.data).value is not None
+    return (record.metrics.get(metric.name) or {}).get("value") is not None
+
+
+def skipped(inp: GateInput, rule: Rule) -> str | None:
+    """Why an ``optional`` rule does not apply (neither model has its metric), else None."""
+    if not rule.optional:
+        return None
+    if rule.metric not in inp.metrics:
+        return f"{rule.metric} is not a loaded metric"
+    if not _has_value(inp, rule, "candidate") and not _has_value(inp, rule, "reference"):
+        return f"{rule.metric} is available for neither model"
+    return None
+
+
+def assess_comparison(rule: Rule, inp: GateInput, config: GateConfig) -> Assessment:
+    a = Assessment(rule)
+    why = skipped(inp, rule)
+    if why is not None:
+        return a.settle(SKIPPED, f"skipped: {why}")
+    metric = inp.metric(rule)
+    a.higher_is_better = metric.higher_is_better
+    try:
+        a.estimate = inp.comparison(rule, config.n_resamples, config.seed)
+    except NotJudged as exc:
+        return a.settle(NOT_JUDGED, f"could not judge: {exc.reason}")
+    a.points = in_unit_range(a.estimate.candidate, a.estimate.reference)
+    return a
+
+
+def holm_note(a: Assessment, config: GateConfig, family: int) -> str:
+    """Why a rule that would fail on its own does not, after the correction across the family."""
+    return (f" (p = {a.p_fail:.3g} on its own, but {a.p_adjusted:.3g} after Holm's correction across the "
+            f"{family} rules that can fail on evidence; alpha {config.alpha:g})")

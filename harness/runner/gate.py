@@ -1,0 +1,291 @@
+"""The gate on a stored run: read results.json and predictions.jsonl (and a stored baseline's), find the rules
+(``--rules``, else the suite's ``gate:`` section, else the defaults), check them against the run, and judge.
+
+Errors: a bad rules file or a name it gives that the run does not have is an ``InputError`` (exit 2, with
+file, line and field); datasets that differ are exit 2 too. Results that cannot be read, or a model or its
+predictions missing, are :class:`CannotJudge` (exit 3: the gate fails closed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..analysis.gate import CannotJudge, GateConfig, GateInput, ModelRecord, Rule, Verdict, judge
+from ..errors import HarnessError, InputError, UsageError
+from ..metrics import MetricData
+from ..output.results import load_predictions, load_results
+from ..plugins import Registry
+from ..suite import Suite, load_suite
+from ..suite.rules import WrittenRules, default_rules, load_rules_file, suite_rules
+
+
+@dataclass
+class GateRequest:
+    results: Path
+    candidate: str | None = None
+    against: str | None = None
+    baseline: Path | None = None
+    rules: Path | None = None
+    strict: bool = False  # --strict: inconclusive rules fail (a rules file's `strict: true` does too)
+    suite: Suite | None = None  # the suite of the run, when known (harness run --gate)
+
+
+@dataclass
+class StoredRun:
+    path: Path
+    results: dict[str, Any]
+    rows: list[dict[str, Any]] | None  # None: no per-example predictions
+    missing_predictions: str | None = None
+
+
+def _read(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return load_results(path)
+    except HarnessError as exc:
+        raise CannotJudge(f"cannot read the {what}: {exc.one_line()}") from None
+
+
+def _rows(path: Path, results: dict[str, Any], what: str, required: bool) -> tuple[list | None, str | None]:
+    if not (results.get("predictions") or {}).get("path"):
+        if required:
+            raise CannotJudge(f"the {what} {path} names no predictions file: the gate needs per-example "
+                              "predictions")
+        return None, f"{path} names no predictions file"
+    try:
+        return load_predictions(path, results), None
+    except HarnessError as exc:
+        if required:
+            raise CannotJudge(f"cannot read the {what}'s predictions: {exc.one_line()}") from None
+        return None, exc.one_line()
+
+
+def _names(results: dict[str, Any]) -> list[str]:
+    return [m.get("name") for m in results.get("models", []) if isinstance(m, dict)]
+
+
+def _entry(results: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(m for m in results["models"] if m.get("name") == name)
+
+
+def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) -> WrittenRules:
+    if request.rules is not None:
+        return load_rules_file(request.rules)
+    suite = request.suite
+    if suite is None:
+        path = Path(str((results.get("suite") or {}).get("path") or ""))
+        if path.name and path.is_file():
+            suite = load_suite(path)
+        elif path.name:
+            notes.append(f"the run's suite file {path} was not found, so its gate: section (if any) was not "
+                         "read: give --rules to use it")
+    written = suite_rules(suite) if suite is not None else None
+    if written is not None and written.section.rules is None:  # `gate:` without rules: defaults, its settings
+        defaults = default_rules()
+        section = defaults.section.model_copy(update={k: v for k, v in written.section.model_dump().items()
+                                                      if k != "rules" and k in written.section.model_fields_set})
+        return WrittenRules(section, defaults.located, (), f"the default rules (settings from {written.source})")
+    return written or default_rules()
+
+
+def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[WrittenRules, str] | None,
+          option: str) -> str | None:
+    """``name`` when the ``what`` has a model so named (None stays None); else an error naming its origin."""
+    if name is None or name in names:
+        return name
+    known = ", ".join(names)
+    if where is not None:
+        written, field = where
+        raise written.error(f"no model named {name!r} in the {what} (models: {known})", field)
+    raise UsageError(f"{option} {name!r}: no model named so in the {what} (models: {known})")
+
+
+def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, Any],
+                   stored: StoredRun | None) -> tuple[str, str]:
+    sec = written.section
+    run_names = _names(run)
+    ref_names = _names(stored.results) if stored else run_names
+    ref_what = f"stored baseline {stored.path}" if stored else "results"
+    written_cand = _pick(sec.candidate, run_names, "results", (written, "candidate"), "candidate")
+    written_against = _pick(sec.against, ref_names, ref_what, (written, "against"), "against")
+    cand = _pick(request.candidate, run_names, "results", None, "--candidate") or written_cand
+    against = _pick(request.against, ref_names, ref_what, None, "--against") or written_against
+    if stored is None:
+        against = against or run.get("baseline")
+        if against not in run_names:
+            raise CannotJudge(f"the reference model {against!r} is not in the results")
+        if cand is None:
+            others = [n for n in run_names if n != against]
+            if len(others) != 1:
+                raise UsageError(f"which model is the candidate? give --candidate (models: {', '.join(run_names)})")
+            cand = others[0]
+        if cand == against:
+            raise UsageError(f"the candidate and the reference are the same model ({cand!r})")
+        return cand, against
+    if cand is None:
+        others = [n for n in run_names if n != run.get("baseline")]
+        if len(run_names) == 1:
+            cand = run_names[0]
+        elif len(others) == 1:
+            cand = others[0]
+        else:
+            raise UsageError(f"which model is the candidate? give --candidate (models: {', '.join(run_names)})")
+    if against is None:
+        if cand in ref_names:
+            against = cand  # the same model as it was: the usual stored baseline
+        elif len(ref_names) == 1:
+            against = ref_names[0]
+        else:
+            raise UsageError(f"which model of the stored baseline is the reference? give --against "
+                             f"(models: {', '.join(ref_names)})")
+    return cand, against
+
+
+def _check_same_data(run: dict[str, Any], stored: StoredRun, run_path: Path) -> None:
+    a = ((run.get("suite") or {}).get("dataset") or {}).get("sha256")
+    b = ((stored.results.get("suite") or {}).get("dataset") or {}).get("sha256")
+    if not a or not b:
+        raise InputError("cannot tell whether the held-out data are the same (no dataset sha256 in "
+                         f"{run_path if not a else stored.path}): the gate never compares different data",
+                         field="suite.dataset.sha256")
+    if a != b:
+        raise InputError(f"the datasets differ: the held-out file's sha256 is {a[:12]}… in {run_path} and "
+                         f"{b[:12]}… in the stored baseline: the gate never compares results on different data",
+                         file=stored.path, field="suite.dataset.sha256")
+    la = [lab.get("name") for lab in (run.get("suite") or {}).get("labels", [])]
+    lb = [lab.get("name") for lab in (stored.results.get("suite") or {}).get("labels", [])]
+    if la != lb:
+        raise InputError(f"the label sets differ ({', '.join(map(str, la))} vs {', '.join(map(str, lb))})",
+                         file=stored.path, field="suite.labels")
+
+
+def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple[str, ...], positive: int | None,
+                 options: dict[str, Any], what: str) -> MetricData:
+    index = {lab: i for i, lab in enumerate(labels)}
+    by_id = {}
+    for r in rows:
+        if r.get("id") in by_id:
+            raise CannotJudge(f"{what}: example id {r.get('id')!r} appears twice in the predictions")
+        by_id[r.get("id")] = r
+    missing = [i for i in order if i not in by_id]
+    if missing or len(by_id) != len(order):
+        raise InputError(f"{what}: the example ids differ from the candidate's ({len(missing)} missing, e.g. "
+                         f"{(missing or sorted(set(by_id) - set(order)))[0]!r}) although the data file is the same",
+                         field="predictions")
+    y_true = np.empty(len(order), dtype=np.int64)
+    y_pred = np.full(len(order), -1, dtype=np.int64)
+    proba = None
+    for i, ex in enumerate(order):
+        r = by_id[ex]
+        if r.get("gold") not in index:
+            raise CannotJudge(f"{what}: example {ex!r} has gold label {r.get('gold')!r}, not in the label set")
+        y_true[i] = index[r["gold"]]
+        if r.get("status", "ok") == "ok" and r.get("pred") in index:
+            y_pred[i] = index[r["pred"]]
+        probs = r.get("probs")
+        if isinstance(probs, dict):
+            if proba is None:
+                proba = np.full((len(order), len(labels)), np.nan)
+            proba[i] = [float(probs.get(lab, 0.0)) for lab in labels]
+    return MetricData(labels, y_true, y_pred, proba, positive, options)
+
+
+def _record(results: dict[str, Any], rows: list[dict[str, Any]] | None, name: str, order: Sequence[str] | None,
+            source: str, what: str) -> ModelRecord:
+    entry = _entry(results, name)
+    suite = results.get("suite") or {}
+    labels = tuple(lab["name"] for lab in suite.get("labels", []))
+    positive = labels.index(suite["positive"]) if suite.get("positive") in labels else None
+    data = None
+    if rows is not None:
+        mine = [r for r in rows if r.get("model") == name]
+        if not mine and not entry.get("error"):
+            raise CannotJudge(f"{what} {name!r} has no rows in the predictions file")
+        if mine:
+            data = _metric_data(mine, order if order is not None else [r.get("id") for r in mine], labels, positive,
+                                dict(suite.get("metric_options") or {}), f"{what} {name!r}")
+    return ModelRecord(name, data, entry.get("metrics") or {}, entry.get("intervals") or {},
+                       entry.get("counts") or {}, entry.get("error"), source)
+
+
+def _rule(written: WrittenRules, i: int, raw: Any) -> Rule:
+    where = f"{written.file}:{written.line('rules', i)}" if written.file else None
+    common: dict[str, Any] = {"kind": raw.kind, "where": where}
+    if raw.kind == "health":
+        return Rule(**common, max_failed=raw.max_failed, max_invalid=raw.max_invalid)
+    common.update(metric=raw.metric, cls=raw.class_, optional=raw.optional)
+    if raw.kind == "regression":
+        return Rule(**common, margin=raw.max_drop, detect=raw.detect)
+    if raw.kind in ("non_inferiority", "superiority"):
+        return Rule(**common, margin=raw.margin)
+    return Rule(**common, threshold=raw.min if raw.kind == "floor" else raw.max, on=raw.on)
+
+
+def _check_rules(written: WrittenRules, registry: Registry, results: dict[str, Any], rules: list[Rule]) -> None:
+    labels = [lab.get("name") for lab in (results.get("suite") or {}).get("labels", [])]
+    in_run = {m.get("name"): m.get("plugin") for m in results.get("metrics", [])}
+    for i, rule in enumerate(rules):
+        if rule.metric is not None and rule.metric not in registry.metrics and not rule.optional:
+            hint = (f"; the run computed it with plugin {in_run[rule.metric]!r}: load it with --plugin"
+                    if rule.metric in in_run else "")
+            raise written.error(f"unknown metric {rule.metric!r} (known: {', '.join(sorted(registry.metrics))})"
+                                f"{hint}", "rules", i, "metric")
+        if rule.cls is not None and rule.cls not in labels:
+            raise written.error(f"unknown class {rule.cls!r} (labels: {', '.join(map(str, labels))})",
+                                "rules", i, "class")
+
+
+def check_suite_rules(suite: Suite, registry: Registry) -> None:
+    """``harness run --gate``: the suite's rules checked (metrics, classes) before anything is sent."""
+    written = suite_rules(suite)
+    if written is None or not written.section.rules:
+        return
+    shape = {"suite": {"labels": [{"name": lab} for lab in suite.labels]}, "metrics": []}
+    _check_rules(written, registry, shape, [_rule(written, i, raw) for i, raw in enumerate(written.section.rules)])
+
+
+def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
+    """Read and check everything the gate needs; judge nothing."""
+    run = _read(request.results, "results")
+    notes: list[str] = []
+    written = _rules_for(request, run, notes)
+    rules = [_rule(written, i, raw) for i, raw in enumerate(written.section.rules or [])]
+    _check_rules(written, registry, run, rules)
+    stored = None
+    baseline = request.baseline or (written.relative(written.section.baseline) if written.section.baseline else None)
+    if baseline is not None:
+        stored_results = _read(baseline, "stored baseline")
+        rows, why = _rows(baseline, stored_results, "stored baseline", required=False)
+        stored = StoredRun(baseline, stored_results, rows, why)
+        _check_same_data(run, stored, request.results)
+    cand, against = _choose_models(request, written, run, stored)
+    run_rows = _rows(request.results, run, "results", required=True)[0] or []
+    candidate = _record(run, run_rows, cand, None, "this run", "candidate")
+    order = [r.get("id") for r in run_rows if r.get("model") == cand]
+    if stored is None:
+        reference = _record(run, run_rows, against, order, "this run", "reference")
+    else:
+        reference = _record(stored.results, stored.rows, against, order, f"stored baseline {stored.path}",
+                            "reference")
+        if reference.data is None:
+            notes.append(f"UNPAIRED comparison: the stored baseline {stored.path} has no per-example predictions "
+                         f"({stored.missing_predictions}); each difference is judged from the two models' own "
+                         "intervals (a normal approximation), which is less sensitive than a paired comparison. "
+                         "Commit predictions.jsonl beside the baseline's results.json to pair them.")
+    comparisons = run.get("comparisons") or {}
+    ref_alpha = ((stored.results if stored else run).get("comparisons") or {}).get("alpha") or 0.05
+    metrics = {r.metric: registry.metrics[r.metric] for r in rules if r.metric in registry.metrics}
+    labels = tuple(lab["name"] for lab in (run.get("suite") or {}).get("labels", []))
+    sha = ((run.get("suite") or {}).get("dataset") or {}).get("sha256")
+    inp = GateInput(candidate, reference, metrics, labels, float(ref_alpha), sha, tuple(notes))
+    config = GateConfig(tuple(rules), written.section.alpha, bool(request.strict or written.section.strict),
+                        written.source, int(comparisons.get("n_resamples") or 1000), int(comparisons.get("seed") or 0))
+    return inp, config
+
+
+def gate(request: GateRequest, registry: Registry) -> Verdict:
+    inp, config = prepare(request, registry)
+    return judge(inp, config)
