@@ -15,10 +15,11 @@ import numpy as np
 from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
-from ..errors import HarnessError, InputError, ProviderError
+from ..errors import HarnessError, InputError, ProviderError, UsageError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
+from ..output import results as output
 from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
 from ..plugins import Registry
 from ..providers import Model
@@ -99,7 +100,9 @@ def metric_data(suite: Suite, examples: Sequence[Example], preds: Sequence[Predi
 def selected_metrics(suite: Suite, registry: Registry, override: list[str] | None) -> list[str]:
     if override:
         for name in override:
-            registry.metric(name)
+            if name not in registry.metrics:
+                raise UsageError(f"unknown metric {name!r} (known: {', '.join(sorted(registry.metrics))})",
+                                 field="--metric")
         return list(override)
     if suite.metric_names is None:
         return list(registry.metrics)
@@ -179,6 +182,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     t_load = time.perf_counter()
 
     engine = make_engine(suite, models, options)
+    output.check_output_dir(options.out_dir)  # the last check before anything is scored, sent or paid for
     runs: list[ModelRun] = []
 
     async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
@@ -194,7 +198,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     datas: dict[str, MetricData] = {}
     observed: dict[tuple[str, str], MetricValue] = {}
     out = Path(options.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output.make_output_dir(out)
     with paused_gc():  # thousands of predictions and rows that all stay alive
         aligned = [(r, align(dataset.examples, r)) for r in runs]
         for r, preds in aligned:

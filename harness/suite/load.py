@@ -5,6 +5,7 @@ The file's schema is :mod:`harness.suite.schema`; this module finds a suite, val
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,12 +19,14 @@ from .schema import DataSection, PromptSection, SuiteFile
 from .yamlpos import Located, load_yaml
 
 
-def parse_model_spec(name: str, text: str, origin: str = "--model") -> ModelSpec:
-    """``PROVIDER:ARGUMENT`` (split at the first colon: ``openai:ft:gpt-4o-mini:org::id`` works)."""
+def parse_model_spec(name: str, text: str, origin: str = "--model", relative_to: Path | None = None) -> ModelSpec:
+    """``PROVIDER:ARGUMENT`` (split at the first colon: ``openai:ft:gpt-4o-mini:org::id`` works).
+    ``relative_to``: the folder relative paths in it are relative to (the suite's, for a suite's models)."""
     provider, _, argument = text.partition(":")
     if not provider.strip():
         raise UsageError(f"{origin}: model {name!r}: spec {text!r} must look like PROVIDER:ARGUMENT")
-    return ModelSpec(name=name, provider=provider.strip(), argument=argument.strip(), origin=origin)
+    return ModelSpec(name=name, provider=provider.strip(), argument=argument.strip(), origin=origin,
+                     relative_to=relative_to)
 
 
 def parse_cli_model(text: str) -> ModelSpec:
@@ -123,7 +126,23 @@ def _most_useful_error(errors: list[Any]) -> Any:
     return min(errors, key=rank)
 
 
-def load_suite(ref: str | Path) -> Suite:
+def _check_data_paths(data: DataSection, path: Path, located: Located) -> None:
+    """Data files must be inside the suite folder (after following symlinks): a suite is often someone else's,
+    and ``heldout: ../../.ssh/id_rsa`` must not read, echo or report a file of this machine."""
+    root = path.parent.resolve()
+    for which in ("heldout", "train"):
+        rel = getattr(data, which)
+        if rel is None or (path.parent / rel).resolve().is_relative_to(root):
+            continue
+        written = Path(os.path.normpath(path.parent.absolute() / rel))
+        link = " (through a symlink)" if written.is_relative_to(path.parent.absolute()) else ""
+        raise located.error(f"{rel!r} is outside the suite folder{link}: data files must be inside it; to read "
+                            "data from elsewhere, pass --allow-external-data", ("data", which))
+
+
+def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
+    """Find, read and validate a suite. Its data files must be inside its folder unless
+    ``allow_external_data`` (``harness run --allow-external-data``)."""
     path = find_suite(ref)
     located = load_yaml(path)
     if not isinstance(located.data, dict):
@@ -145,6 +164,8 @@ def load_suite(ref: str | Path) -> Suite:
         if err.get("type") == "extra_forbidden":
             msg = "unknown field"
         raise located.error(msg, loc) from None
+    if not allow_external_data:
+        _check_data_paths(parsed.data, path, located)
 
     labels = tuple(lab if isinstance(lab, str) else lab.name for lab in parsed.labels)
     display = {lab if isinstance(lab, str) else lab.name:
@@ -163,10 +184,10 @@ def load_suite(ref: str | Path) -> Suite:
     for name, entry in parsed.models.items():
         origin = f"{path}:{located.line(('models', name))}"
         if isinstance(entry, str):
-            models.append(parse_model_spec(name, entry, origin))
+            models.append(parse_model_spec(name, entry, origin, relative_to=path.parent))
         else:
             models.append(ModelSpec(name=name, provider=entry.provider, argument=entry.argument,
-                                    options=entry.options, origin=origin))
+                                    options=entry.options, origin=origin, relative_to=path.parent))
     if parsed.baseline is not None and parsed.baseline not in parsed.models:
         # expanded names (job/base) are checked again after resolution
         if "/" not in parsed.baseline:
