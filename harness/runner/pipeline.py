@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -236,7 +237,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             "labels": [{"name": lab, "display": suite.display[lab]} for lab in suite.labels],
             "positive": suite.positive,
             "metric_options": json_safe(suite.metric_options),
-            "dataset": {"path": str(dataset.path), "format": dataset.format, "sha256": dataset.sha256,
+            "dataset": {"path": suite_relative(dataset.path, suite.root), "format": dataset.format,
+                        "sha256": dataset.sha256,
                         "n_examples": len(dataset)},
         },
         "baseline": baseline,
@@ -259,6 +261,14 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
     return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted)
+
+
+def suite_relative(path: Path, root: Path) -> str:
+    """``path`` relative to the suite folder (results are shared: no folder of this machine in them)."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive (Windows): only the name
+        return Path(path).name
 
 
 def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:

@@ -39,5 +39,14 @@ def model_file(spec: ModelSpec, suite: Any, what: str) -> Path:
     return p
 
 
+def shown_path(path: Path, suite: Any) -> str:
+    """How results and reports name a model's file: relative to the suite folder when it is inside it, else
+    only its name (results are shared; this machine's folders stay out of them)."""
+    root = getattr(suite, "root", None)
+    if root is not None and Path(path).resolve().is_relative_to(Path(root).resolve()):
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    return Path(path).name
+
+
 def input_texts(examples: Sequence[Example], field: str) -> list[Any]:
     return [ex.prompt if field == "prompt" else ex.text for ex in examples]

@@ -21,7 +21,7 @@ from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 from harness.textfile import csv_source, lines, read_text
 
-from ._common import model_file
+from ._common import model_file, shown_path
 
 
 class PredictionsOptions(Options):
@@ -93,15 +93,17 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int) ->
 
 
 class PredictionsModel(LocalModel):
-    def __init__(self, name: str, spec: ModelSpec, path: Path, labels: Sequence[str], opts: PredictionsOptions):
+    def __init__(self, name: str, spec: ModelSpec, path: Path, labels: Sequence[str], opts: PredictionsOptions,
+                 shown: str | None = None):
         super().__init__(name, spec)
         self.path = path
+        self.shown = shown or path.name  # the file as results and reports name it
         self.labels = tuple(labels)
         self.opts = opts
         self._read_for: tuple[tuple[str, ...], list[Prediction]] | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"path": str(self.path)}
+        return {"path": self.shown}
 
     def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
         """The file's predictions for ``examples`` (read once: :meth:`PredictionsProvider.resolve` reads and
@@ -138,7 +140,7 @@ class PredictionsModel(LocalModel):
                 output = str(raw_label)
                 label = output.strip() if output.strip() in self.labels else None
             preds[ex_id] = Prediction(example_id=ex_id, label=label, probs=probs, output=output)
-        return [preds.get(ex.id) or Prediction.failed(ex.id, f"no prediction for this id in {self.path}")
+        return [preds.get(ex.id) or Prediction.failed(ex.id, f"no prediction for this id in {self.shown}")
                 for ex in examples]
 
 
@@ -151,7 +153,7 @@ class PredictionsProvider(Provider):
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
         p = model_file(spec, suite, "predictions file")
-        model = PredictionsModel(spec.name, spec, p, suite.labels, opts)
+        model = PredictionsModel(spec.name, spec, p, suite.labels, opts, shown_path(p, suite))
         model.predict_all(suite.heldout.examples)  # a bad row is an input error before anything is sent
         return Resolved([model])
 
