@@ -488,6 +488,24 @@ def _out_results_folder(work: Path) -> list[str]:
     return run(work, make_suite(work))
 
 
+@case("cli-export-out-is-a-file", "tables", "--out", "is a file")
+def _export_out_file(work: Path) -> list[str]:
+    folder = work / "run"
+    write(folder / "results.json", json.dumps(results_doc()))
+    write(folder / "predictions.jsonl", "".join(pred_lines()))
+    write(work / "tables", "I am a file\n")
+    return ["export", str(folder), "--out", str(work / "tables")]
+
+
+@case("cli-report-out-under-a-file", "report.html", "cannot write")
+def _report_out_under_file(work: Path) -> list[str]:
+    folder = work / "run"
+    write(folder / "results.json", json.dumps(results_doc()))
+    write(folder / "predictions.jsonl", "".join(pred_lines()))
+    write(work / "afile", "I am a file\n")
+    return ["report", str(folder), "--out", str(work / "afile" / "report.html")]
+
+
 def _prices_case(name: str, text: str | bytes, *expect: str) -> None:
     case(name, *expect)(lambda work: run(work, make_suite(work), "--prices", write(work / "prices.yaml", text)))
 
