@@ -43,7 +43,7 @@ class _Suite(_Part):
     description: str | None = None
     path: str | None = None
     task: str | None = None
-    labels: list[_Label | str] = []
+    labels: list[_Label] = []
     positive: str | None = None
     metric_options: dict[str, Any] = {}
     dataset: _Dataset | None = None
@@ -137,7 +137,7 @@ def check_results(data: dict[str, Any], text: str, path: Path) -> None:
         _Results.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(p for p in err.get("loc", ()) if not (isinstance(p, str) and p in ("_Label", "str")))
+        loc = tuple(err.get("loc", ()))
         raise InputError(err.get("msg", "invalid value"), file=path, line=line_of(text, loc),
                          field=".".join(map(str, loc)) or None) from None
 

@@ -421,6 +421,8 @@ results_case("results-nested-too-deep", "results.json:", "nested too deeply",
 results_case("results-models-not-a-list", "results.json:", "models", edit=_set(("models",), "m"))
 results_case("results-model-name-a-number", "results.json:", "models.0.name", edit=_set(("models", 0, "name"), 7))
 results_case("results-labels-a-string", "results.json:", "suite.labels", edit=_set(("suite", "labels"), "neg,pos"))
+results_case("results-label-not-an-object", "results.json:", "suite.labels.0", command="export",
+             edit=_set(("suite", "labels", 0), "neg"))
 results_case("results-metric-value-text", "results.json:", "models.0.metrics.accuracy.value",
              edit=_set(("models", 0, "metrics", "accuracy", "value"), "0.5"))
 results_case("results-predictions-path-a-number", "results.json:", "predictions.path",
