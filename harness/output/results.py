@@ -83,6 +83,15 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def suite_relative(path: Path, root: Path) -> str:
+    """``path`` as results name it: relative to the suite folder (results are shared: no folder of this machine
+    in them; a data file outside the suite, allowed with ``--allow-external-data``, gets ``../``)."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive (Windows): only the name
+        return Path(path).name
+
+
 def _row_json(row: dict[str, Any]) -> str:
     try:  # orjson; values it does not know (provider objects) become strings
         return jsonio.dumps(row, sort_keys=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +15,7 @@ import numpy as np
 from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
-from ..errors import HarnessError, InputError, ProviderError, UsageError
+from ..errors import HarnessError, InputError, ProviderError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
@@ -101,9 +100,7 @@ def metric_data(suite: Suite, examples: Sequence[Example], preds: Sequence[Predi
 def selected_metrics(suite: Suite, registry: Registry, override: list[str] | None) -> list[str]:
     if override:
         for name in override:
-            if name not in registry.metrics:
-                raise UsageError(f"unknown metric {name!r} (known: {', '.join(sorted(registry.metrics))})",
-                                 field="--metric")
+            registry.metric(name)
         return list(override)
     if suite.metric_names is None:
         return list(registry.metrics)
@@ -237,7 +234,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             "labels": [{"name": lab, "display": suite.display[lab]} for lab in suite.labels],
             "positive": suite.positive,
             "metric_options": json_safe(suite.metric_options),
-            "dataset": {"path": suite_relative(dataset.path, suite.root), "format": dataset.format,
+            "dataset": {"path": output.suite_relative(dataset.path, suite.root), "format": dataset.format,
                         "sha256": dataset.sha256,
                         "n_examples": len(dataset)},
         },
@@ -261,14 +258,6 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
     return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted)
-
-
-def suite_relative(path: Path, root: Path) -> str:
-    """``path`` relative to the suite folder (results are shared: no folder of this machine in them)."""
-    try:
-        return Path(os.path.relpath(path, root)).as_posix()
-    except ValueError:  # another drive (Windows): only the name
-        return Path(path).name
 
 
 def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:

@@ -462,7 +462,7 @@ case("cli-option-unknown-key", "models.api.sede")(
     lambda work: run(work, make_suite(work), "--option", "api.sede=3"))
 case("cli-option-alias-bomb", "--option", "aliases expand")(
     lambda work: run(work, make_suite(work), "--option", "api.x=" + _flow_bomb()))
-case("cli-unknown-metric", "--metric", "'acuracy'")(
+case("cli-unknown-metric", "unknown metric", "'acuracy'")(
     lambda work: run(work, make_suite(work), "--metric", "acuracy"))
 case("cli-unknown-provider", "--model", "'x'", "unknown provider 'nosuch'")(
     lambda work: run(work, make_suite(work), "--model", "x=nosuch:thing"))
