@@ -38,18 +38,24 @@ def check_output_dir(out: Path, field: str = "--out") -> None:
     """Refuse, before anything is scored, an output folder that could not be written: a file, a folder under a
     file, one that is not writable (read-only mount, permissions). Leaves nothing behind."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError("is a file, not a folder", file=out, field=field)
-    existing = out
-    while not existing.exists():
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if not existing.is_dir():
-        raise OutputError(f"{existing} is a file, so the output folder cannot be created", file=out, field=field)
-    for name in ("results.json", PREDICTIONS_FILE):
-        if (out / name).is_dir():
-            raise OutputError("is a folder, so it cannot be written", file=out / name, field=field)
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError("is a file, not a folder", file=out, field=field)
+        existing = out
+        while not existing.exists():
+            if existing.parent == existing:
+                break
+            existing = existing.parent
+        if not existing.is_dir():
+            raise OutputError(f"{existing} is a file, so the output folder cannot be created", file=out,
+                              field=field)
+        for name in ("results.json", PREDICTIONS_FILE):
+            if (out / name).is_dir():
+                raise OutputError("is a folder, so it cannot be written", file=out / name, field=field)
+    except OSError as exc:  # a name too long, a folder that cannot be searched
+        raise _cannot_write(out, exc, field) from None
+    except ValueError:
+        raise OutputError("not a usable path: it contains a NUL character", file=out, field=field) from None
     try:  # try it: permissions, ACLs and read-only mounts all answer the same way
         probe = tempfile.mkdtemp(dir=existing, prefix=".harness-write-check-")
         os.rmdir(probe)
@@ -113,7 +119,7 @@ def load_results(path: Path) -> dict[str, Any]:
     """A results.json (or the folder holding it), checked: a value a reader could not use is an
     :class:`InputError` naming the file, the line and the field."""
     path = Path(path)
-    if path.is_dir():
+    if _is_dir(path):
         path = path / "results.json"
     try:
         text = read_text(path, "json")
@@ -137,6 +143,13 @@ def load_results(path: Path) -> dict[str, Any]:
     return data
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long: reading it says so
+        return False
+
+
 def predictions_path(results_path: Path, results: dict[str, Any]) -> Path | None:
     """The predictions file a results file names (``predictions.path``, relative to the results file and
     inside its folder), or None when it names none."""
@@ -146,7 +159,12 @@ def predictions_path(results_path: Path, results: dict[str, Any]) -> Path | None
     path = Path(results_path)
     base = path if path.is_dir() else path.parent
     file = base / rel
-    if Path(rel).is_absolute() or not file.resolve().is_relative_to(base.resolve()):
+    try:
+        inside = not Path(rel).is_absolute() and file.resolve().is_relative_to(base.resolve())
+    except (OSError, ValueError):  # a name too long, a NUL character
+        raise InputError("not a usable path", file=path / "results.json" if path.is_dir() else path,
+                         field="predictions.path") from None
+    if not inside:
         raise InputError(f"{rel!r} is outside the results folder: the predictions file must be beside results.json",
                          file=path / "results.json" if path.is_dir() else path, field="predictions.path")
     return file

@@ -90,19 +90,27 @@ class Suite:
 def find_suite(ref: str | Path, search: list[Path] | None = None) -> Path:
     """A suite by path (folder or suite.yaml) or by name under ./suites or the bundled demo suites."""
     p = Path(ref)
-    if p.is_dir():
+    if _probe(p, Path.is_dir):
         p = p / "suite.yaml"
-    if p.is_file():
+    if _probe(p, Path.is_file):
         return p
     candidates = list(search or [])
     candidates.append(Path.cwd() / "suites")
     candidates.append(bundled_suites_dir())
     for base in candidates:
         cand = base / str(ref) / "suite.yaml"
-        if cand.is_file():
+        if _probe(cand, Path.is_file):
             return cand
     raise InputError("no such suite (give a folder containing suite.yaml, a suite.yaml path, "
                      f"or one of: {', '.join(bundled_suite_names()) or 'none'})", file=str(ref))
+
+
+def _probe(path: Path, test: Any) -> bool:
+    """``path.is_dir()`` / ``path.is_file()``, False for a path the system refuses (too long, a NUL character)."""
+    try:
+        return bool(test(path))
+    except (OSError, ValueError):
+        return False
 
 
 def bundled_suites_dir() -> Path:
@@ -126,13 +134,22 @@ def _most_useful_error(errors: list[Any]) -> Any:
     return min(errors, key=rank)
 
 
-def _check_data_paths(data: DataSection, path: Path, located: Located) -> None:
-    """Data files must be inside the suite folder (after following symlinks): a suite is often someone else's,
-    and ``heldout: ../../.ssh/id_rsa`` must not read, echo or report a file of this machine."""
+def _check_data_paths(data: DataSection, path: Path, located: Located, allow_external: bool) -> None:
+    """Data paths must be usable paths and, unless ``allow_external``, inside the suite folder (after following
+    symlinks): a suite is often someone else's, and ``heldout: ../../.ssh/id_rsa`` must not read, echo or
+    report a file of this machine."""
     root = path.parent.resolve()
     for which in ("heldout", "train"):
         rel = getattr(data, which)
-        if rel is None or (path.parent / rel).resolve().is_relative_to(root):
+        if rel is None:
+            continue
+        try:
+            target = (path.parent / rel).resolve()
+            target.is_file()
+        except (OSError, ValueError) as exc:
+            why = "it contains a NUL character" if isinstance(exc, ValueError) else (exc.strerror or str(exc))
+            raise located.error(f"not a usable path: {why}", ("data", which)) from None
+        if allow_external or target.is_relative_to(root):
             continue
         written = Path(os.path.normpath(path.parent.absolute() / rel))
         link = " (through a symlink)" if written.is_relative_to(path.parent.absolute()) else ""
@@ -164,8 +181,7 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
         if err.get("type") == "extra_forbidden":
             msg = "unknown field"
         raise located.error(msg, loc) from None
-    if not allow_external_data:
-        _check_data_paths(parsed.data, path, located)
+    _check_data_paths(parsed.data, path, located, allow_external_data)
 
     labels = tuple(lab if isinstance(lab, str) else lab.name for lab in parsed.labels)
     display = {lab if isinstance(lab, str) else lab.name:

@@ -32,7 +32,11 @@ def model_file(spec: ModelSpec, suite: Any, what: str) -> Path:
     p = Path(spec.argument).expanduser()
     if not p.is_absolute() and spec.relative_to is not None:
         p = spec.relative_to / p
-    if not p.is_file():
+    try:
+        found = p.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL character
+        found = False
+    if not found:
         where = "" if spec.relative_to is None or Path(spec.argument).is_absolute() else \
             " (a path in a suite is relative to the suite folder)"
         raise InputError(f"{what} not found{where}", file=p, field=f"models.{spec.name}")

@@ -214,6 +214,12 @@ def _heldout_folder(work: Path) -> list[str]:
     return run(work, suite)
 
 
+yaml_case("suite-heldout-nul-character", with_yaml("heldout: heldout.jsonl", 'heldout: "held\\0out.jsonl"'),
+          "suite.yaml:3", "data.heldout", "NUL")
+yaml_case("suite-heldout-name-too-long", with_yaml("heldout: heldout.jsonl", "heldout: " + "x" * 5000),
+          "suite.yaml:3", "data.heldout", "not a usable path")
+yaml_case("suite-model-path-too-long", SUITE_YAML + "  m: sklearn:" + "m" * 5000 + ".skops\n", "models.m",
+          "not found")
 yaml_case("suite-heldout-missing", with_yaml("heldout: heldout.jsonl", "heldout: nope.jsonl"), "suite.yaml:3",
           "data.heldout", "not found")
 
@@ -470,6 +476,10 @@ case("cli-progress-mode", "--progress", "'loud'")(lambda work: run(work, make_su
 case("cli-offline-without-cache", "--offline", "--no-cache")(
     lambda work: run(work, make_suite(work), "--offline", "--no-cache"))
 case("cli-no-such-suite", "nowhere", "no such suite")(lambda work: run(work, work / "nowhere"))
+case("cli-suite-name-too-long", "no such suite")(lambda work: run(work, "s" * 5000))
+case("cli-out-name-too-long", "--out", "cannot write")(
+    lambda work: ["run", str(make_suite(work)), "--out", str(work / ("o" * 5000))])
+case("cli-report-name-too-long", "cannot read")(lambda work: ["report", str(work / ("r" * 5000))])
 
 
 @case("cli-out-is-a-file", "out", "--out", "is a file")
