@@ -24,7 +24,7 @@ from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_pre
 from ..plugins import Registry
 from ..providers import Model
 from ..suite import Suite
-from .setup import RunOptions, make_engine, merge_specs, resolve_models
+from .setup import RunOptions, check_metric_options, make_engine, merge_specs, resolve_models
 
 
 @dataclass
@@ -171,6 +171,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     t0 = time.perf_counter()
     dataset = suite.heldout
     metric_names = selected_metrics(suite, registry, options.metrics)
+    check_metric_options(suite, registry, metric_names)
     specs = merge_specs(suite, options.models, options.only_cli_models)
     models, training = resolve_models(suite, registry, specs)
     baseline = suite.baseline if suite.baseline is not None else models[0].name

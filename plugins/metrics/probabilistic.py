@@ -12,7 +12,7 @@ from harness import (
     hookimpl,
     stats,  # its scipy-based tests load on first use
 )
-from harness.metrics import Metric, MetricData, NotAvailable
+from harness.metrics import Metric, MetricData, NotAvailable, OptionError
 from harness.stats.weighted import Linear, Ranked
 from harness.stats.weighted import expected_calibration_error as _ece
 
@@ -182,6 +182,12 @@ class ECE(Metric):
                    "(metric_options.ece_bins, default 10; lower is better).")
     higher_is_better = False
     needs_proba = True
+
+    def check_options(self, options) -> None:
+        bins = options.get("ece_bins", DEFAULT_ECE_BINS)
+        if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 10_000:
+            raise OptionError("ece_bins", f"the number of calibration bins must be a whole number from 1 to 10000, "
+                              f"got {bins!r}")
 
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)

@@ -167,6 +167,15 @@ yaml_case("suite-metrics-not-a-list", with_yaml("metrics: [accuracy, log_loss]",
           "suite.yaml:7", "metrics")
 yaml_case("suite-metric-options-a-list", SUITE_YAML + "metric_options: [1, 2]\n", "suite.yaml:10",
           "metric_options")
+_metrics = with_yaml("metrics: [accuracy, log_loss]", "metrics: [accuracy, fbeta, ece]")
+yaml_case("suite-metric-option-beta-text", _metrics + "metric_options:\n  beta: high\n", "suite.yaml:11",
+          "metric_options.beta", "'high'")
+yaml_case("suite-metric-option-beta-negative", _metrics + "metric_options: {beta: -1}\n", "suite.yaml:10",
+          "metric_options.beta")
+yaml_case("suite-metric-option-ece-bins-zero", _metrics + "metric_options:\n  ece_bins: 0\n", "suite.yaml:11",
+          "metric_options.ece_bins")
+yaml_case("suite-metric-option-ece-bins-text", _metrics + "metric_options:\n  ece_bins: many\n", "suite.yaml:11",
+          "metric_options.ece_bins", "'many'")
 yaml_case("suite-unknown-provider", SUITE_YAML + "  bad: nosuch:thing\n", "suite.yaml:10", "'bad'",
           "unknown provider 'nosuch'")
 yaml_case("suite-model-without-provider", SUITE_YAML + "  bad: ':thing'\n", "suite.yaml:10", "'bad'",
