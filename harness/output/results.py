@@ -30,7 +30,8 @@ def _cannot_write(path: Path, exc: OSError, field: str | None = None) -> OutputE
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return OutputError(f"cannot write ({reason}): the disk is full; free some space and run the same command "
-                           "again (responses already received are in the response cache)", file=path, field=field)
+                           "again (the responses already received are in the response cache, unless --no-cache "
+                           "was given)", file=path, field=field)
     return OutputError(f"cannot write ({reason})", file=path, field=field)
 
 
