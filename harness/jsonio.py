@@ -11,7 +11,7 @@ exactly what the standard library would read:
 * with ``exact_ints`` (dataset files, where an id may be a long integer), integers beyond 64 bits stay exact
   integers (orjson would make floats of them; API responses hold no such numbers);
 * a malformed document raises :class:`json.JSONDecodeError` with the standard library's message, line and
-  column.
+  column; so does one nested too deeply to read (the standard library would raise ``RecursionError``).
 
 :func:`dumps` writes compact UTF-8 JSON; non-finite floats become ``null`` (strict JSON, unlike the standard
 library's ``NaN``) unless ``exact`` applies, values orjson does not know become strings, and dict keys that
@@ -43,7 +43,11 @@ def loads(data: str | bytes, *, exact_ints: bool = False) -> Any:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(data, object_hook=Exact)
+    try:
+        return json.loads(data, object_hook=Exact)
+    except RecursionError:
+        doc = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        raise json.JSONDecodeError("nested too deeply", doc, 0) from None
 
 
 def dumps(value: Any, *, sort_keys: bool = False, exact: bool = False) -> str:

@@ -20,6 +20,15 @@ class NotAvailable(Exception):
         super().__init__(reason)
 
 
+class OptionError(ValueError):
+    """A ``metric_options`` value a metric cannot use (raised by :meth:`Metric.check_options`); ``key`` names it."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"metric_options.{key}: {reason}")
+
+
 @dataclass(frozen=True)
 class MetricData:
     """One model's outputs on the held-out set, aligned with the gold labels.
@@ -97,6 +106,11 @@ class Metric:
         NotAvailable(reason) when the test is undefined: the delta is still reported, the test is null
         with the reason."""
         return None
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`OptionError` for a ``metric_options`` value this metric cannot use. The runner calls it
+        before anything is scored, so a bad option is an input error naming its line in suite.yaml, not a crash
+        after the requests were paid for. Default: the metric reads no option."""
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title or self.name, "description": self.description,

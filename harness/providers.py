@@ -82,6 +82,9 @@ class ModelSpec:
     argument: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     origin: str = ""  # "suite.yaml:12" or "--model", for error messages
+    #: The folder a relative path in ``argument`` (or in a path option) is relative to: the suite folder for a
+    #: model named in suite.yaml; None (the current directory) for one given on the command line.
+    relative_to: Path | None = None
 
     @property
     def spec(self) -> str:

@@ -17,8 +17,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from harness.errors import InputError
-from harness.output.results import atomic_write, load_predictions, load_results
+from harness.output.results import atomic_write, load_predictions, load_results, predictions_path
 
 from . import analysis, sections
 from .charts import model_styles
@@ -101,12 +100,13 @@ def write_report(results_path: Path | str, out: Path | None = None) -> Path:
     results_path = Path(results_path)
     results = load_results(results_path)
     notices: list[str] = []
-    try:
-        preds = load_predictions(results_path, results)
-    except InputError as exc:  # still render what results.json has, and say what is missing
+    file = predictions_path(results_path, results)
+    if file is not None and not file.is_file():  # still render what results.json has, and say what is missing
         preds = []
-        notices.append(f"Predictions could not be read ({exc.one_line()}); the sections derived from them "
-                       "(curves, confusion matrices, per-class scores, calibration) are left out.")
+        notices.append(f"Predictions could not be read (predictions file {file.name} not found); the sections "
+                       "derived from them (curves, confusion matrices, per-class scores, calibration) are left out.")
+    else:  # a file that is there is read in full and checked: a bad row is an error naming its line
+        preds = load_predictions(results_path, results)
     base = results_path if results_path.is_dir() else results_path.parent
     out = Path(out) if out else base / "report.html"
     atomic_write(out, render_html(results, preds, notices=notices))

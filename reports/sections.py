@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from .charts import Style
@@ -34,6 +35,28 @@ def text(x: Any) -> str:
     if x is None:
         return ""
     return x if isinstance(x, str) else json.dumps(x, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def shareable_path(x: Any, suite_dir: str | None = None) -> str:
+    """A path as a report meant for sharing shows it: a relative path as written; an absolute one relative to the
+    suite folder when it is inside it, else only its last folder and name — never this machine's folders."""
+    p = text(x)
+    if not (PurePosixPath(p).is_absolute() or PureWindowsPath(p).is_absolute() or p.startswith("~")):
+        return p
+    path = PureWindowsPath(p) if PureWindowsPath(p).drive else PurePosixPath(p)
+    if suite_dir and path.is_relative_to(suite_dir):
+        return path.relative_to(suite_dir).as_posix()
+    return "…/" + "/".join(path.parts[-2:])
+
+
+def _suite_dir(results: dict[str, Any]) -> str | None:
+    path = text(d(results.get("suite")).get("path"))
+    return str(PurePosixPath(path).parent) if PurePosixPath(path).is_absolute() else None
+
+
+def _shareable_spec(spec: Any, suite_dir: str | None) -> str:
+    provider, colon, argument = text(spec).partition(":")
+    return provider + colon + shareable_path(argument, suite_dir) if colon else text(spec)
 
 
 def fmt(x: Any, digits: int = 4) -> str:
@@ -89,7 +112,7 @@ def header(results: dict[str, Any]) -> dict[str, Any]:
         "labels": labels,
         "positive": None if positive is None else {"name": text(positive),
                                                    "display": display.get(text(positive), text(positive))},
-        "dataset": {"path": text(ds.get("path")), "sha256": text(ds.get("sha256")),
+        "dataset": {"path": shareable_path(ds.get("path"), _suite_dir(results)), "sha256": text(ds.get("sha256")),
                     "n": num(ds.get("n_examples")), "format": text(ds.get("format"))} if ds else None,
         "harness_version": text(results.get("harness_version")),
         "created_at": text(results.get("created_at")),
@@ -291,21 +314,29 @@ def usage_table(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def metadata(results: dict[str, Any]) -> dict[str, Any]:
+    """The footer: models, metrics and how the run was made. Paths are shown relative to the suite (see
+    :func:`shareable_path`) and the response cache's location is left out: the page is meant to be shared."""
     models = []
+    where = _suite_dir(results)
     for mod in lst(results.get("models")):
         if isinstance(mod, dict):
             models.append({"name": text(mod.get("name")), "provider": text(mod.get("provider")),
-                           "spec": text(mod.get("spec")),
-                           "info": [(text(k), text(v)) for k, v in d(mod.get("info")).items()]})
+                           "spec": _shareable_spec(mod.get("spec"), where),
+                           "info": [(text(k), shareable_path(v, where) if _is_path_key(k) else text(v))
+                                    for k, v in d(mod.get("info")).items()]})
     suite = d(results.get("suite"))
     preds = d(results.get("predictions"))
     return {"models": models, "metrics": metric_meta(results),
             "metric_options": [(text(k), text(v)) for k, v in d(suite.get("metric_options")).items()],
-            "suite_path": text(suite.get("path")), "format": text(results.get("format")),
+            "suite_path": shareable_path(suite.get("path")), "format": text(results.get("format")),
             "schema_version": text(results.get("schema_version")),
             "predictions": f"{text(preds.get('path'))} ({text(preds.get('rows'))} rows)" if preds else "",
             "engine": [(text(k), text(v)) for k, v in d(results.get("engine")).items()
-                       if v not in (None, [], {}, "")]}
+                       if v not in (None, [], {}, "") and k != "cache"]}
+
+
+def _is_path_key(key: Any) -> bool:
+    return isinstance(key, str) and (key.endswith("path") or key.endswith("file") or key == "folder")
 
 
 def is_best(value: float, best: float) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 import yaml
 
+from .. import yamlload
 from ..errors import UsageError
 from ..plugins import Registry, load_registry
 from ..providers import ModelSpec
@@ -29,7 +31,9 @@ def parse_option_assignments(items: list[str] | None) -> dict[str, dict[str, Any
         if not eq or not dot or not name or not key:
             raise UsageError(f"--option {item!r}: expected MODEL.KEY=VALUE, e.g. finetuned.seed=7")
         try:
-            parsed = yaml.safe_load(value) if value else ""
+            parsed = yamlload.load(value) if value else ""
+        except (yamlload.BoundedAliasError, yamlload.DuplicateKeyError) as exc:
+            raise UsageError(f"--option {target}: {yamlload.describe_error(exc)[0]}") from None
         except yaml.YAMLError:
             parsed = value
         out.setdefault(name, {})[key] = parsed
@@ -46,8 +50,7 @@ def apply_options(specs: list[ModelSpec], opts: dict[str, dict[str, Any]]) -> li
     for name in opts:
         if name not in names:
             raise UsageError(f"--option {name}.…: no model named {name!r} (models: {', '.join(sorted(names))})")
-    return [ModelSpec(s.name, s.provider, s.argument, {**dict(s.options), **opts.get(s.name, {})}, s.origin)
-            for s in specs]
+    return [replace(s, options={**dict(s.options), **opts.get(s.name, {})}) for s in specs]
 
 
 def default_out(suite_name: str) -> Path:

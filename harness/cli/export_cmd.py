@@ -20,11 +20,12 @@ def export(
     if sep not in ("csv", "tsv"):
         raise InputError(f"unknown format {sep!r} (csv or tsv)", field="--format")
     from ..output.frames import load_frames, spreadsheet_safe
-    from ..output.results import atomic_write
+    from ..output.results import atomic_write, check_output_dir
 
     frames = load_frames(results)
     base = Path(results) if Path(results).is_dir() else Path(results).parent
     folder = out or base
+    check_output_dir(folder)
     for name, frame in frames.items():
         if name == "training" and frame.empty:
             continue

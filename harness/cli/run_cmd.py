@@ -69,6 +69,8 @@ def run(
                                  help=f"Progress display: {', '.join(MODES)} (auto: bars on a terminal, "
                                       "lines in logs)."),
     no_report: bool = typer.Option(False, "--no-report", help="Write results.json only."),
+    allow_external_data: bool = typer.Option(False, "--allow-external-data",
+                                             help="Let the suite's data paths point outside its folder."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, rich_help_panel=_STATS,
                                   help="Bootstrap resamples for intervals and paired tests."),
     alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, rich_help_panel=_STATS,
@@ -89,7 +91,7 @@ def run(
                          "or --batch")
     console = Console(stderr=False)
     registry = registry_from(plugin)
-    s = load_suite(suite)
+    s = load_suite(suite, allow_external_data=allow_external_data)
     specs, opts = cli_models(model, option)
 
     merged = apply_options(merge_specs(s, specs, only), opts)

@@ -17,9 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .. import yamlload
 from ..errors import InputError
+from ..textfile import read_text
+from ..yamlload import Located
 
 BUNDLED = "prices.yaml (bundled)"
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
@@ -54,32 +55,42 @@ def candidates(model_id: str) -> list[str]:
     return out
 
 
-def _entries(data: Any, where: str) -> tuple[dict[str, tuple[float, float]], float | None]:
-    """Parse a price mapping: ``{models: {ID: {input, output}}, batch_discount}`` or a bare ``{ID: {...}}``."""
+def _entries(data: Any, where: str, located: Located | None = None
+             ) -> tuple[dict[str, tuple[float, float]], float | None]:
+    """Parse a price mapping: ``{models: {ID: {input, output}}, batch_discount}`` or a bare ``{ID: {...}}``
+    (``located``: the line of every key, when read from a file)."""
+    def line(*path: Any) -> int | None:
+        return located.line(path) if located is not None else None
+
     if data is None:
         return {}, None
     if not isinstance(data, Mapping):
-        raise InputError("prices must be a mapping of model id to {input, output} (USD per 1M tokens)", file=where)
+        raise InputError("prices must be a mapping of model id to {input, output} (USD per 1M tokens)", file=where,
+                         line=line())
     discount = data.get("batch_discount")
     models = data.get("models", data if "models" not in data else None)
     out: dict[str, tuple[float, float]] = {}
+    if not isinstance(models or {}, Mapping):
+        raise InputError("models must be a mapping of model id to {input, output}", file=where,
+                         line=line("models"), field="models")
     for key, value in (models or {}).items():
         if key in ("batch_discount", "as_of"):
             continue
+        path = ("models", key) if "models" in data else (key,)
         if not isinstance(value, Mapping) or not {"input", "output"} <= set(value):
             raise InputError("each price needs input and output (USD per 1M tokens)", file=where,
-                             field=f"models.{key}" if "models" in data else str(key))
+                             line=line(*path), field=".".join(map(str, path)))
         try:
             out[str(key)] = (float(value["input"]), float(value["output"]))
         except (TypeError, ValueError):
             raise InputError("input and output must be numbers (USD per 1M tokens)", file=where,
-                             field=str(key)) from None
+                             line=line(*path), field=".".join(map(str, path))) from None
     if discount is not None:
         try:
             discount = float(discount)
         except (TypeError, ValueError):
             raise InputError("batch_discount must be a number (0.5 = half price)", file=where,
-                             field="batch_discount") from None
+                             line=line("batch_discount"), field="batch_discount") from None
     return out, discount
 
 
@@ -94,16 +105,14 @@ class PriceTable:
     def load(cls, suite_pricing: Mapping[str, Any] | None = None, prices_file: Path | None = None,
              suite_path: str = "suite") -> PriceTable:
         text = resources.files("harness").joinpath("data/prices.yaml").read_text(encoding="utf-8")
-        bundled, discount = _entries(yaml.safe_load(text), BUNDLED)
+        bundled, discount = _entries(yamlload.load(text), BUNDLED)
         layers: list[tuple[str, dict[str, tuple[float, float]]]] = []
         if prices_file is not None:
             try:
-                data = yaml.safe_load(Path(prices_file).read_text(encoding="utf-8"))
+                located = yamlload.load_located(read_text(prices_file, "yaml"), prices_file)
             except FileNotFoundError:
-                raise InputError("prices file not found", file=prices_file) from None
-            except yaml.YAMLError as exc:
-                raise InputError(f"malformed YAML ({exc})", file=prices_file) from None
-            entries, file_discount = _entries(data, str(prices_file))
+                raise InputError("prices file not found", file=prices_file, field="--prices") from None
+            entries, file_discount = _entries(located.data, str(prices_file), located)
             layers.append((f"--prices {prices_file}", entries))
         else:
             file_discount = None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,23 +13,90 @@ from typing import Any
 
 from .. import jsonio
 from ..errors import InputError
+from ..textfile import lines, read_text
+from .validate import check_prediction_row, check_results, line_of
 
 FORMAT = "harness.results"
 SCHEMA_VERSION = 2  # 2: issue 9 (per-pair n and values, nulls with reasons, not-scored models); see docs
 PREDICTIONS_FILE = "predictions.jsonl"
 
 
+class OutputError(InputError):
+    """An output cannot be written: a folder that is a file or not writable, a read-only or full disk. Exit code 2:
+    the environment's problem, not a bug, and the fix is the user's (another ``--out``, free space)."""
+
+
+def _cannot_write(path: Path, exc: OSError, field: str | None = None) -> OutputError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"cannot write ({reason}): the disk is full; free some space and run the same command "
+                           "again (the responses already received are in the response cache, unless --no-cache "
+                           "was given)", file=path, field=field)
+    return OutputError(f"cannot write ({reason})", file=path, field=field)
+
+
+def check_output_dir(out: Path, field: str = "--out") -> None:
+    """Refuse, before anything is scored, an output folder that could not be written: a file, a folder under a
+    file, one that is not writable (read-only mount, permissions). Leaves nothing behind."""
+    out = Path(out)
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError("is a file, not a folder", file=out, field=field)
+        existing = out
+        while not existing.exists():
+            if existing.parent == existing:
+                break
+            existing = existing.parent
+        if not existing.is_dir():
+            raise OutputError(f"{existing} is a file, so the output folder cannot be created", file=out,
+                              field=field)
+        for name in ("results.json", PREDICTIONS_FILE):
+            if (out / name).is_dir():
+                raise OutputError("is a folder, so it cannot be written", file=out / name, field=field)
+    except OSError as exc:  # a name too long, a folder that cannot be searched
+        raise _cannot_write(out, exc, field) from None
+    except ValueError:
+        raise OutputError("not a usable path: it contains a NUL character", file=out, field=field) from None
+    try:  # try it: permissions, ACLs and read-only mounts all answer the same way
+        probe = tempfile.mkdtemp(dir=existing, prefix=".harness-write-check-")
+        os.rmdir(probe)
+    except OSError as exc:
+        raise _cannot_write(out, exc, field) from None
+
+
+def make_output_dir(out: Path) -> None:
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(Path(out), exc, "--out") from None
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write via a temporary file and rename, so a crash never leaves a half-written file. A failure to write
+    (a full disk, a read-only folder) is an :class:`OutputError`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
         raise
+
+
+def suite_relative(path: Path, root: Path) -> str:
+    """``path`` as results name it: relative to the suite folder (results are shared: no folder of this machine
+    in them; a data file outside the suite, allowed with ``--allow-external-data``, gets ``../``)."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix()
+    except ValueError:  # another drive (Windows): only the name
+        return Path(path).name
 
 
 def _row_json(row: dict[str, Any]) -> str:
@@ -48,42 +117,90 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
 
 
 def load_results(path: Path) -> dict[str, Any]:
+    """A results.json (or the folder holding it), checked: a value a reader could not use is an
+    :class:`InputError` naming the file, the line and the field."""
     path = Path(path)
-    if path.is_dir():
+    if _is_dir(path):
         path = path / "results.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = read_text(path, "json")
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON ({exc.msg})", file=path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("malformed JSON (nested too deeply)", file=path, line=_deep_line(text)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"not a harness results file (expected \"format\": \"{FORMAT}\")", file=path,
-                         field="format")
+                         line=line_of(text, ("format",)) if isinstance(data, dict) else 1, field="format")
     version = data.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > SCHEMA_VERSION:
         raise InputError(f"unsupported schema_version {version!r} (this harness reads up to {SCHEMA_VERSION}; "
-                         "upgrade harness)", file=path, field="schema_version")
+                         "upgrade harness)", file=path, line=line_of(text, ("schema_version",)),
+                         field="schema_version")
+    check_results(data, text, path)
     return data
 
 
-def load_predictions(results_path: Path, results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The per-example rows a results file points at (path relative to the results file)."""
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long: reading it says so
+        return False
+
+
+def predictions_path(results_path: Path, results: dict[str, Any]) -> Path | None:
+    """The predictions file a results file names (``predictions.path``, relative to the results file and
+    inside its folder), or None when it names none."""
     rel = (results.get("predictions") or {}).get("path")
     if not rel:
-        return []
+        return None
     path = Path(results_path)
     base = path if path.is_dir() else path.parent
     file = base / rel
-    rows = []
     try:
-        with file.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        rows.append(jsonio.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"malformed JSON ({exc.msg})", file=file, line=lineno) from None
+        inside = not Path(rel).is_absolute() and file.resolve().is_relative_to(base.resolve())
+    except (OSError, ValueError):  # a name too long, a NUL character
+        raise InputError("not a usable path", file=path / "results.json" if path.is_dir() else path,
+                         field="predictions.path") from None
+    if not inside:
+        raise InputError(f"{rel!r} is outside the results folder: the predictions file must be beside results.json",
+                         file=path / "results.json" if path.is_dir() else path, field="predictions.path")
+    return file
+
+
+def load_predictions(results_path: Path, results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-example rows a results file points at, each checked (:func:`check_prediction_row`)."""
+    file = predictions_path(results_path, results)
+    if file is None:
+        return []
+    try:
+        text = read_text(file, "jsonl")
     except FileNotFoundError:
         raise InputError("predictions file named by results.json not found", file=file) from None
+    rows = []
+    for lineno, line in lines(text):
+        if line.strip():
+            try:
+                row = jsonio.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON ({exc.msg})", file=file, line=lineno) from None
+            check_prediction_row(row, file, lineno)
+            rows.append(row)
     return rows
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where JSON ``text`` first nests deeper than the parser can follow (strings skipped)."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > 500:
+                return text.count("\n", 0, m.start()) + 1
+        elif token in "]}":
+            depth -= 1
+    return None

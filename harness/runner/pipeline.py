@@ -19,11 +19,12 @@ from ..errors import HarnessError, InputError, ProviderError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
+from ..output import results as output
 from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
 from ..plugins import Registry
 from ..providers import Model
 from ..suite import Suite
-from .setup import RunOptions, make_engine, merge_specs, resolve_models
+from .setup import RunOptions, check_metric_options, make_engine, merge_specs, resolve_models
 
 
 @dataclass
@@ -170,6 +171,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     t0 = time.perf_counter()
     dataset = suite.heldout
     metric_names = selected_metrics(suite, registry, options.metrics)
+    check_metric_options(suite, registry, metric_names)
     specs = merge_specs(suite, options.models, options.only_cli_models)
     models, training = resolve_models(suite, registry, specs)
     baseline = suite.baseline if suite.baseline is not None else models[0].name
@@ -179,6 +181,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     t_load = time.perf_counter()
 
     engine = make_engine(suite, models, options)
+    output.check_output_dir(options.out_dir)  # the last check before anything is scored, sent or paid for
     runs: list[ModelRun] = []
 
     async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
@@ -195,7 +198,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     not_scored: dict[str, str] = {}
     observed: dict[tuple[str, str], MetricValue] = {}
     out = Path(options.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output.make_output_dir(out)
     with paused_gc():  # thousands of predictions and rows that all stay alive
         aligned = [(r, align(dataset.examples, r)) for r in runs]
         for r, preds in aligned:
@@ -242,7 +245,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             "labels": [{"name": lab, "display": suite.display[lab]} for lab in suite.labels],
             "positive": suite.positive,
             "metric_options": json_safe(suite.metric_options),
-            "dataset": {"path": str(dataset.path), "format": dataset.format, "sha256": dataset.sha256,
+            "dataset": {"path": output.suite_relative(dataset.path, suite.root), "format": dataset.format,
+                        "sha256": dataset.sha256,
                         "n_examples": len(dataset)},
         },
         "baseline": baseline,

@@ -12,7 +12,8 @@ from ..analysis.compare import CompareOptions
 from ..engine import Engine, EngineOptions
 from ..engine.pricing import PriceTable
 from ..engine.ratelimit import RateLimit
-from ..errors import UsageError
+from ..errors import InputError, UsageError
+from ..metrics import OptionError
 from ..plugins import Registry
 from ..providers import Model, ModelSpec, RequestModel
 from ..suite import Suite
@@ -73,3 +74,14 @@ def make_engine(suite: Suite, models: Sequence[Model], options: RunOptions) -> E
             raise UsageError(f"--max-cost needs a price for model(s) {', '.join(unpriced)}: add them to the "
                              "suite's pricing: section or a --prices FILE (USD per 1M input/output tokens)")
     return engine
+
+
+def check_metric_options(suite: Suite, registry: Registry, names: Sequence[str]) -> None:
+    """Every selected metric accepts the suite's ``metric_options`` (:meth:`Metric.check_options`), before
+    anything is scored: a bad value is an input error naming its line, not a crash after the requests."""
+    for name in names:
+        try:
+            registry.metrics[name].check_options(suite.metric_options)
+        except OptionError as exc:
+            raise InputError(exc.reason, file=suite.path, line=suite.line_of("metric_options", exc.key),
+                             field=f"metric_options.{exc.key}") from None

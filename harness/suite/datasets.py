@@ -16,6 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .. import jsonio
 from ..errors import InputError
 from ..examples import Example
+from ..textfile import csv_source, lines, read_text
 from .schema import DataSection, PromptSection
 
 
@@ -52,41 +53,43 @@ def content_id(*parts: str) -> str:
     return f"ex-{h[:12]}"
 
 
-def infer_format(path: Path) -> str:
+def infer_format(path: Path, text: str | None = None) -> str:
+    """The data format of a file: by extension (``.csv``, ``.tsv``), else chat or OpenAI JSONL by its first row."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"
     if suffix == ".tsv":
         return "tsv"
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except json.JSONDecodeError:
-                    return "openai-jsonl"  # the reader reports the bad line
-                return "chat-jsonl" if isinstance(first, dict) and "messages" in first else "openai-jsonl"
+    if text is None:
+        text = read_text(path, "jsonl")
+    for _, line in lines(text):
+        if line.strip():
+            try:
+                first = jsonio.loads(line)
+            except json.JSONDecodeError:
+                return "openai-jsonl"  # the reader reports the bad line
+            return "chat-jsonl" if isinstance(first, dict) and "messages" in first else "openai-jsonl"
     return "openai-jsonl"
 
 
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = jsonio.loads(line, exact_ints=True)  # an id may be a long integer
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
-                                 line=lineno) from None
-            if not isinstance(row, dict):
-                raise InputError("each line must be a JSON object", file=path, line=lineno)
-            yield lineno, row
+def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for lineno, line in lines(text):
+        if not line.strip():
+            continue
+        try:
+            row = jsonio.loads(line, exact_ints=True)  # an id may be a long integer
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
+                             line=lineno) from None
+        if not isinstance(row, dict):
+            raise InputError("each line must be a JSON object", file=path, line=lineno)
+        yield lineno, row
 
 
-def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
+def _csv_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(csv_source(text), delimiter=delimiter)
+    start = 1
+    try:
         if reader.fieldnames is None:
             return
         start = 2
@@ -95,6 +98,8 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]
                 raise InputError("more fields than the header has", file=path, line=start)
             yield start, row
             start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"malformed {'CSV' if delimiter == ',' else 'TSV'} ({exc})", file=path, line=start) from None
 
 
 class _PromptBuilder:
@@ -158,16 +163,18 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
     if not path.is_file():
         raise InputError(f"file not found: {path}", file=suite.path, line=suite.line_of("data", which),
                          field=f"data.{which}")
-    fmt = suite.data.format or infer_format(path)
+    by_suffix = {".csv": "csv", ".tsv": "tsv"}.get(path.suffix.lower(), "jsonl")
+    text = read_text(path, {"csv": "csv", "tsv": "tsv"}.get(suite.data.format or "", by_suffix))
+    fmt = suite.data.format or infer_format(path, text)
     builder = _PromptBuilder(suite)
     examples: list[Example] = []
     seen: dict[str, int] = {}
     labels = suite.labels
 
     if fmt in ("openai-jsonl", "chat-jsonl"):
-        rows = _jsonl_rows(path)
+        rows = _jsonl_rows(path, text)
     else:
-        rows = _csv_rows(path, "," if fmt == "csv" else "\t")
+        rows = _csv_rows(path, text, "," if fmt == "csv" else "\t")
 
     for line, row in rows:
         if fmt == "openai-jsonl":

@@ -5,6 +5,7 @@ The file's schema is :mod:`harness.suite.schema`; this module finds a suite, val
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -18,12 +19,14 @@ from .schema import RULE_KINDS, DataSection, GateSection, PromptSection, SuiteFi
 from .yamlpos import Located, load_yaml
 
 
-def parse_model_spec(name: str, text: str, origin: str = "--model") -> ModelSpec:
-    """``PROVIDER:ARGUMENT`` (split at the first colon: ``openai:ft:gpt-4o-mini:org::id`` works)."""
+def parse_model_spec(name: str, text: str, origin: str = "--model", relative_to: Path | None = None) -> ModelSpec:
+    """``PROVIDER:ARGUMENT`` (split at the first colon: ``openai:ft:gpt-4o-mini:org::id`` works).
+    ``relative_to``: the folder relative paths in it are relative to (the suite's, for a suite's models)."""
     provider, _, argument = text.partition(":")
     if not provider.strip():
         raise UsageError(f"{origin}: model {name!r}: spec {text!r} must look like PROVIDER:ARGUMENT")
-    return ModelSpec(name=name, provider=provider.strip(), argument=argument.strip(), origin=origin)
+    return ModelSpec(name=name, provider=provider.strip(), argument=argument.strip(), origin=origin,
+                     relative_to=relative_to)
 
 
 def parse_cli_model(text: str) -> ModelSpec:
@@ -87,19 +90,27 @@ class Suite:
 def find_suite(ref: str | Path, search: list[Path] | None = None) -> Path:
     """A suite by path (folder or suite.yaml) or by name under ./suites or the bundled demo suites."""
     p = Path(ref)
-    if p.is_dir():
+    if _probe(p, Path.is_dir):
         p = p / "suite.yaml"
-    if p.is_file():
+    if _probe(p, Path.is_file):
         return p
     candidates = list(search or [])
     candidates.append(Path.cwd() / "suites")
     candidates.append(bundled_suites_dir())
     for base in candidates:
         cand = base / str(ref) / "suite.yaml"
-        if cand.is_file():
+        if _probe(cand, Path.is_file):
             return cand
     raise InputError("no such suite (give a folder containing suite.yaml, a suite.yaml path, "
                      f"or one of: {', '.join(bundled_suite_names()) or 'none'})", file=str(ref))
+
+
+def _probe(path: Path, test: Any) -> bool:
+    """``path.is_dir()`` / ``path.is_file()``, False for a path the system refuses (too long, a NUL character)."""
+    try:
+        return bool(test(path))
+    except (OSError, ValueError):
+        return False
 
 
 def bundled_suites_dir() -> Path:
@@ -142,7 +153,32 @@ def schema_error(exc: ValidationError, located: Located, prefix: tuple[Any, ...]
     return located.error(msg, loc)
 
 
-def load_suite(ref: str | Path) -> Suite:
+def _check_data_paths(data: DataSection, path: Path, located: Located, allow_external: bool) -> None:
+    """Data paths must be usable paths and, unless ``allow_external``, inside the suite folder (after following
+    symlinks): a suite is often someone else's, and ``heldout: ../../.ssh/id_rsa`` must not read, echo or
+    report a file of this machine."""
+    root = path.parent.resolve()
+    for which in ("heldout", "train"):
+        rel = getattr(data, which)
+        if rel is None:
+            continue
+        try:
+            target = (path.parent / rel).resolve()
+            target.is_file()
+        except (OSError, ValueError) as exc:
+            why = "it contains a NUL character" if isinstance(exc, ValueError) else (exc.strerror or str(exc))
+            raise located.error(f"not a usable path: {why}", ("data", which)) from None
+        if allow_external or target.is_relative_to(root):
+            continue
+        written = Path(os.path.normpath(path.parent.absolute() / rel))
+        link = " (through a symlink)" if written.is_relative_to(path.parent.absolute()) else ""
+        raise located.error(f"{rel!r} is outside the suite folder{link}: data files must be inside it; to read "
+                            "data from elsewhere, pass --allow-external-data", ("data", which))
+
+
+def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
+    """Find, read and validate a suite. Its data files must be inside its folder unless
+    ``allow_external_data`` (``harness run --allow-external-data``)."""
     path = find_suite(ref)
     located = load_yaml(path)
     if not isinstance(located.data, dict):
@@ -158,6 +194,7 @@ def load_suite(ref: str | Path) -> Suite:
         parsed = SuiteFile.model_validate(data)
     except ValidationError as exc:
         raise schema_error(exc, located) from None
+    _check_data_paths(parsed.data, path, located, allow_external_data)
 
     labels = tuple(lab if isinstance(lab, str) else lab.name for lab in parsed.labels)
     display = {lab if isinstance(lab, str) else lab.name:
@@ -176,10 +213,10 @@ def load_suite(ref: str | Path) -> Suite:
     for name, entry in parsed.models.items():
         origin = f"{path}:{located.line(('models', name))}"
         if isinstance(entry, str):
-            models.append(parse_model_spec(name, entry, origin))
+            models.append(parse_model_spec(name, entry, origin, relative_to=path.parent))
         else:
             models.append(ModelSpec(name=name, provider=entry.provider, argument=entry.argument,
-                                    options=entry.options, origin=origin))
+                                    options=entry.options, origin=origin, relative_to=path.parent))
     if parsed.baseline is not None and parsed.baseline not in parsed.models:
         # expanded names (job/base) are checked again after resolution
         if "/" not in parsed.baseline:

@@ -22,7 +22,7 @@ from harness import (
     hookimpl,
     stats,  # its scipy-based tests load on first use
 )
-from harness.metrics import Metric, MetricData, NotAvailable
+from harness.metrics import Metric, MetricData, NotAvailable, OptionError
 from harness.stats.weighted import Linear
 
 from ._sklearn import sk
@@ -85,6 +85,11 @@ class _PositiveClass(Metric):
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
         return getattr(sk(), self.fn)(y, pred, zero_division=np.nan)
+
+    def check_options(self, options) -> None:
+        beta = options.get("beta", 1.0)
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta < float("inf"):
+            raise OptionError("beta", f"F-beta's beta must be a number >= 0, got {beta!r}")
 
     def resampler(self, data: MetricData):
         return Linear.binary(data.y_true == positive_index(data), predicted_positive(data), self.name,

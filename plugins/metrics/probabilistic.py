@@ -12,7 +12,7 @@ from harness import (
     hookimpl,
     stats,  # its scipy-based tests load on first use
 )
-from harness.metrics import Metric, MetricData, NotAvailable
+from harness.metrics import Metric, MetricData, NotAvailable, OptionError
 from harness.stats.weighted import DebiasedCalibration, Linear, Ranked, debiased_calibration_error
 
 from ._sklearn import sk
@@ -205,6 +205,12 @@ class ECE(Metric):
                    "about 0 when calibrated, may dip slightly below 0; lower is better.")
     higher_is_better = False
     needs_proba = True
+
+    def check_options(self, options) -> None:
+        bins = options.get("ece_bins", DEFAULT_ECE_BINS)
+        if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 10_000:
+            raise OptionError("ece_bins", f"the number of calibration bins must be a whole number from 1 to 10000, "
+                              f"got {bins!r}")
 
     def compute(self, data: MetricData) -> float:
         confidence, correct, bins = top_label(data)

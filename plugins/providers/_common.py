@@ -26,13 +26,30 @@ def predictions_from_proba(examples: Sequence[Example], classes: Sequence[str], 
 
 
 def model_file(spec: ModelSpec, suite: Any, what: str) -> Path:
-    """The file a spec's argument names: as given, else relative to the suite folder (paths in suite.yaml)."""
+    """The file a spec's argument names. A relative path is relative to ``spec.relative_to``: the suite folder
+    for a model named in suite.yaml, the current directory for one given with ``--model`` (never both: a
+    file of the same name in the current directory must not stand in for the suite's)."""
     p = Path(spec.argument).expanduser()
-    if not p.is_absolute() and not p.exists() and suite is not None and (suite.root / p).exists():
-        p = suite.root / p
-    if not p.is_file():
-        raise InputError(f"{what} not found", file=p, field=f"models.{spec.name}")
+    if not p.is_absolute() and spec.relative_to is not None:
+        p = spec.relative_to / p
+    try:
+        found = p.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL character
+        found = False
+    if not found:
+        where = "" if spec.relative_to is None or Path(spec.argument).is_absolute() else \
+            " (a path in a suite is relative to the suite folder)"
+        raise InputError(f"{what} not found{where}", file=p, field=f"models.{spec.name}")
     return p
+
+
+def shown_path(path: Path, suite: Any) -> str:
+    """How results and reports name a model's file: relative to the suite folder when it is inside it, else
+    only its name (results are shared; this machine's folders stay out of them)."""
+    root = getattr(suite, "root", None)
+    if root is not None and Path(path).resolve().is_relative_to(Path(root).resolve()):
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    return Path(path).name
 
 
 def input_texts(examples: Sequence[Example], field: str) -> list[Any]:

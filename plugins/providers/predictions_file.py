@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import hookimpl
+from harness import hookimpl, jsonio
 from harness.errors import InputError
 from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
+from harness.textfile import csv_source, lines, read_text
 
-from ._common import model_file
+from ._common import model_file, shown_path
 
 PROB_TOLERANCE = 0.01
 """How far a row's probabilities may sum from 1 (rounding) before the row is an input error."""
@@ -41,24 +42,27 @@ class PredictionsOptions(Options):
 def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     out = []
     if path.suffix.lower() in (".csv", ".tsv"):
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-            line = 2
+        kind = path.suffix.lower()[1:]
+        reader = csv.DictReader(csv_source(read_text(path, kind)), delimiter="\t" if kind == "tsv" else ",")
+        line = 1
+        try:
+            line = 2 if reader.fieldnames is not None else 1
             for row in reader:
                 out.append((line, dict(row)))
                 line = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputError(f"malformed {kind.upper()} ({exc})", file=path, line=line) from None
         return out
-    with path.open(encoding="utf-8") as fh:
-        for lineno, text in enumerate(fh, 1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"malformed JSON ({exc.msg})", file=path, line=lineno) from None
-            if not isinstance(row, dict):
-                raise InputError("each line must be a JSON object", file=path, line=lineno)
-            out.append((lineno, row))
+    for lineno, text in lines(read_text(path, "jsonl")):
+        if not text.strip():
+            continue
+        try:
+            row = jsonio.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON ({exc.msg})", file=path, line=lineno) from None
+        if not isinstance(row, dict):
+            raise InputError("each line must be a JSON object", file=path, line=lineno)
+        out.append((lineno, row))
     return out
 
 
@@ -107,16 +111,27 @@ def _probs(row: dict[str, Any], labels: Sequence[str], path: Path, line: int, re
 
 
 class PredictionsModel(LocalModel):
-    def __init__(self, name: str, spec: ModelSpec, path: Path, labels: Sequence[str], opts: PredictionsOptions):
+    def __init__(self, name: str, spec: ModelSpec, path: Path, labels: Sequence[str], opts: PredictionsOptions,
+                 shown: str | None = None):
         super().__init__(name, spec)
         self.path = path
+        self.shown = shown or path.name  # the file as results and reports name it
         self.labels = tuple(labels)
         self.opts = opts
+        self._read_for: tuple[tuple[str, ...], list[Prediction]] | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {"path": str(self.path)}
+        return {"path": self.shown}
 
     def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
+        """The file's predictions for ``examples`` (read once: :meth:`PredictionsProvider.resolve` reads and
+        checks the whole file, so a bad row stops the run before any other model sends a request)."""
+        ids = tuple(ex.id for ex in examples)
+        if self._read_for is None or self._read_for[0] != ids:
+            self._read_for = (ids, self._read(examples))
+        return list(self._read_for[1])
+
+    def _read(self, examples: Sequence[Example]) -> list[Prediction]:
         known = {ex.id for ex in examples}
         seen: dict[str, int] = {}
         preds: dict[str, Prediction] = {}
@@ -144,7 +159,7 @@ class PredictionsModel(LocalModel):
                 label = output.strip() if output.strip() in self.labels else None
             preds[ex_id] = Prediction(example_id=ex_id, label=label, probs=probs, output=output,
                                       flags=(RENORMALIZED,) if rescaled else ())
-        return [preds.get(ex.id) or Prediction.failed(ex.id, f"no prediction for this id in {self.path}")
+        return [preds.get(ex.id) or Prediction.failed(ex.id, f"no prediction for this id in {self.shown}")
                 for ex in examples]
 
 
@@ -157,7 +172,9 @@ class PredictionsProvider(Provider):
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
         p = model_file(spec, suite, "predictions file")
-        return Resolved([PredictionsModel(spec.name, spec, p, suite.labels, opts)])
+        model = PredictionsModel(spec.name, spec, p, suite.labels, opts, shown_path(p, suite))
+        model.predict_all(suite.heldout.examples)  # a bad row is an input error before anything is sent
+        return Resolved([model])
 
 
 @hookimpl

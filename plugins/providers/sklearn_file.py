@@ -17,7 +17,7 @@ from harness.errors import InputError
 from harness.examples import Example, Prediction
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 
-from ._common import input_texts, model_file, predictions_from_proba
+from ._common import input_texts, model_file, predictions_from_proba, shown_path
 
 
 class SklearnOptions(Options):
@@ -61,10 +61,11 @@ class SklearnModel(LocalModel):
         self.estimator = estimator
         self.labels = tuple(labels)
         self.path = path
+        self.shown = path.name  # the file as results and reports name it (set from the suite by the provider)
         self.opts = opts
 
     def describe(self) -> dict[str, Any]:
-        return {"path": str(self.path), "estimator": type(self.estimator).__name__, "input": self.opts.input}
+        return {"path": self.shown, "estimator": type(self.estimator).__name__, "input": self.opts.input}
 
     def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
         proba = self.estimator.predict_proba(input_texts(examples, self.opts.input))
@@ -90,7 +91,9 @@ class SklearnProvider(Provider):
         if unknown:
             raise InputError(f"the classifier's classes {unknown} are not in the suite's label set "
                              f"({', '.join(suite.labels)})", file=path, field=field)
-        return Resolved([SklearnModel(spec.name, spec, est, suite.labels, path, opts)])
+        model = SklearnModel(spec.name, spec, est, suite.labels, path, opts)
+        model.shown = shown_path(path, suite)
+        return Resolved([model])
 
 
 @hookimpl
