@@ -80,6 +80,18 @@ class CompletionsFullModel(CompletionsModel):
     def _check_limit(self, request: dict[str, Any], response: dict[str, Any]) -> None:
         pass  # one generated token per prompt: the usage counts several prompts
 
+    def _validate(self, raw: Any, data: Any) -> None:
+        # echo returns null for the first prompt token's logprob and top_logprobs, which the SDK's Completion
+        # type does not admit: validate everything else
+        copy = {**data, "choices": [dict(c) for c in data.get("choices") or []]} if isinstance(data, dict) else data
+        for choice in copy.get("choices", []) if isinstance(copy, dict) else []:
+            lp = choice.get("logprobs")
+            if isinstance(lp, dict):
+                choice["logprobs"] = {**lp, "token_logprobs": [0.0 if v is None else v for v in
+                                                               lp.get("token_logprobs") or []],
+                                      "top_logprobs": [{} if v is None else v for v in lp.get("top_logprobs") or []]}
+        super()._validate(raw, copy)
+
     def _parse(self, example: Example, response: dict[str, Any]) -> Prediction:
         choices = sorted(response.get("choices") or [], key=lambda c: int(c.get("index", 0)))
         if len(choices) != len(self.order) + 1:
