@@ -246,3 +246,20 @@ def test_a_peft_adapter_loads_on_its_base_model(tiny, tmp_path) -> None:
 
     with pytest.raises(InputError, match="'some-org/not-here' is not available locally"):
         score(adapter, root)
+
+
+def test_a_checkpoint_that_cannot_be_loaded_fails_alone_and_the_others_are_kept(tiny, tmp_path, capsys) -> None:
+    import tinylm
+
+    tok, base, _, _ = tiny
+    run = tinylm.make_run(tmp_path / "r", tok, base, steps=(1, 2))
+    (run / "checkpoint-1" / "model.safetensors").write_bytes(b"not a safetensors file")
+    suite = write_suite(tmp_path / "s", ("False", "France"))
+    out = tmp_path / "out"
+    code = main(["run", str(suite), "--model", f"run=hf-checkpoints:{run}", "--only", "--out", str(out),
+                 "--progress", "off", "--no-report"])
+    assert code == 3
+    models = {m["name"]: m for m in json.loads((out / "results.json").read_text())["models"]}
+    assert "cannot load the model" in models["run/checkpoint-1"]["error"]
+    assert models["run/checkpoint-2"]["metrics"]["accuracy"]["value"] is not None
+    assert "error" not in models["run/final"] and "error" not in models["run/base"]

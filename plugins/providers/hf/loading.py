@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import InputError, UsageError
+from harness.errors import InputError, ProviderError, UsageError
 
 CONFIG = "config.json"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -149,8 +149,9 @@ def load_tokenizer(path: Path, field: str) -> Any:
         raise InputError(f"cannot load the tokenizer: {_short(exc)}", file=path, field=field) from None
 
 
-def load_model(folder: Folder, base: Path | None, dtype: str, device: str, field: str) -> Any:
-    """The model in eval mode on ``device`` (an adapter on top of ``base``)."""
+def load_model(folder: Folder, base: Path | None, dtype: str, device: str) -> Any:
+    """The model in eval mode on ``device`` (an adapter on top of ``base``). Loaded when the model is scored: a
+    failure stops this model only (:class:`ProviderError`), the others' results are kept."""
     from transformers import AutoModelForCausalLM
 
     quiet_transformers()
@@ -158,17 +159,19 @@ def load_model(folder: Folder, base: Path | None, dtype: str, device: str, field
     try:
         model = AutoModelForCausalLM.from_pretrained(str(target), local_files_only=True, trust_remote_code=False,
                                                      dtype=torch_dtype(dtype, device))
-    except Exception as exc:
-        raise InputError(f"cannot load the model: {_short(exc)}", file=target, field=field) from None
+    except Exception as exc:  # unreadable weights, an architecture this transformers does not know, ...
+        raise ProviderError(f"{target}: cannot load the model: {_short(exc)}") from None
     if folder.is_adapter:
         from peft import PeftModel
 
         try:
             model = PeftModel.from_pretrained(model, str(folder.path), is_trainable=False)
         except Exception as exc:
-            raise InputError(f"cannot load the adapter on {base}: {_short(exc)}", file=folder.path,
-                             field=field) from None
-    model.to(device)
+            raise ProviderError(f"{folder.path}: cannot load the adapter on {base}: {_short(exc)}") from None
+    try:
+        model.to(device)
+    except Exception as exc:  # out of GPU memory
+        raise ProviderError(f"{target}: cannot move the model to {device}: {_short(exc)}") from None
     model.eval()
     return model
 

@@ -98,8 +98,8 @@ class HFModel(LocalModel):
 
     def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
         with _LOCK:
-            self.device = pick_device(self.options.device)
-            model = load_model(self.folder, self.base, self.options.dtype, self.device, self.field)
+            self.device = self.device or pick_device(self.options.device)
+            model = load_model(self.folder, self.base, self.options.dtype, self.device)
             try:
                 return self.score_with(model, examples)
             finally:

@@ -67,12 +67,13 @@ def label_tokens(spec: ModelSpec, tokenizer: Any, spellings: dict[str, list[str]
 def build(spec: ModelSpec, name: str, path: Path, opts: HFOptions, suite: Any, info: dict[str, Any],
           base: Path | None = None) -> Any:
     """A checked :class:`HFModel` for the folder ``path`` (``base``: an adapter's base model folder)."""
-    from .loading import find_base, inspect_folder, load_tokenizer, require_backend
+    from .loading import find_base, inspect_folder, load_tokenizer, pick_device, require_backend
     from .model import HFModel
 
     field = _field(spec)
     folder = inspect_folder(path, field)
     require_backend(peft=folder.is_adapter)
+    device = pick_device(opts.device)  # an unavailable device is an error before anything is scored
     if folder.is_adapter and base is None:
         ref = opts.base if opts.base and opts.base != NO_BASE else folder.base_ref
         if not ref:
@@ -86,9 +87,11 @@ def build(spec: ModelSpec, name: str, path: Path, opts: HFOptions, suite: Any, i
     tokenizer = load_tokenizer(tok_folder, field)
     spellings = _spellings(spec, tuple(suite.labels), opts)
     tokens = label_tokens(spec, tokenizer, spellings)
-    return HFModel(name, spec, folder=folder, base=base if folder.is_adapter else None, options=opts,
-                   labels=suite.labels, spellings=spellings, tokenizer=tokenizer, field=field,
-                   info={**info, "label_tokens": tokens})
+    model = HFModel(name, spec, folder=folder, base=base if folder.is_adapter else None, options=opts,
+                    labels=suite.labels, spellings=spellings, tokenizer=tokenizer, field=field,
+                    info={**info, "label_tokens": tokens})
+    model.device = device
+    return model
 
 
 class HFProvider(Provider):

@@ -107,11 +107,13 @@ class LabelMatcher:
                     if other is not None and other != label:
                         raise LabelCollision(tok, (other, label))
                     table[tok] = label
-                    if getattr(tokenizer, "space_prefixed_pieces", False) and tok.startswith(b" ") and tok[1:]:
-                        # SentencePiece servers may print "▁False" as "False": accept that spelling too, unless
-                        # it is ambiguous between labels
-                        prev = aliases.get(tok[1:], label)
-                        aliases[tok[1:]] = label if prev == label else None
+                    if getattr(tokenizer, "space_prefixed_pieces", False):
+                        # SentencePiece pieces carry their space ("▁False"), and servers print them with or
+                        # without it: accept the other spelling too, unless it is ambiguous between labels
+                        alias = tok[1:] if tok.startswith(b" ") else b" " + tok
+                        if alias.strip():
+                            prev = aliases.get(alias, label)
+                            aliases[alias] = label if prev == label else None
             self.first_tokens = table
             self.first_token_ids = frozenset(ids)
             self._aliases = {k: v for k, v in aliases.items() if v is not None and k not in table}

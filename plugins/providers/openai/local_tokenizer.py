@@ -89,7 +89,7 @@ class LocalTokenizer:
         pre = _types(spec.get("pre_tokenizer"))
         self._byte_level = "ByteLevel" in decoder or "ByteLevel" in pre
         self._byte_fallback = "ByteFallback" in decoder
-        #: SentencePiece-style pieces carry their leading space ("▁False"); servers may print them without it
+        #: SentencePiece-style pieces carry their leading space ("▁False"); servers print them with or without it
         self.space_prefixed_pieces = not self._byte_level and ("Metaspace" in decoder | pre or "Replace" in decoder)
         self._special = {int(t["id"]): str(t["content"]) for t in spec.get("added_tokens") or []
                          if isinstance(t, dict) and "id" in t and "content" in t}

@@ -41,6 +41,8 @@ class ServerTokenizer:
 
     kind = "server"
     counts_offline = False  # every encode is a request: --dry-run estimates do not use it
+    #: a server may print a token with or without the leading space its detokenizer drops (SentencePiece)
+    space_prefixed_pieces = True
 
     def __init__(self, connection: Connection, model_id: str, root: str, paths: tuple[str, str],
                  flavour: str) -> None:
