@@ -26,6 +26,12 @@ from ..label_scoring import FULL_SEQUENCE_EXACT, begins_a_label, exact_scores, l
 from .models import ChatModel, CompletionsModel
 
 
+def _describe(model: Any, out: dict[str, Any]) -> dict[str, Any]:
+    out["matching"] = "whole labels"
+    out["spellings"] = {lab: list(forms) for lab, forms in model.spellings.items()}
+    return out
+
+
 def _prediction(example: Example, labels: Sequence[str], spellings: dict[str, list[str]],
                 logprobs: dict[str, float], generated: str, case_insensitive: bool) -> Prediction:
     by_label = {lab: [logprobs[s] for s in spellings[lab]] for lab in labels}
@@ -63,6 +69,9 @@ class CompletionsFullModel(CompletionsModel):
         super().__init__(*args, **kwargs)
         self.spellings = label_spellings(self.matcher.labels, self.options.case_insensitive)
         self.order = [s for lab in self.matcher.labels for s in self.spellings[lab]]
+
+    def describe(self) -> dict[str, Any]:
+        return _describe(self, super().describe())
 
     def build_request(self, example: Example) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model_id, "prompt": [example.prompt] + [example.prompt + s for s in
@@ -129,6 +138,9 @@ class ChatFullModel(ChatModel):
         # a chat answer starts at the assistant's turn: spellings without a leading space (templates trim them)
         self.spellings = label_spellings(self.matcher.labels, self.options.case_insensitive, leading_space=False)
         self.order = [s for lab in self.matcher.labels for s in self.spellings[lab]]
+
+    def describe(self) -> dict[str, Any]:
+        return _describe(self, super().describe())
 
     def build_request(self, example: Example) -> dict[str, Any]:
         body = super().build_request(example)

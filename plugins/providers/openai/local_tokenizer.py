@@ -113,9 +113,12 @@ class LocalTokenizer:
         return out
 
     def _token_bytes(self, token_id: int) -> bytes:
+        piece = self._tok.id_to_token(token_id)
+        m = _BYTE_PIECE.fullmatch(piece or "")
+        if m and self._byte_fallback:  # SentencePiece byte pieces "<0x0A>"
+            return bytes([int(m.group(1), 16)])
         if token_id in self._special:
             return self._special[token_id].encode("utf-8")
-        piece = self._tok.id_to_token(token_id)
         if piece is None:
             return b""
         if self._byte_level:
@@ -123,9 +126,6 @@ class LocalTokenizer:
             if all(ch in alphabet for ch in piece):
                 return bytes(alphabet[ch] for ch in piece)
             return piece.encode("utf-8")
-        m = _BYTE_PIECE.fullmatch(piece)
-        if m and self._byte_fallback:
-            return bytes([int(m.group(1), 16)])
         if self.space_prefixed_pieces:
             return piece.replace("\u2581", " ").encode("utf-8")
         return self._tok.decode([token_id], skip_special_tokens=False).encode("utf-8")
