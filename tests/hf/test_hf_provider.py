@@ -97,6 +97,24 @@ def test_multi_token_labels_are_scored_by_their_summed_token_logprobs(tiny, tmp_
         assert p.extra["spelling_logprobs"]["New York"] < 0
 
 
+def test_without_a_shareable_prompt_cache_each_continuation_is_scored_with_its_prompt(tiny, tmp_path,
+                                                                                     monkeypatch) -> None:
+    from harness_plugins.providers.hf import model as hf_model
+
+    tok, base, folder, _ = tiny
+    labels = ("New York", "Boston")
+    root = write_suite(tmp_path / "s", labels)
+
+    def unsupported(*args, **kwargs):
+        raise AttributeError("'HybridCache' object has no attribute 'batch_select_indices'")
+
+    monkeypatch.setattr(hf_model, "score_prefixed", unsupported)
+    model, preds = score(folder, root, batch_size=3)
+    assert "not shared" in " ".join(model.describe()["notes"])
+    for p, text in zip(preds, TEXTS):
+        assert p.probs == pytest.approx(reference(base, tok, text + SEP, labels), abs=1e-6)
+
+
 @pytest.mark.parametrize("batch_size", [1, 2, 5, 64])
 def test_batching_and_left_padding_do_not_change_results(tiny, tmp_path, batch_size) -> None:
     _, _, folder, _ = tiny
@@ -239,6 +257,10 @@ def test_a_peft_adapter_loads_on_its_base_model(tiny, tmp_path) -> None:
         assert p.probs == pytest.approx(reference(adapted, tok, text + SEP, labels), abs=1e-6)
     _, base_preds = score(folder, root)
     assert base_preds[0].probs != pytest.approx(preds[0].probs, abs=1e-6)
+    multi = ("New York", "Boston")  # whole labels through the adapter too (the prompt's cache shared)
+    _, preds = score(adapter, write_suite(tmp_path / "m", multi))
+    for p, text in zip(preds, TEXTS):
+        assert p.probs == pytest.approx(reference(adapted, tok, text + SEP, multi), abs=1e-6)
     # an adapter whose base model is not on this machine: a clear error, no download
     meta["base_model_name_or_path"] = "some-org/not-here"
     (adapter / "adapter_config.json").write_text(json.dumps(meta))

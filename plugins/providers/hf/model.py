@@ -23,7 +23,7 @@ from harness.providers import LocalModel, ModelSpec
 from ..label_scoring import FIRST_TOKEN_EXACT, FULL_SEQUENCE_EXACT, exact_scores
 from .loading import Folder, load_model, pick_device
 from .options import HFOptions
-from .scoring import Forward, Seq, score
+from .scoring import Forward, Prefixed, Scored, Seq, score, score_prefixed
 
 #: One local model in memory at a time: a checkpoint sweep's models are scored one after another.
 _LOCK = threading.Lock()
@@ -46,6 +46,7 @@ class HFModel(LocalModel):
         self.method: str | None = None  # known once scored
         self.device: str | None = None
         self.notes: list[str] = []
+        self.no_prefix_cache = False  # set when the model cannot share a prompt's cache between continuations
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": str(self.folder.path), "kind": self.folder.kind,
@@ -131,41 +132,64 @@ class HFModel(LocalModel):
         single = all(len(c) == 1 for i, cs in enumerate(conts) if i not in failed for c in cs.values())
         self.method = FIRST_TOKEN_EXACT if single else FULL_SEQUENCE_EXACT
 
-        seqs: list[Seq] = []
-        index: list[list[tuple[str, int]]] = [[] for _ in examples]  # per example: (spelling, seq index)
-        for i, ids in enumerate(prompts):
-            if i in failed:
-                continue
-            uniq: dict[tuple[int, ...], int] = {}
-            for s, cont in conts[i].items():
-                if single:
-                    if not index[i]:
-                        seqs.append(Seq(list(ids), 0, sorted({c[0] for c in conts[i].values()})))
-                    index[i].append((s, len(seqs) - 1))
-                    continue
-                if cont not in uniq:
-                    uniq[cont] = len(seqs)
-                    seqs.append(Seq(list(ids) + list(cont), len(cont)))
-                index[i].append((s, uniq[cont]))
         pad = self.tokenizer.pad_token_id
         if pad is None:
             pad = self.tokenizer.eos_token_id if self.tokenizer.eos_token_id is not None else 0
-        results = score(Forward(model, int(pad)), seqs, self.options.batch_size) if seqs else []
-
+        forward = Forward(model, int(pad))
+        todo = [i for i in range(len(examples)) if i not in failed]
+        scored = self.score_single(forward, prompts, conts, todo) if single else \
+            self.score_multi(forward, prompts, conts, todo)
         preds: list[Prediction] = []
         for i, ex in enumerate(examples):
             if i in failed:
                 preds.append(Prediction.failed(ex.id, failed[i]))
-                continue
-            preds.append(self.prediction(ex, conts[i], index[i], results, single))
+            else:
+                first, spelling_lp = scored[i]
+                preds.append(self.prediction(ex, conts[i], first, spelling_lp))
         return preds
 
-    def prediction(self, ex: Example, conts: dict[str, tuple[int, ...]], index: list[tuple[str, int]],
-                   results: list[Any], single: bool) -> Prediction:
-        spelling_lp: dict[str, float] = {}
-        for s, k in index:
-            res = results[k]
-            spelling_lp[s] = res.first[conts[s][0]] if single else res.cont_logprob
+    def score_single(self, forward: Forward, prompts: list[list[int]], conts: list[dict[str, tuple[int, ...]]],
+                     todo: list[int]) -> dict[int, tuple[Scored, dict[str, float]]]:
+        """Every continuation is one token: one pass per prompt, the whole vocabulary's distribution after it."""
+        seqs = [Seq(list(prompts[i]), 0, sorted({c[0] for c in conts[i].values()})) for i in todo]
+        results = score(forward, seqs, self.options.batch_size) if seqs else []
+        return {i: (res, {s: res.first[c[0]] for s, c in conts[i].items()}) for i, res in zip(todo, results)}
+
+    def score_multi(self, forward: Forward, prompts: list[list[int]], conts: list[dict[str, tuple[int, ...]]],
+                    todo: list[int]) -> dict[int, tuple[Scored, dict[str, float]]]:
+        """Whole continuations: the prompt's key/value cache shared by its continuations when the model allows it,
+        else one pass over prompt + continuation each (the same numbers, more work)."""
+        items = [Prefixed(list(prompts[i]), list(dict.fromkeys(conts[i].values()))) for i in todo]
+        if items and not self.no_prefix_cache:
+            try:
+                score_prefixed(forward, items, self.options.batch_size)
+            except Exception as exc:  # a model or cache type without batch_select_indices, positions, ...
+                if type(exc).__name__ == "OutOfMemoryError":
+                    raise
+                self.no_prefix_cache = True
+                self.notes.append(f"the prompt's cache is not shared between label continuations for this model "
+                                  f"({type(exc).__name__}): each is scored with its prompt")
+        if items and self.no_prefix_cache:
+            seqs = [Seq(it.prompt + list(c), len(c)) for it in items for c in it.conts]
+            results = iter(score(forward, seqs, self.options.batch_size))
+            for it in items:
+                scored = [next(results) for _ in it.conts]
+                it.first, it.cont_logprobs = scored[0], [r.cont_logprob for r in scored]
+        out = {}
+        for i, it in zip(todo, items):
+            lp = dict(zip(it.conts, it.cont_logprobs))
+            out[i] = (it.first, {s: lp[c] for s, c in conts[i].items()})
+        return out
+
+    def prediction(self, ex: Example, conts: dict[str, tuple[int, ...]], first: Scored,
+                   spelling_lp: dict[str, float]) -> Prediction:
+        owners: dict[tuple[int, ...], str] = {}
+        for lab in self.labels:
+            for s in self.spellings[lab]:
+                other = owners.setdefault(conts[s], lab)
+                if other != lab:
+                    return Prediction.failed(ex.id, f"labels {other!r} and {lab!r} have the same tokens after this "
+                                                    "prompt: no score can tell them apart")
         by_label: dict[str, list[float]] = {}
         for lab in self.labels:
             seen: set[tuple[int, ...]] = set()
@@ -174,19 +198,10 @@ class HFModel(LocalModel):
                 if conts[s] not in seen:
                     seen.add(conts[s])
                     by_label[lab].append(spelling_lp[s])
-        owners = {}
-        for lab in self.labels:
-            for s in self.spellings[lab]:
-                other = owners.setdefault(conts[s], lab)
-                if other != lab:
-                    return Prediction.failed(ex.id, f"labels {other!r} and {lab!r} have the same tokens after this "
-                                                    "prompt: no score can tell them apart")
         res = exact_scores(by_label, self.labels)
-        first = results[index[0][1]]
         valid = first.argmax in {c[0] for c in conts.values()}
-        output = self.tokenizer.decode([first.argmax])
         extra: dict[str, Any] = {"off_label_mass": res.off_label_mass, "label_mass": res.label_mass,
                                  "label_logprobs": res.label_logprobs, "spelling_logprobs": spelling_lp,
                                  "output_logprob": first.argmax_logprob}
-        return Prediction(example_id=ex.id, label=res.best if valid else None, probs=res.probs, output=output,
-                          extra=extra)
+        return Prediction(example_id=ex.id, label=res.best if valid else None, probs=res.probs,
+                          output=self.tokenizer.decode([first.argmax]), extra=extra)
