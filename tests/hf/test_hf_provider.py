@@ -160,6 +160,7 @@ def test_a_checkpoint_sweep_scores_every_checkpoint_in_step_order_with_its_curve
     training = results["training"]["run"]
     assert training["kind"] == "hf-checkpoints" and training["base_model"] == "run/base"
     assert [c["step"] for c in training["checkpoints"]] == [2, 4, 10, 10]
+    assert [c["epoch"] for c in training["checkpoints"]] == pytest.approx([0.2, 0.4, 1.0, 1.0])
     curves = training["curves"]
     assert curves["step"] == [2, 4, 10]
     assert curves["train_loss"] == pytest.approx([1.0, 0.5, 0.2])
@@ -223,6 +224,15 @@ def test_a_model_folder_with_a_missing_file_is_a_one_line_error(tiny, tmp_path, 
                  "--progress", "off"])
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and message in line and str(broken) in line
+
+
+def test_asking_for_a_chat_template_the_tokenizer_lacks_is_a_one_line_error(tiny, tmp_path, capsys) -> None:
+    _, _, folder, _ = tiny
+    suite = write_suite(tmp_path / "s", ("False", "France"))
+    code = main(["run", str(suite), "--model", f"m=hf:{folder}", "--option", "m.chat=true", "--only",
+                 "--out", str(tmp_path / "o"), "--progress", "off"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "no chat template" in line
 
 
 def test_labels_with_identical_tokens_are_refused_before_loading(tiny, tmp_path, capsys) -> None:

@@ -124,6 +124,13 @@ def metrics_at(curve: dict[str, list[Any]], step: int) -> dict[str, float]:
     return {k: v[i] for k, v in curve.items() if k not in ("step", "epoch") and v[i] is not None}
 
 
+def epoch_at(curve: dict[str, list[Any]], step: int | None) -> float | None:
+    steps = curve.get("step") or []
+    if step is None or step not in steps or "epoch" not in curve:
+        return None
+    return curve["epoch"][steps.index(step)]
+
+
 def run_summary(run: Run) -> dict[str, Any]:
     out: dict[str, Any] = {"path": str(run.path), "checkpoints": len(run.checkpoints),
                            "final_model": run.final is not None}

@@ -85,6 +85,9 @@ def build(spec: ModelSpec, name: str, path: Path, opts: HFOptions, suite: Any, i
                              "at run time): set the option base to its folder", file=path, field=field)
     tok_folder = folder.path if folder.has_tokenizer or base is None else base
     tokenizer = load_tokenizer(tok_folder, field)
+    if opts.chat and not getattr(tokenizer, "chat_template", None):
+        raise InputError("option chat: true, but the tokenizer has no chat template (set chat: false to use the "
+                         "completion-style prompt)", file=tok_folder, field=field)
     spellings = _spellings(spec, tuple(suite.labels), opts)
     tokens = label_tokens(spec, tokenizer, spellings)
     model = HFModel(name, spec, folder=folder, base=base if folder.is_adapter else None, options=opts,
@@ -118,7 +121,7 @@ class HFCheckpointsProvider(Provider):
     options_model = HFOptions
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
-        from .checkpoints import find_run, metrics_at, run_summary
+        from .checkpoints import epoch_at, find_run, metrics_at, run_summary
         from .loading import find_base, inspect_folder
 
         opts = self.parse_options(spec)
@@ -160,15 +163,15 @@ class HFCheckpointsProvider(Provider):
             name = f"{spec.name}/checkpoint-{step}"
             models.append(build(spec, name, folder, opts, suite, {"role": "checkpoint", "step": step},
                                 base=adapter_base if inspect_folder(folder, field).is_adapter else None))
-            checkpoints.append({"model": name, "step": step, "metrics": metrics_at(run.curves, step),
-                                "path": str(folder)})
+            checkpoints.append({"model": name, "step": step, "epoch": epoch_at(run.curves, step),
+                                "metrics": metrics_at(run.curves, step), "path": str(folder)})
         if run.final is not None:
             step = (run.state or {}).get("global_step")
             step = step if isinstance(step, int) else (run.checkpoints[-1][0] if run.checkpoints else None)
             name = f"{spec.name}/final"
             models.append(build(spec, name, run.final, opts, suite, {"role": "finetuned", "step": step},
                                 base=adapter_base if inspect_folder(run.final, field).is_adapter else None))
-            checkpoints.append({"model": name, "step": step,
+            checkpoints.append({"model": name, "step": step, "epoch": epoch_at(run.curves, step),
                                 "metrics": metrics_at(run.curves, step) if step is not None else {},
                                 "path": str(run.final)})
         else:
