@@ -87,6 +87,19 @@ def test_the_servers_tokenizer_tells_labels_sharing_a_first_letter_apart(fake, t
         assert 0 not in {int(k) for k in body["logit_bias"]}
 
 
+def test_a_server_that_refuses_the_tokenize_request_falls_back_to_text_matching_and_says_so(
+        fake, tmp_path, capsys) -> None:
+    fake.tokenize_dialect = "vllm"
+    fake.inject(422, {"detail": "unknown fields"}, path="/tokenize", times=None)
+    for text in TEXTS:
+        fake.script(text + SEP, logprobs_of({"False": 0.6, "France": 0.4}))
+    code, out = run(tmp_path, ROWS, FF)
+    assert code == 0, capsys.readouterr().err
+    meta = info(out)
+    assert meta["tokenizer_source"] == "none" and "matched by text" in meta["tokenizer_note"]
+    assert preds(out)[0]["probs"]["False"] == pytest.approx(0.6)
+
+
 def test_a_tokenizer_that_does_not_match_the_servers_vocabulary_is_refused_before_scoring(
         fake, tmp_path, capsys) -> None:
     fake.tokenize_dialect = "llama.cpp"

@@ -21,7 +21,8 @@ from .connection import Connection, map_api_error
 
 #: (tokenize path, detokenize path), tried in this order.
 ENDPOINTS = (("/tokenize", "/detokenize"), ("/extras/tokenize", "/extras/detokenize"))
-ABSENT = (404, 405, 501)
+#: Answers that mean "no such endpoint here" (a 400/422 from a server that validates bodies strictly, too).
+ABSENT = (400, 404, 405, 422, 501)
 PROBE_TIMEOUT = 30.0  # seconds per tokenize request
 
 
@@ -84,8 +85,13 @@ class ServerTokenizer:
     def _tokenize_body(self, text: str) -> dict[str, Any]:
         if self.tokenize_path.startswith("/extras"):
             return {"model": self.model_id, "input": text}
-        return {"model": self.model_id, "prompt": text, "add_special_tokens": False,
-                "content": text, "add_special": False, "with_pieces": True}
+        vllm = {"model": self.model_id, "prompt": text, "add_special_tokens": False}
+        llama = {"content": text, "add_special": False, "with_pieces": True}
+        if self.flavour == "vLLM":
+            return vllm
+        if self.flavour == "llama.cpp":
+            return llama
+        return {**vllm, **llama}  # until the dialect is known: each server ignores the other's fields
 
     def _raw_encode(self, text: str) -> list[int]:
         data = self._post(self.tokenize_path, self._tokenize_body(text))
@@ -109,8 +115,13 @@ class ServerTokenizer:
     # --- the tokenizer interface --------------------------------------------------------------------
 
     def probe(self) -> None:
-        """Learn what the endpoint puts before every text (llama-cpp-python adds BOS), so it is skipped."""
-        self._prefix = self._raw_encode("")
+        """Learn what llama-cpp-python's endpoint puts before every text (BOS), so it is skipped."""
+        if not self.tokenize_path.startswith("/extras"):
+            return  # vLLM and llama.cpp add nothing when asked not to
+        try:
+            self._prefix = self._raw_encode("")
+        except (NoTokenizeEndpoint, ProviderError):
+            self._prefix = []
 
     def encode(self, text: str) -> list[int]:
         ids = self._raw_encode(text)
