@@ -214,6 +214,36 @@ def test_completions_full_scoring_sums_the_whole_labels_token_logprobs(fake, tmp
     assert info(out)["scoring"] == "full-sequence-exact"
 
 
+def test_completions_full_scoring_on_a_server_without_list_prompts_sends_one_per_prompt(fake, tmp_path,
+                                                                                       capsys) -> None:
+    fake.token_logprobs.update(NY_LOGPROBS)
+    orig = fake.completion
+
+    def one_prompt_only(body):  # like a server whose completions take a single prompt
+        if isinstance(body.get("prompt"), list):
+            return 400, {"error": {"message": "'prompt' must be a string", "type": "invalid_request_error",
+                                   "param": "prompt", "code": None}}
+        return orig(body)
+
+    fake.completion = one_prompt_only  # type: ignore[method-assign]
+    code, out = run(tmp_path, NY_ROWS, NY, "--option", "m.scoring=full", "--concurrency", "1",
+                    model=f"m=openai-completions:{LLAMA}")
+    assert code == 0, capsys.readouterr().err
+    want = expected_ny({"New York": [["New", " York"], [" New", " York"]], "York": [["York"], [" York"]]})
+    assert all(p["probs"] == pytest.approx(want, abs=1e-12) for p in preds(out))
+    notes = json.loads((out / "results.json").read_text())["engine"]["notices"]
+    assert len([n for n in notes if "list of prompts" in n]) == 1
+
+
+def test_completions_full_scoring_stops_when_the_server_ignores_echo(fake, tmp_path, capsys) -> None:
+    fake.token_logprobs.update(NY_LOGPROBS)
+    orig = fake.completion
+    fake.completion = lambda body: orig({k: v for k, v in body.items() if k != "echo"})  # type: ignore
+    code, _ = run(tmp_path, NY_ROWS, NY, "--option", "m.scoring=full", model=f"m=openai-completions:{LLAMA}")
+    err = capsys.readouterr().err
+    assert code == 3 and "did not echo the prompt" in err
+
+
 def test_completions_full_scoring_refuses_a_label_merged_with_the_prompts_end(fake, tmp_path, capsys) -> None:
     fake.vocab.append("\nNew")  # the prompt's last newline and the label become one token
     fake.token_logprobs.update(NY_LOGPROBS)

@@ -69,6 +69,7 @@ class CompletionsFullModel(CompletionsModel):
         super().__init__(*args, **kwargs)
         self.spellings = label_spellings(self.matcher.labels, self.options.case_insensitive)
         self.order = [s for lab in self.matcher.labels for s in self.spellings[lab]]
+        self._one_by_one = False  # the server does not take a list of prompts
 
     def describe(self) -> dict[str, Any]:
         return _describe(self, super().describe())
@@ -88,6 +89,35 @@ class CompletionsFullModel(CompletionsModel):
 
     def _check_limit(self, request: dict[str, Any], response: dict[str, Any]) -> None:
         pass  # one generated token per prompt: the usage counts several prompts
+
+    async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The list of prompts in one request; for a server that does not take a list (it rejects it, or answers
+        fewer choices), one request per prompt from then on, merged into one response."""
+        prompts = request["prompt"]
+        if not self._one_by_one:
+            try:
+                data = await super().send(request)
+                if len(data.get("choices") or []) == len(prompts):
+                    return data
+                why = f"it answered {len(data.get('choices') or [])} choices for {len(prompts)} prompts"
+            except ExampleFailure as exc:
+                why = f"it rejected it: {exc.reason}"
+            if not self._one_by_one:
+                self._one_by_one = True
+                self.notice(f"the server does not take a list of prompts ({why}): sending one request per prompt "
+                            "and spelling")
+        parts = await asyncio.gather(*(super(CompletionsFullModel, self).send({**request, "prompt": p})
+                                       for p in prompts))
+        choices = []
+        for i, part in enumerate(parts):
+            got = part.get("choices") or []
+            if not got:
+                raise ExampleFailure("the server returned no choices")
+            choices.append({**got[0], "index": i})
+        usage = [p.get("usage") for p in parts if isinstance(p.get("usage"), dict)]
+        total = {k: sum(int(u.get(k) or 0) for u in usage) for k in ("prompt_tokens", "completion_tokens",
+                                                                      "total_tokens")}
+        return {**parts[0], "choices": choices, "usage": total}
 
     def _validate(self, raw: Any, data: Any) -> None:
         # echo returns null for the first prompt token's logprob and top_logprobs, which the SDK's Completion
@@ -115,6 +145,9 @@ class CompletionsFullModel(CompletionsModel):
             lp = choice.get("logprobs")
             if not isinstance(lp, dict) or not lp.get("tokens"):
                 raise self._no_logprobs()
+            if not str(choice.get("text") or "").startswith(prompt + spelling):
+                raise ProviderError(f"{self.what} did not echo the prompt (echo: true): full-label scoring needs "
+                                    "the log-probabilities of the prompt's tokens; use scoring: first-token")
             offsets = lp.get("text_offset")
             if not isinstance(offsets, list) or len(offsets) != len(lp["tokens"]):
                 raise ProviderError(f"{self.what} returned echoed logprobs without text_offset: full-label "
