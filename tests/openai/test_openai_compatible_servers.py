@@ -267,6 +267,14 @@ def test_chat_full_scoring_reads_vllm_prompt_logprobs(fake, tmp_path, capsys) ->
     assert info(out)["scoring"] == "full-sequence-exact"
 
 
+def test_chat_full_scoring_on_a_server_that_does_not_continue_the_message_stops(fake, tmp_path, capsys) -> None:
+    orig = fake.render_chat
+    fake.render_chat = lambda body: orig({**body, "continue_final_message": False})  # type: ignore[method-assign]
+    code, _ = run(tmp_path, NY_ROWS, NY, "--option", "m.scoring=full", "--option", "m.tokenizer=none")
+    err = capsys.readouterr().err
+    assert code == 3 and "continue_final_message" in err
+
+
 def test_chat_full_scoring_on_a_server_without_prompt_logprobs_stops_with_a_reason(fake, tmp_path, capsys) -> None:
     orig = fake.chat
 

@@ -244,6 +244,7 @@ def tail_logprob(entries: Sequence[Any], spelling: str) -> float:
         best = max(fits, key=lambda c: len(c["decoded_token"]))
         total.append(float(best["logprob"]))
         remaining = remaining[: len(remaining) - len(best["decoded_token"])]
-    if remaining:
-        raise ExampleFailure(f"could not find the tokens of {spelling!r} at the end of the prompt's logprobs")
+    if remaining:  # the conversation does not end with the label: the server did not continue the message
+        raise ProviderError(f"the prompt logprobs do not end with the label spelling {spelling!r}: the server does "
+                            "not seem to honour continue_final_message (vLLM does); use scoring: first-token")
     return math.fsum(total)
