@@ -180,6 +180,26 @@ def test_a_server_ignoring_max_completion_tokens_is_warned_about_once_and_gets_m
     assert [p["extra"]["request"].get("max_tokens") for p in preds(out)][1:] == [1, 1, 1]
 
 
+def test_a_server_ignoring_both_limits_gets_a_second_notice_and_no_third(fake, tmp_path, capsys) -> None:
+    from fakes.openai_server import usage_body
+
+    script_ff(fake)
+    fake.tokenize_dialect = "llama.cpp"
+    orig = fake.chat
+
+    def runaway(body, **kw):
+        status, out = orig(body, **kw)
+        out["usage"] = usage_body(20, 2000)  # whatever the request says
+        return status, out
+
+    fake.chat = runaway  # type: ignore[method-assign]
+    code, out = run(tmp_path, ROWS, FF, "--concurrency", "1")
+    assert code == 0, capsys.readouterr().err
+    notices = [n for n in json.loads((out / "results.json").read_text())["engine"]["notices"] if "ignored" in n]
+    assert len(notices) == 2
+    assert "ignored max_completion_tokens" in notices[0] and "ignored max_tokens: 1 too" in notices[1]
+
+
 # --- full-label scoring -------------------------------------------------------------------------------
 
 NY = ("New York", "York")

@@ -181,7 +181,8 @@ class OpenAIModel(RequestModel):
                         "tokens, each one time and money); switching to max_tokens for the remaining requests "
                         "(set the option max_tokens_field: max_tokens to start with it)")
         else:
-            self.notice(f"the server ignored {field}: {asked} too (a response used {used} completion tokens): "
+            also = " too" if "max_completion_tokens" in self._limit_warned else ""
+            self.notice(f"the server ignored {field}: {asked}{also} (a response used {used} completion tokens): "
                         "every request generates until the server stops it; cap the output on the server "
                         "(e.g. llama.cpp --n-predict 1) to save time")
 
