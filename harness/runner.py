@@ -338,8 +338,7 @@ def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metric
 def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict[str, Any]]:
     """``--dry-run``: per model, the requests a run would send (cached ones are free), their tokens from the
     provider's tokenizer (``estimate_tokens``; completion = the request's token limit) and their cost.
-    Calls no model API (a provider may still look a fine-tuning job up to list its checkpoints, or ask a
-    compatible server's tokenize endpoint for the labels' tokens)."""
+    Calls no model API (a provider may still look a fine-tuning job up to list its checkpoints)."""
     specs = merge_specs(suite, options.models, options.only_cli_models)
     models, _ = resolve_models(suite, registry, specs)
     engine = make_engine(suite, models, replace(options, engine=replace(options.engine, progress="off")))
