@@ -295,3 +295,33 @@ def test_a_checkpoint_that_cannot_be_loaded_fails_alone_and_the_others_are_kept(
     assert "cannot load the model" in models["run/checkpoint-1"]["error"]
     assert models["run/checkpoint-2"]["metrics"]["accuracy"]["value"] is not None
     assert "error" not in models["run/final"] and "error" not in models["run/base"]
+
+
+def test_a_sweep_of_lora_checkpoints_loads_each_adapter_on_the_runs_base(tiny, tmp_path) -> None:
+    peft = pytest.importorskip("peft", reason="peft is not installed (pip install -e '.[peft]')")
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    tok, base, folder, _ = tiny
+    lm = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+    adapted = peft.get_peft_model(lm, peft.LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False))
+    run = tmp_path / "lora-run"
+    for step in (5, 10):
+        with torch.no_grad():
+            for name, p in adapted.named_parameters():
+                if "lora_" in name:
+                    p.add_(0.1 * step)
+        adapted.save_pretrained(run / f"checkpoint-{step}")
+    labels = ("False", "France")
+    suite = load_suite(write_suite(tmp_path / "s", labels))
+    resolved = load_registry(entry_points=False).providers["hf-checkpoints"].resolve(
+        ModelSpec("lora", "hf-checkpoints", str(run), {}), suite)
+    assert [m.name for m in resolved.models] == ["lora/base", "lora/checkpoint-5", "lora/checkpoint-10"]
+    assert resolved.training["base_model"] == "lora/base"
+    assert "no trainer_state.json" in " ".join(resolved.training["notes"])
+    ckpt = resolved.models[-1]
+    assert ckpt.describe()["kind"] == "adapter" and ckpt.describe()["base_model"] == str(folder)
+    preds = ckpt.predict_all(suite.heldout.examples)
+    adapted.eval()  # holds the last checkpoint's weights
+    for p, text in zip(preds, TEXTS):
+        assert p.probs == pytest.approx(reference(adapted, tok, text + SEP, labels), abs=1e-6)
