@@ -28,6 +28,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.providers.sklearn_file",
     "harness_plugins.providers.predictions_file",
     "harness_plugins.providers.openai",
+    "harness_plugins.providers.hf",
 )
 
 

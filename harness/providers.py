@@ -66,6 +66,9 @@ class RequestRunner(Protocol):
 
     async def run_requests(self, model: RequestModel, examples: Sequence[Example]) -> list[Prediction]: ...
 
+    def notice(self, text: str) -> None:
+        """Tell the user something about the run once (printed and recorded in results.json)."""
+
 
 class Options(BaseModel):
     """Base for provider options: unknown keys are an error, not a silent default."""

@@ -50,7 +50,7 @@ def test_every_run_option_the_readme_names_exists(capsys):
     assert not missing, f"README names options that `harness run` does not have: {missing}"
 
 
-@pytest.mark.parametrize("doc", ["results-format.md", "openai.md", "runner.md", "report.md"])
+@pytest.mark.parametrize("doc", ["results-format.md", "openai.md", "runner.md", "report.md", "hf.md"])
 def test_linked_docs_exist(doc):
     assert f"docs/{doc}" in README
     assert (ROOT / "docs" / doc).is_file()

@@ -9,6 +9,14 @@ Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``,
 (+ ``/checkpoints`` and ``/events``, cursor-paginated, newest first like the API), ``POST /v1/files``
 (multipart), ``GET /v1/files/{id}`` (+ ``/content``), ``POST /v1/batches``, ``GET /v1/batches/{id}``.
 
+Compatible-server features, off by default: ``tokenize_dialect`` answers ``POST /tokenize`` + ``/detokenize``
+like llama.cpp (``{"id", "piece"}`` tokens) or vLLM (ids, ``max_model_len``), or ``/extras/tokenize`` like
+llama-cpp-python (BOS first), with the tokenizer in ``encode``/``decode_token`` (a greedy longest-match
+vocabulary by default); legacy completions take a list of prompts and ``echo`` (every prompt token's logprob
+from ``token_logprobs``, with ``text_offset``); chat takes vLLM's ``continue_final_message`` and
+``prompt_logprobs``; ``ignore_max_completion_tokens`` makes the server generate ``runaway_tokens`` tokens unless
+``max_tokens`` caps them (llama-cpp-python).
+
 Usage::
 
     server = start_server()                      # HTTPServer on 127.0.0.1, random port, threaded
@@ -37,6 +45,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
 CREATED = 1_730_000_000
+TOKENIZE_PATHS = ("/tokenize", "/detokenize")
 TopList = Sequence[tuple[str, float]]
 
 
@@ -215,6 +224,15 @@ class FakeOpenAI:
         self.context_limit = 4000  # characters of prompt; longer → 400 context_length_exceeded
         self.max_top_logprobs = 20
         self.max_completion_logprobs = 5
+        self.tokenize_dialect: str | None = None  # "llama.cpp" | "vllm" | "llama-cpp-python"
+        self.vocab: list[str] = ["<s>", " baseball", " hockey", "baseball", "hockey", "base", "h", " ", "\n",
+                                 "###", "The", " New", " York", "New", "York", "False", "France", "F", " F",
+                                 " False", " France"]
+        self.encode: Callable[[str], list[int]] = self._greedy_encode
+        self.decode_token: Callable[[int], str] = self._greedy_decode
+        self.token_logprobs: dict[str, float] = {}  # echoed / prompt-token logprobs by token text (default -2)
+        self.ignore_max_completion_tokens = False
+        self.runaway_tokens = 2000
         self.azure_models: dict[str, str] = {}  # deployment → model name in responses
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
@@ -298,6 +316,8 @@ class FakeOpenAI:
         for fault in self.faults:
             if fault.path and fault.path not in path:
                 continue
+            if not fault.path and path.endswith(TOKENIZE_PATHS):  # a fault for "any request" means the API's
+                continue
             if fault.when is not None and not (isinstance(body, dict) and fault.when(body)):
                 continue
             if fault.times is not None:
@@ -312,6 +332,8 @@ class FakeOpenAI:
         m = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
         if m and method == "POST":
             return self._azure_chat(request, m.group(1), body)
+        if path.endswith(TOKENIZE_PATHS) and method == "POST":
+            return self._tokenize(path, body)
         if not path.startswith("/v1/"):
             return _json(404, error_body(f"Invalid URL ({method} {path})"))
         denied = self._check_bearer(request, self.api_key)
@@ -387,9 +409,71 @@ class FakeOpenAI:
         top, generated = self._top_for(str(users[-1]["content"]) if users else "")
         ranked = sorted(top, key=lambda t: -t[1])[: (k or 1)]
         with_lp = bool(body.get("logprobs")) and model not in self.no_logprobs_models
-        return 200, chat_completion_body(model_name or model, ranked if with_lp else top, generated=generated,
-                                         prompt_tokens=len(text) // 4 + 1, with_logprobs=with_lp,
-                                         null_bytes=self.null_bytes, request_id=next(self._ids))
+        out = chat_completion_body(model_name or model, ranked if with_lp else top, generated=generated,
+                                   prompt_tokens=len(text) // 4 + 1, with_logprobs=with_lp,
+                                   null_bytes=self.null_bytes, request_id=next(self._ids))
+        if self.ignore_max_completion_tokens and "max_tokens" not in body:
+            out["usage"] = usage_body(len(text) // 4 + 1, self.runaway_tokens)
+        if body.get("prompt_logprobs") is not None:  # vLLM: logprobs of every prompt token
+            out["prompt_logprobs"] = self._prompt_logprobs(self.render_chat(body))
+        return 200, out
+
+    def render_chat(self, body: dict[str, Any]) -> str:
+        """A toy chat template; with ``continue_final_message`` the last (assistant) message is left open."""
+        msgs = body["messages"]
+        open_last = bool(body.get("continue_final_message"))
+        parts = []
+        for i, m in enumerate(msgs):
+            last = i == len(msgs) - 1
+            parts.append(f"<{m.get('role')}>\n{m.get('content', '')}" + ("" if open_last and last else "\n"))
+        if body.get("add_generation_prompt", True) and not open_last:
+            parts.append("<assistant>\n")
+        return "".join(parts)
+
+    def _prompt_logprobs(self, text: str) -> list[Any]:
+        ids = self.encode(text)
+        out: list[Any] = [None]
+        for tid in ids[1:]:
+            tok = self.decode_token(tid)
+            out.append({str(tid): {"logprob": self.token_logprobs.get(tok, -2.0), "rank": 1, "decoded_token": tok}})
+        return out
+
+    # --- tokenizers -------------------------------------------------------------------------------
+
+    def _greedy_encode(self, text: str) -> list[int]:
+        ids, i = [], 0
+        while i < len(text):
+            best = max((j for j, v in enumerate(self.vocab) if v and text.startswith(v, i)),
+                       key=lambda j: len(self.vocab[j]), default=None)
+            if best is None:
+                ids.append(1000 + ord(text[i]))
+                i += 1
+            else:
+                ids.append(best)
+                i += len(self.vocab[best])
+        return ids
+
+    def _greedy_decode(self, tid: int) -> str:
+        return self.vocab[tid] if tid < 1000 else chr(tid - 1000)
+
+    def _tokenize(self, path: str, body: Any) -> Response:
+        dialect = self.tokenize_dialect
+        extras = path.startswith("/extras/")
+        if dialect is None or extras != (dialect == "llama-cpp-python") or not isinstance(body, dict):
+            return _json(404, {"detail": "Not Found"})
+        if path.endswith("/detokenize"):
+            text = "".join(self.decode_token(int(t)) for t in body.get("tokens") or [])
+            key = {"llama.cpp": "content", "vllm": "prompt"}.get(dialect, "text")
+            return _json(200, {key: text})
+        if dialect == "llama.cpp":
+            ids = self.encode(str(body["content"]))
+            if body.get("with_pieces"):
+                return _json(200, {"tokens": [{"id": i, "piece": self.decode_token(i)} for i in ids]})
+            return _json(200, {"tokens": ids})
+        if dialect == "vllm":
+            ids = self.encode(str(body["prompt"]))
+            return _json(200, {"count": len(ids), "max_model_len": 8192, "tokens": ids, "token_strs": None})
+        return _json(200, {"tokens": [0] + self.encode(str(body["input"]))})  # llama-cpp-python adds BOS
 
     def completion(self, body: Any) -> tuple[int, dict[str, Any]]:
         if not isinstance(body, dict) or "prompt" not in body or "model" not in body:
@@ -402,17 +486,48 @@ class FakeOpenAI:
         if k is not None and not 0 <= k <= self.max_completion_logprobs:
             return 400, error_body(f"Invalid value for 'logprobs': must be less than or equal to "
                                    f"{self.max_completion_logprobs}.", param="logprobs")
-        prompt = str(body["prompt"])
-        if len(prompt) > self.context_limit:
+        prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+        if any(len(str(p)) > self.context_limit for p in prompts):
             return 400, error_body("This model's maximum context length is 16385 tokens, however you requested "
                                    "17000 tokens. Please reduce your prompt.", code="context_length_exceeded",
                                    param="prompt")
-        top, generated = self._top_for(prompt)
-        ranked = sorted(top, key=lambda t: -t[1])[: (k or 1)]
         with_lp = k is not None and model not in self.no_logprobs_models
-        return 200, completion_body(model, ranked if with_lp else top, generated=generated,
-                                    prompt_len=len(prompt), prompt_tokens=len(prompt) // 4 + 1,
-                                    with_logprobs=with_lp, request_id=next(self._ids))
+        out: dict[str, Any] | None = None
+        for index, p in enumerate(prompts):
+            prompt = str(p)
+            top, generated = self._top_for(prompt)
+            ranked = sorted(top, key=lambda t: -t[1])[: (k or 1)]
+            one = completion_body(model, ranked if with_lp else top, generated=generated, prompt_len=len(prompt),
+                                  prompt_tokens=len(prompt) // 4 + 1, with_logprobs=with_lp,
+                                  request_id=next(self._ids))
+            choice = one["choices"][0]
+            choice["index"] = index
+            if body.get("echo"):
+                self._echo(choice, prompt)
+            if out is None:
+                out = one
+            else:
+                out["choices"].append(choice)
+                for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+                    out["usage"][key] += one["usage"][key]
+        return 200, out  # type: ignore[return-value]
+
+    def _echo(self, choice: dict[str, Any], prompt: str) -> None:
+        """``echo``: the prompt's tokens (logprob of the first: null) before the generated one."""
+        ids = self.encode(prompt)
+        toks = [self.decode_token(i) for i in ids]
+        offsets, pos = [], 0
+        for tok in toks:
+            offsets.append(pos)
+            pos += len(tok)
+        lps = [None] + [self.token_logprobs.get(t, -2.0) for t in toks[1:]]
+        choice["text"] = prompt + choice["text"]
+        lp = choice["logprobs"]
+        if lp is not None:
+            lp["tokens"] = toks + lp["tokens"]
+            lp["token_logprobs"] = lps + lp["token_logprobs"]
+            lp["top_logprobs"] = [None] + [{t: lps[i + 1]} for i, t in enumerate(toks[1:])] + lp["top_logprobs"]
+            lp["text_offset"] = offsets + [len(prompt)]
 
     def _azure_chat(self, request: Request, deployment: str, body: Any) -> Response:
         if not request.args.get("api-version"):

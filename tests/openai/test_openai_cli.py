@@ -152,7 +152,9 @@ def test_dry_run_counts_tokens_with_the_tokenizer_without_sending(fake, tmp_path
     code, _ = harness(tmp_path, "--dry-run")
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert not fake.calls()
+    # no model API call: only the (free) look-up of a compatible server's tokenize endpoint, which it lacks
+    assert not fake.calls("/v1/")
+    assert {c.path for c in fake.calls()} <= {"/tokenize", "/extras/tokenize"}
     o200k = get_tokenizer("o200k_base")
     expected = sum(o200k.count_chat([{"role": "user", "content": t + SEP}]) for t in TEXTS)
     assert f" {expected:,} " in captured.out and "no tokenizer" not in captured.out
@@ -190,7 +192,8 @@ def test_labels_sharing_a_first_token_are_refused_before_any_request(fake, tmp_p
     code, _ = harness(tmp_path, suite=write_suite(tmp_path / "clash", rows, labels=("hockey", "h")))
     line = _one_line_error(capsys.readouterr().err)
     assert code == 2 and "labels 'hockey' and 'h' begin with the same token 'h'" in line
-    assert not fake.calls()
+    assert "scoring: full" in line  # the way out for labels that one token cannot separate
+    assert not fake.calls("/v1/")  # no scoring request (only the look-up of the server's tokenize endpoint)
 
 
 def test_a_context_length_error_fails_one_example_and_the_run_goes_on(fake, tmp_path, capsys) -> None:

@@ -177,3 +177,23 @@ def test_chat_token_count_follows_openais_recipe(o200k) -> None:
     msgs = [{"role": "system", "content": "Classify."}, {"role": "user", "content": "hello world"}]
     expected = 3 + sum(3 + len(o200k.encode(m["role"])) + len(o200k.encode(m["content"])) for m in msgs)
     assert o200k.count_chat(msgs) == expected
+
+
+class _SentencePieceServer:
+    """A server tokenizer whose pieces carry their space ("▁False" → b" False") but that prints tokens either way."""
+
+    name = "server (test)"
+    space_prefixed_pieces = True
+
+    def first_token(self, text: str) -> bytes:
+        word = text.strip()
+        return {"False": b" False", "France": b" France"}[word] if text.startswith(" ") else \
+            {"False": b"False", "France": b"Fr"}[word]
+
+
+def test_pieces_printed_without_or_with_their_space_still_count_for_their_label() -> None:
+    matcher = LabelMatcher(("False", "France"), _SentencePieceServer())
+    assert matcher.match(" False") == "False" and matcher.match("False") == "False"
+    assert matcher.match(" Fr") == "France"  # the alias of "Fr"
+    assert matcher.match("France") == "France"  # the alias of " France"
+    assert matcher.match("F") is None and matcher.match(" F") is None

@@ -23,6 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..label_scoring import variants
+
+__all__ = ["OUTSIDE_TOP_K", "AmbiguousToken", "LabelCollision", "LabelMatcher", "LabelProbs", "TopToken",
+           "label_probabilities", "token_bytes", "variants"]
+
 OUTSIDE_TOP_K = "label-outside-top-k"
 
 
@@ -76,20 +81,6 @@ def token_bytes(token: str, raw: Sequence[int] | None = None) -> bytes:
     return token.encode("utf-8")
 
 
-def variants(label: str, case_insensitive: bool = False) -> list[str]:
-    """The spellings of a label the model may start with: as is and with a leading space (and, when case is
-    ignored, lower/upper/capitalised/title case of each)."""
-    forms = [label]
-    if case_insensitive:
-        forms += [label.lower(), label.upper(), label.capitalize(), label.title()]
-    out: list[str] = []
-    for form in forms:
-        for v in (form, " " + form):
-            if v not in out:
-                out.append(v)
-    return out
-
-
 class LabelMatcher:
     """Maps a returned token to the label it begins (or None)."""
 
@@ -99,22 +90,34 @@ class LabelMatcher:
         self.case_insensitive = case_insensitive
         self.tokenizer = tokenizer.name if tokenizer is not None else None
         self.first_tokens: dict[bytes, str] | None = None
+        self._aliases: dict[bytes, str] = {}
         self.first_token_ids: frozenset[int] = frozenset()  # for logit_bias, when the tokenizer gives ids
         if tokenizer is not None:
             table: dict[bytes, str] = {}
             first_id = getattr(tokenizer, "first_token_id", None)
             ids: set[int] = set()
+            aliases: dict[bytes, str | None] = {}
             for label in self.labels:
                 for form in variants(label, case_insensitive):
+                    tok = tokenizer.first_token(form)
+                    if not tok.strip():  # a lone space piece (SentencePiece "▁"): it begins every spaced label
+                        continue
                     if first_id is not None:
                         ids.add(first_id(form))
-                    tok = tokenizer.first_token(form)
                     other = table.get(tok)
                     if other is not None and other != label:
                         raise LabelCollision(tok, (other, label))
                     table[tok] = label
+                    if getattr(tokenizer, "space_prefixed_pieces", False):
+                        # SentencePiece pieces carry their space ("▁False"), and servers print them with or
+                        # without it: accept the other spelling too, unless it is ambiguous between labels
+                        alias = tok[1:] if tok.startswith(b" ") else b" " + tok
+                        if alias.strip():
+                            prev = aliases.get(alias, label)
+                            aliases[alias] = label if prev == label else None
             self.first_tokens = table
             self.first_token_ids = frozenset(ids)
+            self._aliases = {k: v for k, v in aliases.items() if v is not None and k not in table}
         self._folded = tuple(lab.casefold() if case_insensitive else lab for lab in self.labels)
         self._text_memo: dict[str, str | None] = {}  # a few distinct tokens recur in every response
 
@@ -133,7 +136,9 @@ class LabelMatcher:
         if isinstance(token, str):
             token = TopToken(token, None)
         if self.first_tokens is not None:
-            return self.first_tokens.get(token.key)
+            key = token.key
+            found = self.first_tokens.get(key)
+            return found if found is not None or not self._aliases else self._aliases.get(key)
         if token.token in self._text_memo:
             return self._text_memo[token.token]
         text = token.token[1:] if token.token.startswith(" ") else token.token

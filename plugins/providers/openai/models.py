@@ -15,13 +15,21 @@ from harness.errors import ExampleFailure, ProviderError
 from harness.examples import Example, Prediction
 from harness.providers import ModelSpec, RequestModel
 
+from ..label_scoring import FIRST_TOKEN_TOP_K
 from .connection import Connection, map_api_error, strict_validation
 from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes
 from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions
-from .tokenizers import Tokenizer
+from .vocab import TokenizerChoice
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.providers import BatchClient
+    from harness.providers import BatchClient, RequestRunner
+
+#: Where to point a user whose labels cannot be told apart by one token without a tokenizer.
+TOKENIZER_HINT = ("set the option tokenizer to the model's tokenizer.json or folder (or server, where the server has "
+                  "a tokenize endpoint), score whole labels with scoring: full, or rename the labels")
+_REPLACEMENT = "\ufffd".encode("utf-8")
+#: Request fields that limit the output length, in the order they are looked for.
+LIMIT_FIELDS = ("max_completion_tokens", "max_tokens")
 
 
 class OpenAIModel(RequestModel):
@@ -29,16 +37,26 @@ class OpenAIModel(RequestModel):
 
     api: ClassVar[str] = ""
 
+    scoring: ClassVar[str] = FIRST_TOKEN_TOP_K
+
     def __init__(self, name: str, spec: ModelSpec, *, model_id: str, options: CommonOptions,
-                 connection: Connection, matcher: LabelMatcher, tokenizer: Tokenizer | None,
+                 connection: Connection, matcher: LabelMatcher, tokenizer: Any = None,
                  info: dict[str, Any] | None = None) -> None:
         super().__init__(name, spec)
         self.model_id = model_id
         self.options = options
         self.connection = connection
         self.matcher = matcher
-        self.tokenizer = tokenizer
+        choice = tokenizer if isinstance(tokenizer, TokenizerChoice) else \
+            TokenizerChoice(tokenizer, getattr(tokenizer, "kind", "none") if tokenizer is not None else "none")
+        self.tokenizer_choice = choice
+        self.tokenizer = choice.tokenizer
         self.info = dict(info or {})
+        self._engine: RequestRunner | None = None
+        self._notes: list[str] = []  # what changed during the run (recorded in describe())
+        self._limit_warned: set[str] = set()
+        self._vocab: frozenset[bytes] | None = None
+        self._switch_limit = False  # the server ignored max_completion_tokens: send max_tokens instead
         self._client: Any = None
         self._strict = strict_validation()
         self._bias: dict[str, int] | None = None
@@ -61,12 +79,28 @@ class OpenAIModel(RequestModel):
                                "matching": self.matcher.mode, "tokenizer": self.matcher.tokenizer,
                                "case_insensitive": self.options.case_insensitive,
                                "logit_bias": self.options.logit_bias}
+        out["scoring"] = self.scoring
+        out["tokenizer_source"] = self.tokenizer_choice.source
+        if self.tokenizer_choice.note:
+            out["tokenizer_note"] = self.tokenizer_choice.note
         if self.matcher.first_tokens is not None:  # which returned tokens count for each label
             out["label_tokens"] = self.matcher.label_tokens()
         if self.options.seed is not None:
             out["seed"] = self.options.seed
+        if self._notes:
+            out["notes"] = list(self._notes)
         out.update(self.info)
         return out
+
+    async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
+        self._engine = engine  # for notices (a server that ignores the one-token limit)
+        return await super().predict(examples, engine)
+
+    def notice(self, text: str) -> None:
+        """Tell the user once per run (the engine's notices end up in results.json) and record it."""
+        self._notes.append(text)
+        if self._engine is not None:
+            self._engine.notice(f"{self.name}: {text}")
 
     def cache_identity(self) -> dict[str, Any]:
         # the API, not the provider name: openai-job:… checkpoints share cached responses with openai:ft:…
@@ -126,7 +160,31 @@ class OpenAIModel(RequestModel):
             raise map_api_error(exc, self.connection, self.what) from None
         if not isinstance(data, dict):
             raise map_api_error(ValueError("not a JSON object"), self.connection, self.what)
+        self._check_limit(request, data)
         return data
+
+    def _check_limit(self, request: dict[str, Any], response: dict[str, Any]) -> None:
+        """A server that generated more tokens than the request allows ignores that field (llama-cpp-python
+        ignores max_completion_tokens and generates to the end of the context): say so once per field."""
+        field = next((f for f in LIMIT_FIELDS if f in request), None)
+        usage = self.usage(response)
+        if field is None or usage is None or field in self._limit_warned:
+            return
+        asked = int(request[field] or 0)
+        if not asked or usage["completion_tokens"] <= asked:
+            return
+        self._limit_warned.add(field)
+        used = usage["completion_tokens"]
+        if field == "max_completion_tokens":
+            self._switch_limit = True
+            self.notice(f"the server ignored max_completion_tokens: {asked} (a response used {used} completion "
+                        "tokens, each one time and money); switching to max_tokens for the remaining requests "
+                        "(set the option max_tokens_field: max_tokens to start with it)")
+        else:
+            also = " too" if "max_completion_tokens" in self._limit_warned else ""
+            self.notice(f"the server ignored {field}: {asked}{also} (a response used {used} completion tokens): "
+                        "every request generates until the server stops it; cap the output on the server "
+                        "(e.g. llama.cpp --n-predict 1) to save time")
 
     def _validate(self, raw: Any, data: Any) -> None:
         import openai
@@ -154,16 +212,43 @@ class OpenAIModel(RequestModel):
         return ProviderError(f"{self.what} at {where} returned no logprobs: this server or model does not "
                              "support them, and label probabilities need them (zeros are never substituted)")
 
+    def _check_vocab(self, tokens: Sequence[TopToken]) -> None:
+        """Stop when the server returns tokens the chosen tokenizer does not have: it is not the model's."""
+        if not self.tokenizer_choice.check_vocab or self.tokenizer is None:
+            return
+        if self._vocab is None:
+            self._vocab = self.tokenizer.vocab()
+        vocab = self._vocab
+        strange = []
+        for tok in tokens:
+            key = tok.key
+            if not key.strip() or _REPLACEMENT in key or tok.token.startswith("bytes:"):
+                continue  # a partial UTF-8 character, or whitespace printed differently: not evidence
+            if key in vocab or b" " + key in vocab or (key.startswith(b" ") and key[1:] in vocab):
+                continue
+            strange.append(tok.token)
+        if strange:
+            raise ProviderError(f"{self.what} returned token(s) {', '.join(map(repr, strange[:3]))} that the "
+                                f"tokenizer {self.tokenizer.name} does not have: it is not this model's tokenizer "
+                                "and would drop probability mass; set the option tokenizer to the model's "
+                                "tokenizer.json or folder (or server, or none for text matching)")
+
     def _prediction(self, example: Example, top: Sequence[TopToken], generated: TopToken) -> Prediction:
         if not top:
             raise ProviderError(f"{self.what} returned logprobs without top_logprobs; label probabilities "
                                 "need the top-k alternatives")
+        self._check_vocab([*top, generated])
         try:
             res = label_probabilities(top, generated, self.matcher)
         except AmbiguousToken as exc:
             raise ProviderError(f"{self.what}: the returned token {exc.token!r} is the beginning of labels "
-                                f"{' and '.join(map(repr, exc.labels))}: without a tokenizer they cannot be "
-                                "told apart; set the option tokenizer or rename the labels") from None
+                                f"{' and '.join(map(repr, exc.labels))}: text matching cannot tell them apart; "
+                                f"{TOKENIZER_HINT}") from None
+        if self._bias and res.generated_label is None:
+            raise ProviderError(f"{self.what}: logit_bias put +100 on the labels' first tokens "
+                                f"({self.matcher.tokenizer}), yet the model generated {res.generated!r}: the "
+                                "tokenizer does not match the server's vocabulary (or the server ignores "
+                                "logit_bias); set the option tokenizer to the model's own")
         extra: dict[str, Any] = {"off_label_mass": res.off_label_mass, "label_mass": res.label_mass,
                                  "top_logprobs": [[t.token, t.logprob] for t in top]}
         if res.outside_top_k:
@@ -217,6 +302,13 @@ class ChatModel(OpenAIModel):
     path = "/chat/completions"
     options: ChatOptions | AzureOptions
 
+    async def send(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self._switch_limit and "max_completion_tokens" in request:
+            # in place: the body recorded with the prediction is the one that was sent (the cache key stays
+            # the one built, so a re-run finds this response)
+            request["max_tokens"] = request.pop("max_completion_tokens")
+        return await super().send(request)
+
     def build_request(self, example: Example) -> dict[str, Any]:
         if not example.messages:
             raise ExampleFailure("the example has no chat messages")
@@ -235,7 +327,7 @@ class ChatModel(OpenAIModel):
         return ChatCompletion
 
     def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
-        if self.tokenizer is None:
+        if self.tokenizer is None or not getattr(self.tokenizer, "counts_offline", False):
             return None
         return (self.tokenizer.count_chat(request.get("messages") or []),
                 int(request.get(self.options.max_tokens_field) or 1))
@@ -275,7 +367,7 @@ class CompletionsModel(OpenAIModel):
         return Completion
 
     def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
-        if self.tokenizer is None:
+        if self.tokenizer is None or not getattr(self.tokenizer, "counts_offline", False):
             return None
         return (len(self.tokenizer.encode(str(request.get("prompt", "")))), int(request.get("max_tokens") or 1))
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from harness.providers import Options
 
-Tokenizer = Literal["auto", "none", "o200k_base", "cl100k_base"]
+Scoring = Literal["first-token", "full"]
 
 
 class CommonOptions(Options):
@@ -22,11 +22,20 @@ class CommonOptions(Options):
     seed: int | None = Field(None, description="sent as `seed` (best-effort determinism)")
     logit_bias: bool = Field(False, description="add +100 to the labels' first tokens (needs a tokenizer)")
     case_insensitive: bool = Field(False, description="match labels regardless of case")
-    tokenizer: Tokenizer = Field("auto", description="auto (from the model name) | none (text matching) | "
-                                 "o200k_base | cl100k_base")
+    tokenizer: str = Field("auto", description="auto (the server's tokenize endpoint, else from the model name) | "
+                           "server | none (text matching) | o200k_base | cl100k_base | PATH to the model's "
+                           "tokenizer.json or folder")
     rpm: float | None = Field(None, gt=0, description="requests per minute to stay under")
     tpm: float | None = Field(None, gt=0, description="tokens per minute to stay under")
     pricing_model: str | None = Field(None, description="model id to look up in the price table")
+
+    @field_validator("tokenizer")
+    @classmethod
+    def _tokenizer(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("tokenizer is empty: use auto, server, none, o200k_base, cl100k_base or a path")
+        return value
 
 
 class ChatFields(CommonOptions):
@@ -40,11 +49,15 @@ class ChatFields(CommonOptions):
 class ChatOptions(ChatFields):
     base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:8000/v1 "
                                  "(default: $OPENAI_BASE_URL, else api.openai.com)")
+    scoring: Scoring = Field("first-token", description="first-token (top-k logprobs) | full (each label's whole "
+                             "token sequence, exact: vLLM's prompt_logprobs)")
 
 
 class CompletionsOptions(CommonOptions):
     base_url: str | None = Field(None, description="OpenAI-compatible server (default: $OPENAI_BASE_URL)")
     top_logprobs: int = Field(5, ge=1, le=20, description="sent as `logprobs` (OpenAI allows up to 5)")
+    scoring: Scoring = Field("first-token", description="first-token (top-k logprobs) | full (each label's whole "
+                             "token sequence, exact: echo + logprobs)")
 
 
 class AzureOptions(ChatFields):

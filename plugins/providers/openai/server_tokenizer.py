@@ -1,0 +1,180 @@
+"""The server's own tokenizer, through its tokenize endpoint: vLLM and llama.cpp's server (``POST /tokenize``,
+beside ``/v1``) and llama-cpp-python (``POST /extras/tokenize``).
+
+One request body serves both ``/tokenize`` dialects: vLLM reads ``prompt`` and ``add_special_tokens``, llama.cpp
+reads ``content``, ``add_special`` and ``with_pieces`` (then each token comes back as ``{"id", "piece"}``, the
+piece a string or, for a partial UTF-8 character, a list of bytes). A token's text comes from its piece, else
+from the server's ``/detokenize`` (vLLM: ``prompt``, llama.cpp: ``content``, llama-cpp-python: ``text``) — the
+same function the server uses to print tokens in its logprobs, so label matching compares like with like.
+Used at resolve time only (a few requests per label), with the synchronous SDK client: its base URL, key and
+error types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from harness.errors import ProviderError
+
+from .connection import Connection, map_api_error
+
+#: (tokenize path, detokenize path), tried in this order.
+ENDPOINTS = (("/tokenize", "/detokenize"), ("/extras/tokenize", "/extras/detokenize"))
+#: Answers that mean "no such endpoint here" (a 400/422 from a server that validates bodies strictly, too).
+ABSENT = (400, 404, 405, 422, 501)
+PROBE_TIMEOUT = 30.0  # seconds per tokenize request
+
+
+def server_root(base_url: str) -> str:
+    """``http://host:8000/v1`` → ``http://host:8000`` (tokenize endpoints live beside the OpenAI routes)."""
+    parts = urlsplit(base_url.rstrip("/"))
+    path = parts.path[:-3] if parts.path.endswith("/v1") else parts.path
+    return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
+
+
+class NoTokenizeEndpoint(Exception):
+    """The server answers no tokenize endpoint (the message lists what was tried)."""
+
+
+class ServerTokenizer:
+    """Label matching and ``logit_bias`` on the server's own vocabulary."""
+
+    kind = "server"
+    counts_offline = False  # every encode is a request: --dry-run estimates do not use it
+    #: a server may print a token with or without the leading space its detokenizer drops (SentencePiece)
+    space_prefixed_pieces = True
+
+    def __init__(self, connection: Connection, model_id: str, root: str, paths: tuple[str, str],
+                 flavour: str) -> None:
+        self.connection = connection
+        self.model_id = model_id
+        self.root = root
+        self.tokenize_path, self.detokenize_path = paths
+        self.flavour = flavour
+        self.name = f"server ({flavour}, {root}{self.tokenize_path})"
+        self._prefix: list[int] = []
+        self._pieces: dict[int, bytes] = {}
+
+    # --- HTTP ---------------------------------------------------------------------------------------
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        import httpx2
+        import openai
+
+        from harness import jsonio
+        from harness.errors import Retryable
+
+        what = f"the tokenize endpoint of {self.root}"
+        timeout = min(self.connection.timeout or PROBE_TIMEOUT, PROBE_TIMEOUT)
+        try:
+            with self.connection.sync_client() as client:
+                raw = client.post(self.root + path, body=body, cast_to=httpx2.Response,
+                                  options={**self.connection.post_options(), "timeout": timeout})
+                return jsonio.loads(raw.content)
+        except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
+            if isinstance(exc, openai.APIStatusError) and exc.status_code in ABSENT:
+                raise NoTokenizeEndpoint(f"{self.root}{path}: HTTP {exc.status_code}") from None
+            err = map_api_error(exc, self.connection, what)
+            if isinstance(err, Retryable):  # unreachable, timed out, 5xx: no tokenizer from this server now
+                raise NoTokenizeEndpoint(err.reason) from None
+            raise err if isinstance(err, ProviderError) else ProviderError(getattr(err, "reason", str(err))) \
+                from None
+
+    def _tokenize_body(self, text: str) -> dict[str, Any]:
+        if self.tokenize_path.startswith("/extras"):
+            return {"model": self.model_id, "input": text}
+        vllm = {"model": self.model_id, "prompt": text, "add_special_tokens": False}
+        llama = {"content": text, "add_special": False, "with_pieces": True}
+        if self.flavour == "vLLM":
+            return vllm
+        if self.flavour == "llama.cpp":
+            return llama
+        return {**vllm, **llama}  # until the dialect is known: each server ignores the other's fields
+
+    def _raw_encode(self, text: str) -> list[int]:
+        data = self._post(self.tokenize_path, self._tokenize_body(text))
+        tokens = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, list):
+            raise ProviderError(f"{self.root}{self.tokenize_path} answered without a list of tokens")
+        ids: list[int] = []
+        for tok in tokens:
+            if isinstance(tok, dict):  # llama.cpp with_pieces: {"id": 123, "piece": " False" | [195]}
+                tid = int(tok["id"])
+                piece = tok.get("piece")
+                if isinstance(piece, str):
+                    self._pieces[tid] = piece.encode("utf-8")
+                elif isinstance(piece, list):
+                    self._pieces[tid] = bytes(int(b) & 0xFF for b in piece)
+                ids.append(tid)
+            else:
+                ids.append(int(tok))
+        return ids
+
+    # --- the tokenizer interface --------------------------------------------------------------------
+
+    def probe(self) -> None:
+        """Learn what llama-cpp-python's endpoint puts before every text (BOS), so it is skipped."""
+        if not self.tokenize_path.startswith("/extras"):
+            return  # vLLM and llama.cpp add nothing when asked not to
+        try:
+            self._prefix = self._raw_encode("")
+        except (NoTokenizeEndpoint, ProviderError):
+            self._prefix = []
+
+    def encode(self, text: str) -> list[int]:
+        ids = self._raw_encode(text)
+        n = len(self._prefix)
+        return ids[n:] if n and ids[:n] == self._prefix else ids
+
+    def token_bytes(self, token_id: int) -> bytes:
+        if token_id not in self._pieces:
+            data = self._post(self.detokenize_path, {"model": self.model_id, "tokens": [token_id]})
+            text = next((data[k] for k in ("content", "prompt", "text") if isinstance(data, dict)
+                         and isinstance(data.get(k), str)), None)
+            if text is None:
+                raise ProviderError(f"{self.root}{self.detokenize_path} answered without the token's text")
+            self._pieces[token_id] = text.encode("utf-8")
+        return self._pieces[token_id]
+
+    def first_token_id(self, text: str) -> int:
+        ids = self.encode(text)
+        if not ids:
+            raise ValueError("empty text has no first token")
+        return ids[0]
+
+    def first_token(self, text: str) -> bytes:
+        return self.token_bytes(self.first_token_id(text))
+
+    def vocab(self) -> None:
+        return None  # the server's own: nothing to check
+
+    def count_chat(self, messages: Any) -> int:  # pragma: no cover - counts_offline is False
+        raise NotImplementedError
+
+
+def discover(connection: Connection, model_id: str) -> ServerTokenizer:
+    """The server's tokenizer, from the first tokenize endpoint that answers; raises
+    :class:`NoTokenizeEndpoint` when none does (and :class:`ProviderError` when the server fails otherwise)."""
+    if not connection.base_url:
+        raise NoTokenizeEndpoint("api.openai.com has no tokenize endpoint")
+    root = server_root(connection.base_url)
+    tried = []
+    for paths in ENDPOINTS:
+        tok = ServerTokenizer(connection, model_id, root, paths, "llama-cpp-python" if "extras" in paths[0]
+                              else "vLLM or llama.cpp")
+        try:
+            data = tok._post(paths[0], tok._tokenize_body("Hello"))
+        except NoTokenizeEndpoint as exc:
+            tried.append(str(exc))
+            continue
+        tokens = data.get("tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, list) or not tokens:
+            tried.append(f"{root}{paths[0]}: no token list in the answer")
+            continue
+        if not paths[0].startswith("/extras"):
+            tok.flavour = "llama.cpp" if isinstance(tokens[0], dict) or "max_model_len" not in data else "vLLM"
+            tok.name = f"server ({tok.flavour}, {root}{paths[0]})"
+        tok.probe()
+        return tok
+    raise NoTokenizeEndpoint("; ".join(tried))
