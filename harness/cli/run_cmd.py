@@ -155,13 +155,28 @@ def print_estimate(rows: list[dict[str, Any]], console: Console, batch: bool = F
                       style="dim")
 
 
+def requests_line(u: dict[str, Any]) -> str:
+    """What was sent and how it was answered: ``32 requests sent (0 answered, 32 failed), 0 cached``. Counts
+    every request the server saw, answered or not (a model stopped by 28 answers of 404 sent 28 requests)."""
+    sent = u.get("sent", u.get("attempts", 0) + u.get("batched", 0))
+    parts = [f"{u['requests']} answered"]
+    errors = u.get("errors")
+    if errors:
+        parts.append(f"{errors} failed")
+    if u.get("retries"):
+        parts.append(f"{u['retries']} retries")
+    if u.get("batched"):
+        parts.append(f"{u['batched']} via the Batch API")
+    return f"{sent} requests sent ({', '.join(parts)}), {u['cached']} cached"
+
+
 def print_usage(results: dict[str, Any], console: Console) -> None:
     """One line per request model: requests sent, cached, tokens, cost; then failures by reason."""
     for m in results["models"]:
         u, c = m.get("usage"), m.get("cost")
         if u is not None and c is not None:
             cost = _usd(c.get("usd"))
-            console.print(f"  {m['name']}: {u['requests']} requests, {u['cached']} cached, "
+            console.print(f"  {m['name']}: {requests_line(u)}, "
                           f"{u['prompt_tokens']:,}+{u['completion_tokens']:,} tokens, cost {cost}"
                           + (f" (spent now {_usd(c.get('spent_usd'))})" if c.get("usd") else ""), style="dim")
         for reason, n in list(m.get("failures", {}).items())[:3]:

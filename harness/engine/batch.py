@@ -124,12 +124,14 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         for job in chunk:
             result = results.get(job.key)
             cost_reserved = reserved.get(job.key, 0.0)
+            lane.usage.sent += 1  # a batch line counts once, in the run that collects it
             if result is not None and "response" in result:
                 response = result["response"]
                 lane.responses += 1
                 engine.account(lane, cost_reserved, response, batch=True)
                 engine.resolve_job(lane, job, response=response)
             else:
+                lane.usage.errors += 1
                 engine.account(lane, cost_reserved)
                 if result is not None:
                     reason = f"batch: {result.get('error') or 'no response'}"

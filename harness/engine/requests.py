@@ -73,6 +73,10 @@ class RequestLoop:
         model, usage, limiter = lane.model, lane.usage, lane.limiter
         job.attempt += 1
         usage.attempts += 1
+        usage.sent += 1
+        if job.attempt > 1:  # counted when sent: a retry scheduled for a model stopped meanwhile is never sent
+            usage.retries += 1
+            lane.advance(retries=1)
         timeout = self.options.timeout
         response: Any = None
         try:
@@ -83,6 +87,7 @@ class RequestLoop:
                 response = await model.send(job.request)
             error = None
         except Exception as exc:
+            usage.errors += 1
             error = self.policy.transient(exc, timeout)
             if error is None:
                 self._release(lane, reserved, tokens, ok=False)
@@ -99,13 +104,12 @@ class RequestLoop:
             return
         self._release(lane, reserved, tokens, ok=False)
         if error is None:  # send() returned something that is not a JSON object: a provider bug
+            usage.errors += 1
             self._request_failed(lane, job, f"the provider returned no response ({type(response).__name__})")
             return
         if self.policy.gives_up(job.attempt):
             self._request_failed(lane, job, f"{error.reason} (gave up after {job.attempt} attempts)")
             return
-        usage.retries += 1
-        lane.advance(retries=1)
         delay = self.policy.delay(job.attempt, error.retry_after)
         if error.rate_limited:
             usage.rate_limited += 1

@@ -28,6 +28,10 @@ AZURE_ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"
 AZURE_DEFAULT_API_VERSION = "2024-10-21"
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 NO_KEY = "none"
+#: Keys shorter than this are not scrubbed from messages: local servers are often given dummy keys (``x``,
+#: ``EMPTY``), and replacing every ``x`` in a server's message with ``***`` would garble it, not protect a
+#: secret. The engine's own scanner uses the same bound (``harness.engine.cache.MIN_SECRET_LEN``).
+MIN_SECRET_LEN = 8
 OPENAI_HOSTS = ("api.openai.com",)
 
 
@@ -106,7 +110,8 @@ class Connection:
     # --- what may be recorded ----------------------------------------------------------------------
 
     def scrub(self, text: str) -> str:
-        if self._key:
+        """``text`` on one line, without the key (a key too short to be a secret is left alone)."""
+        if self._key and len(self._key) >= MIN_SECRET_LEN:
             text = text.replace(self._key, "***")
         return " ".join(text.split())
 

@@ -1,0 +1,93 @@
+"""What a user and a CI job see when an OpenAI-compatible server misbehaves (issue 10, items 11 and 12): server
+messages are not garbled by a dummy key, and request counts agree with what the server received."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes.openai_server import FakeOpenAI, error_body
+from openai_testkit import write_suite
+
+from harness.cli.main import main
+
+ROWS = [(f"ex{i:02d}", f"Post number {i} about the game", ("baseball", "hockey")[i % 2]) for i in range(40)]
+
+
+def run(tmp_path: Path, *args: Any, model: str = "gpt-4o-mini") -> tuple[int, Path]:
+    suite = write_suite(tmp_path / "suite", ROWS, metrics=["accuracy"])
+    out = tmp_path / "out"
+    code = main(["run", str(suite), "--only", "--model", f"x=openai:{model}", "--out", str(out), "--no-report",
+                 "--progress", "off", *map(str, args)])
+    return code, out
+
+
+def rows_of(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("dummy", ["o", "x", "EMPTY"])
+def test_a_dummy_key_does_not_garble_server_messages(fake: FakeOpenAI, tmp_path, capsys, monkeypatch, dummy) -> None:
+    """Local servers are given keys like ``x`` or ``EMPTY``: scrubbing such a "key" turned every ``o`` of a
+    server message into ``***`` in results.json, predictions.jsonl and stderr."""
+    fake.api_key = None  # a local server that takes any key
+    monkeypatch.setenv("OPENAI_API_KEY", dummy)
+    message = "Your prompt was flagged: look over the wording of token x or EMPTY sections"
+    fake.inject(400, error_body(message, code="invalid_prompt"), times=None,
+                when=lambda body: body["messages"][-1]["content"].startswith("Post number 3 "))
+    fake.missing_models.add("gone-model")
+    code, out = run(tmp_path)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    [failed] = [r for r in rows_of(out) if r["status"] == "failed"]
+    assert message in failed["error"] and "***" not in failed["error"]
+    results = (out / "results.json").read_text()
+    assert message in results and "***" not in results
+
+    code, out = run(tmp_path, model="gone-model")  # a whole-model error: the one line on stderr
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "The model `gone-model` does not exist or you do not have access to it" in err
+    assert "***" not in err + (out / "results.json").read_text() + (out / "predictions.jsonl").read_text()
+
+
+def test_a_real_key_echoed_by_the_server_is_still_scrubbed(fake: FakeOpenAI, tmp_path, capsys) -> None:
+    fake.missing_models.add("gone-model")
+    fake.inject(404, error_body(f"The model `gone-model` does not exist for key {fake.api_key}",
+                                code="model_not_found"), times=None)
+    code, out = run(tmp_path, model="gone-model")
+    err = capsys.readouterr().err
+    assert code == 3 and fake.api_key not in err and "***" in err
+    assert fake.api_key not in (out / "results.json").read_text()
+
+
+def test_a_model_stopped_by_404s_reports_the_requests_the_server_answered(fake: FakeOpenAI, tmp_path,
+                                                                           capsys) -> None:
+    """``x: 0 requests`` for a model that got 28 answers of 404 was a lie: every request the server saw counts."""
+    fake.missing_models.add("gone-model")
+    code, out = run(tmp_path, "--concurrency", "8", model="gone-model")
+    captured = capsys.readouterr()
+    assert code == 3
+    seen = len(fake.calls("/chat/completions"))
+    assert seen >= 1
+    usage = json.loads((out / "results.json").read_text())["models"][0]["usage"]
+    assert usage["sent"] == usage["attempts"] == seen
+    assert usage["errors"] == seen and usage["requests"] == 0
+    assert f"x: {seen} requests sent (0 answered, {seen} failed)" in captured.out + captured.err
+
+
+def test_retries_agree_with_the_server_log_in_a_fail_fast_run(fake: FakeOpenAI, tmp_path, capsys) -> None:
+    """A server that answers 500 to everything: the model is stopped by the fail-fast rule while retries are
+    still scheduled; a retry that was never sent must not be counted."""
+    fake.inject(500, error_body("upstream is down", "server_error"), times=None)
+    code, out = run(tmp_path, "--max-attempts", "3", "--concurrency", "16")
+    capsys.readouterr()
+    assert code == 3
+    calls = fake.calls("/chat/completions")
+    distinct = {json.dumps(c.json, sort_keys=True) for c in calls}
+    usage = json.loads((out / "results.json").read_text())["models"][0]["usage"]
+    assert usage["attempts"] == usage["sent"] == len(calls)
+    assert usage["retries"] == len(calls) - len(distinct)
+    assert usage["errors"] == len(calls)
