@@ -52,3 +52,15 @@ def apply_options(specs: list[ModelSpec], opts: dict[str, dict[str, Any]]) -> li
 
 def default_out(suite_name: str) -> Path:
     return Path("harness-runs") / suite_name
+
+
+def parse_share(value: str, option: str) -> float:
+    """``0.1``, ``10%`` or ``0`` → a share in [0, 1] (``--max-failed``)."""
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise UsageError(f"{option} {value!r}: give a share between 0 and 1 (0.1) or a percentage (10%)")
+    return share

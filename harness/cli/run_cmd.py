@@ -16,8 +16,9 @@ from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
 from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
+from ..runner.setup import DEFAULT_MAX_FAILED
 from ..suite import load_suite
-from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
+from .common import PLUGIN_OPT, apply_options, cli_models, default_out, parse_share, registry_from
 from .summary import print_comparisons, print_summary
 
 _SCALE = "Requests at scale"
@@ -66,6 +67,9 @@ def run(
     progress: str = typer.Option("auto", "--progress", rich_help_panel=_SCALE,
                                  help=f"Progress display: {', '.join(MODES)} (auto: bars on a terminal, "
                                       "lines in logs)."),
+    max_failed: str = typer.Option(f"{DEFAULT_MAX_FAILED:.0%}", "--max-failed", rich_help_panel=_SCALE,
+                                   help="Exit 3 when more than this share of a model's examples failed (0.1 or "
+                                        "10%; 100% never); results are written either way."),
     no_report: bool = typer.Option(False, "--no-report", help="Write results.json only."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, rich_help_panel=_STATS,
                                   help="Bootstrap resamples for intervals and paired tests."),
@@ -82,6 +86,7 @@ def run(
     if offline and (no_cache or refresh or batch):
         raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache, --refresh "
                          "or --batch")
+    failed_limit = parse_share(max_failed, "--max-failed")
     console = Console(stderr=False)
     registry = registry_from(plugin)
     s = load_suite(suite)
@@ -95,7 +100,7 @@ def run(
                            max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
-                         prices_file=prices, console=console, stats=stats)
+                         prices_file=prices, console=console, stats=stats, max_failed=failed_limit)
     console.print(f"[bold]{s.name}[/]: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}")
     if dry_run:
         print_estimate(estimate(s, registry, options), console, batch=batch, max_cost=max_cost)
@@ -118,10 +123,19 @@ def run(
         names = ", ".join(outcome.model_errors)
         raise ProviderError(f"model(s) {names} failed (results for the others were written); "
                             f"first error: {next(iter(outcome.model_errors.values()))}")
+    if outcome.too_many_failed:
+        raise ProviderError(too_many_failed_message(outcome.too_many_failed, failed_limit))
     if outcome.budget_exhausted:
         raise BudgetExhausted(f"--max-cost {max_cost:g} USD reached: results were written for what was done; "
                               "the remaining examples are failed with reason \"budget exhausted\" (re-run "
                               "with a higher budget to finish: cached responses are not paid twice)")
+
+
+def too_many_failed_message(over: dict[str, tuple[int, int, str]], limit: float) -> str:
+    parts = [f"{name}: {failed} of {n} examples failed ({failed / n:.0%})" for name, (failed, n, _) in over.items()]
+    reason = next(iter(over.values()))[2]
+    return (f"{'; '.join(parts)} — more than --max-failed {limit:.0%} (results were written; the same command "
+            f"retries the failed examples, answered ones are cached); most frequent reason: {reason}")
 
 
 def _usd(value: float | None) -> str:

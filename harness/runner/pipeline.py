@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import numpy as np
 from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
+from ..engine.options import BUDGET_EXHAUSTED
 from ..errors import HarnessError, InputError, ProviderError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
 from ..jsonio import json_safe
@@ -40,6 +41,20 @@ class RunOutcome:
     results_path: Path
     model_errors: dict[str, str]
     budget_exhausted: bool = False
+    #: models whose failed share is above ``RunOptions.max_failed``: name → (failed, n, most frequent reason)
+    too_many_failed: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+
+
+def over_failed_limit(preds: Sequence[Prediction], max_failed: float | None) -> tuple[int, int, str] | None:
+    """(failed, n, most frequent reason) when more than ``max_failed`` of a model's examples failed, else None.
+    Examples left unsent by ``--max-cost`` do not count: an exhausted budget has its own exit code (5)."""
+    if max_failed is None or not preds:
+        return None
+    reasons = {r: n for r, n in failure_reasons(preds).items() if r != BUDGET_EXHAUSTED}
+    failed = sum(reasons.values())
+    if failed / len(preds) <= max_failed:
+        return None
+    return failed, len(preds), next(iter(reasons))
 
 
 async def _score(models: Sequence[Model], examples: Sequence[Example], engine: Engine,
@@ -191,6 +206,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     model_entries: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
+    too_many: dict[str, tuple[int, int, str]] = {}
     datas: dict[str, MetricData] = {}
     observed: dict[tuple[str, str], MetricValue] = {}
     out = Path(options.out_dir)
@@ -218,6 +234,10 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             if r.error:
                 entry["error"] = r.error
                 errors[r.model.name] = r.error
+            else:
+                over = over_failed_limit(preds, options.max_failed)
+                if over is not None:
+                    too_many[r.model.name] = over
             model_entries.append(entry)
     t_metrics = time.perf_counter()
 
@@ -243,7 +263,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "timings": {"load_seconds": round(t_load - t0, 4), "predict_seconds": round(t_pred - t_load, 4),
                     "metrics_seconds": round(t_metrics - t_pred, 4)},
         "cost": run_cost(engine, model_entries),
-        "engine": engine_settings(engine),
+        "engine": {**engine_settings(engine), "max_failed": options.max_failed},
     }
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
@@ -254,7 +274,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
-    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted)
+    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
+                      too_many_failed=too_many)
 
 
 def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:

@@ -17,6 +17,10 @@ from ..plugins import Registry
 from ..providers import Model, ModelSpec, RequestModel
 from ..suite import Suite
 
+#: The most a model may fail of its examples (failed / n) before the run exits 3 (``--max-failed``): a few
+#: over-long prompts are normal, a server that died mid-run is not. Results are written either way.
+DEFAULT_MAX_FAILED = 0.1
+
 
 @dataclass
 class RunOptions:
@@ -28,6 +32,7 @@ class RunOptions:
     prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
     stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
     console: Any = None  # a rich Console for progress bars and notices
+    max_failed: float | None = DEFAULT_MAX_FAILED  # share of a model's examples; None: no limit
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:

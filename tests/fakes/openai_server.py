@@ -227,6 +227,8 @@ class FakeOpenAI:
         self.max_page = 100  # the most items one list page returns, whatever `limit` asks
         self._polls: dict[str, int] = {}
         self._ids = itertools.count(1)
+        self._active = 0  # requests being handled (settle())
+        self._last = time.monotonic()  # when the last request was handled
         server.clear()
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
 
@@ -273,7 +275,30 @@ class FakeOpenAI:
 
     # --- dispatch ---------------------------------------------------------------------------------
 
+    def settle(self, quiet: float = 0.1, timeout: float = 5.0) -> bool:
+        """Wait until no request is being handled and none arrived for ``quiet`` seconds (a request a client
+        abandoned at the end of a run may still reach the server: without this it would be answered by, and
+        consume the faults of, the next test's handler). True when settled within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                idle = self._active == 0 and time.monotonic() - self._last >= quiet
+            if idle:
+                return True
+            time.sleep(0.02)
+        return False
+
     def handle(self, request: Request) -> Response:
+        with self.lock:
+            self._active += 1
+        try:
+            return self._handle(request)
+        finally:
+            with self.lock:
+                self._active -= 1
+                self._last = time.monotonic()
+
+    def _handle(self, request: Request) -> Response:
         raw = request.get_data()
         body: Any = None
         if request.mimetype == "application/json" and raw:

@@ -70,6 +70,7 @@ def test_a_model_stopped_by_404s_reports_the_requests_the_server_answered(fake: 
     code, out = run(tmp_path, "--concurrency", "8", model="gone-model")
     captured = capsys.readouterr()
     assert code == 3
+    fake.settle()
     seen = len(fake.calls("/chat/completions"))
     assert seen >= 1
     usage = json.loads((out / "results.json").read_text())["models"][0]["usage"]
@@ -85,9 +86,61 @@ def test_retries_agree_with_the_server_log_in_a_fail_fast_run(fake: FakeOpenAI, 
     code, out = run(tmp_path, "--max-attempts", "3", "--concurrency", "16")
     capsys.readouterr()
     assert code == 3
+    fake.settle()  # requests still in flight when the model was stopped reach the log a moment later
     calls = fake.calls("/chat/completions")
     distinct = {json.dumps(c.json, sort_keys=True) for c in calls}
     usage = json.loads((out / "results.json").read_text())["models"][0]["usage"]
     assert usage["attempts"] == usage["sent"] == len(calls)
     assert usage["retries"] == len(calls) - len(distinct)
     assert usage["errors"] == len(calls)
+
+
+def _server_dies_after(fake: FakeOpenAI, answered: int) -> None:
+    """From the ``answered``-th chat request on, the server only answers 503 (a server killed mid-run)."""
+    seen = {"n": 0}
+
+    def dead(body: Any) -> bool:
+        seen["n"] += 1
+        return seen["n"] > answered
+
+    fake.inject(503, error_body("upstream connect error or disconnect/reset before headers", "server_error"),
+                times=None, path="/chat/completions", when=dead)
+
+
+def test_a_server_that_dies_mid_run_fails_the_run_with_results_written(fake: FakeOpenAI, tmp_path, capsys) -> None:
+    """After the first answers the fail-fast rule no longer applies: a run where most examples failed used to
+    exit 0. Past ``--max-failed`` (default 10%) it exits 3, and results are still written."""
+    _server_dies_after(fake, 8)
+    code, out = run(tmp_path, "--max-attempts", "2", "--concurrency", "1")
+    err = capsys.readouterr().err
+    assert code == 3
+    results = json.loads((out / "results.json").read_text())
+    counts = results["models"][0]["counts"]
+    assert counts["ok"] + counts["invalid"] == 8 and counts["failed"] == 32
+    assert results["engine"]["max_failed"] == pytest.approx(0.1)
+    line = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(line) == 1 and "x: 32 of 40 examples failed (80%)" in line[0] and "--max-failed 10%" in line[0]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("limit, code", [("90%", 0), ("1", 0), ("0.5", 3), ("0", 3)])
+def test_max_failed_sets_the_limit(fake: FakeOpenAI, tmp_path, capsys, limit, code) -> None:
+    _server_dies_after(fake, 8)
+    got, out = run(tmp_path, "--max-attempts", "1", "--concurrency", "1", "--max-failed", limit)
+    assert got == code, capsys.readouterr().err
+    assert (out / "results.json").is_file()
+
+
+def test_a_few_failed_examples_stay_under_the_default_limit(fake: FakeOpenAI, tmp_path, capsys) -> None:
+    fake.inject(400, error_body("Your prompt was flagged", code="invalid_prompt"), times=None,
+                when=lambda body: body["messages"][-1]["content"].startswith(("Post number 3 ", "Post number 7 ")))
+    code, out = run(tmp_path)
+    assert code == 0, capsys.readouterr().err  # 2 of 40 = 5%
+    assert json.loads((out / "results.json").read_text())["models"][0]["counts"]["failed"] == 2
+
+
+@pytest.mark.parametrize("bad", ["150%", "2", "-0.1", "ten"])
+def test_a_bad_max_failed_is_a_usage_error(fake: FakeOpenAI, tmp_path, capsys, bad) -> None:
+    code, _ = run(tmp_path, "--max-failed", bad)
+    err = capsys.readouterr().err
+    assert code == 2 and "--max-failed" in err and not fake.calls()
