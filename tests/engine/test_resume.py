@@ -52,7 +52,7 @@ def test_ctrl_c_exits_130_and_the_same_command_resumes(tmp_path: Path, cache_fil
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
         assert proc.returncode == 130, err  # a CI job must not take an interrupted run for a success
-        assert err.decode().strip().splitlines()[-1] == "interrupted"
+        assert err.decode().strip().splitlines()[-1].startswith("interrupted (Ctrl-C): ")
         done = cached_count(cache_file)
         assert n // 4 <= done < n
 
