@@ -13,7 +13,9 @@ model, every checkpoint and the final model). Two kinds of model exist:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -22,6 +24,25 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InputError
 from .examples import Example, Prediction
+
+_ESTIMATING: ContextVar[bool] = ContextVar("harness_estimating", default=False)
+
+
+def estimating() -> bool:
+    """True while models are resolved for ``harness run --dry-run``: nothing will be sent, so a provider should
+    not insist on what it needs only to send (an API key: the real run checks it); a provider that must call
+    its API to resolve at all (a fine-tuning job's checkpoints) still needs its credentials."""
+    return _ESTIMATING.get()
+
+
+@contextmanager
+def estimating_scope() -> Iterator[None]:
+    """The runner's side of :func:`estimating` (``harness.runner.estimate``)."""
+    token = _ESTIMATING.set(True)
+    try:
+        yield
+    finally:
+        _ESTIMATING.reset(token)
 
 
 class ExampleSet(Protocol):

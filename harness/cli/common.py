@@ -14,6 +14,10 @@ from ..providers import ModelSpec
 from ..suite import parse_cli_model
 
 PLUGIN_OPT = typer.Option(None, "--plugin", help="Load a local plugin: a module name or a .py file. Repeatable.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help="No progress or status lines on stderr (errors and "
+                                                       "warnings still); stdout keeps the tables.")
+VERBOSE_OPT = typer.Option(False, "--verbose", "-v", help="More detail on stderr: the run's settings, every "
+                                                           "failure reason, timings.")
 
 
 def registry_from(plugins: list[str] | None) -> Registry:

@@ -11,7 +11,22 @@ from ..errors import HarnessError
 from . import cache_cmd, demo_cmd, export_cmd, plugins_cmd, report_cmd, run_cmd, signals
 
 app = typer.Typer(help="Is the fine-tuned classifier really better? Paired evaluation with HTML reports.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_print_version,
+                                       help="Print the version and exit.")) -> None:
+    """Is the fine-tuned classifier really better? Paired evaluation with HTML reports."""
+
 app.command("run")(run_cmd.run)
 app.command("demo")(demo_cmd.demo)
 app.command("report")(report_cmd.report)
@@ -52,9 +67,11 @@ def _main(argv: list[str] | None) -> int:
         return _interrupted(argv)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 1
+    except typer.Abort as exc:  # a prompt got Ctrl-C, or no answer at all (end of input)
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            return _interrupted(argv)
+        typer.echo("error: aborted: a question got no answer (end of input)", err=True)
+        return 2
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument...
         show = getattr(exc, "show", None)
         if show is not None:

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..analysis.compare import CompareOptions
 from ..engine import EngineOptions
-from ..engine.progress import MODES
+from ..engine.cache import resolve_cache_path
+from ..engine.progress import MODES, resolve_mode
 from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
-from ..runner import RunOptions, estimate, merge_specs
+from ..runner import Plan, RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
 from ..runner.setup import DEFAULT_MAX_FAILED
 from ..suite import load_suite
-from .common import PLUGIN_OPT, apply_options, cli_models, default_out, parse_share, registry_from
+from .common import (
+    PLUGIN_OPT,
+    QUIET_OPT,
+    VERBOSE_OPT,
+    apply_options,
+    cli_models,
+    default_out,
+    parse_share,
+    registry_from,
+)
 from .summary import print_comparisons, print_summary
+from .usage import print_estimate, print_usage, too_many_failed_message
 
 _SCALE = "Requests at scale"
 _STATS = "Statistics"
@@ -46,7 +55,7 @@ def run(
                                   help="Seconds per attempt before it is abandoned and retried."),
     cache: Path | None = typer.Option(None, "--cache", rich_help_panel=_SCALE,
                                          help="Response cache file (default: $HARNESS_CACHE_DIR/cache.sqlite3 or "
-                                              "~/.cache/harness/cache.sqlite3)."),
+                                              "the platform's user cache folder: ~/.cache/harness on Linux)."),
     no_cache: bool = typer.Option(False, "--no-cache", rich_help_panel=_SCALE,
                                   help="Neither read nor write the response cache."),
     refresh: bool = typer.Option(False, "--refresh", rich_help_panel=_SCALE,
@@ -79,6 +88,8 @@ def run(
     no_stats: bool = typer.Option(False, "--no-stats", rich_help_panel=_STATS,
                                   help="Skip confidence intervals and paired comparisons."),
     plugin: list[str] | None = PLUGIN_OPT,
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Score every held-out example with every model; write results.json and report.html."""
     if progress not in MODES:
@@ -87,7 +98,11 @@ def run(
         raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache, --refresh "
                          "or --batch")
     failed_limit = parse_share(max_failed, "--max-failed")
-    console = Console(stderr=False)
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose contradict each other: choose one")
+    console, log = Console(), Console(stderr=True)  # stdout: the tables (pipe them); stderr: everything else
+    if quiet:
+        progress = "off"
     registry = registry_from(plugin)
     s = load_suite(suite)
     specs, opts = cli_models(model, option)
@@ -99,26 +114,46 @@ def run(
                            refresh=refresh, offline=offline, batch=batch, poll_interval=poll_interval,
                            max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
-    options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
-                         prices_file=prices, console=console, stats=stats, max_failed=failed_limit)
-    console.print(f"[bold]{s.name}[/]: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}")
+    options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, only=only, metrics=metric,
+                         engine=engine,
+                         prices_file=prices, console=log, stats=stats, max_failed=failed_limit)
+
+    # status lines go with the progress display (stderr; none under --quiet, --progress off or pytest), and
+    # only once every check passed: bad input is one line on stderr
+    chatty = verbose or resolve_mode(progress) != "off"
+
+    def say(text: str, style: str | None = None) -> None:
+        if chatty:
+            log.print(text, style=style, markup=False, highlight=False)
+
+    def planned(plan: Plan) -> None:
+        say(f"{s.name}: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}; "
+            f"models {', '.join(m.name for m in plan.models)}", style="bold")
+        if verbose:
+            say(f"  out: {out_dir}; cache: {'off' if no_cache else resolve_cache_path(cache)}; concurrency "
+                f"{concurrency}, max attempts {max_attempts}, timeout {timeout:g}s, max failed {failed_limit:.0%}",
+                style="dim")
+
     if dry_run:
-        print_estimate(estimate(s, registry, options), console, batch=batch, max_cost=max_cost)
+        print_estimate(estimate(s, registry, options, on_planned=planned), console, batch=batch,
+                       max_cost=max_cost)
         return
-    outcome = run_suite(s, registry, options,
-                        on_model_done=lambda r: console.print(
-                            f"  scored {r.model.name} ({r.seconds:.2f}s)"
-                            + (f" — FAILED: {r.error}" if r.error else ""),
-                            markup=False))
+    outcome = run_suite(s, registry, options, on_planned=planned,
+                        on_model_done=lambda r: say(f"  {r.model.name}: {'stopped' if r.error else 'scored'} "
+                                                    f"({r.seconds:.2f}s)"))
     print_summary(outcome.results, console)
     print_comparisons(outcome.results, console)
-    print_usage(outcome.results, console)
-    console.print(f"results: {outcome.results_path}")
+    print_usage(outcome.results, console, verbose=verbose)
+    if verbose:
+        timings = outcome.results.get("timings", {})
+        say("  timings: " + ", ".join(f"{k.removesuffix('_seconds')} {v:.2f}s" for k, v in timings.items()),
+            style="dim")
+    console.print(f"results: {outcome.results_path}", markup=False, highlight=False)
     if not no_report:
-        from harness_reports import write_report
+        from .reporting import write_report
 
         report = write_report(outcome.results_path)
-        console.print(f"report:  {report}")
+        console.print(f"report:  {report}", markup=False, highlight=False)
     if outcome.model_errors:
         names = ", ".join(outcome.model_errors)
         raise ProviderError(f"model(s) {names} failed (results for the others were written); "
@@ -129,72 +164,3 @@ def run(
         raise BudgetExhausted(f"--max-cost {max_cost:g} USD reached: results were written for what was done; "
                               "the remaining examples are failed with reason \"budget exhausted\" (re-run "
                               "with a higher budget to finish: cached responses are not paid twice)")
-
-
-def too_many_failed_message(over: dict[str, tuple[int, int, str]], limit: float) -> str:
-    parts = [f"{name}: {failed} of {n} examples failed ({failed / n:.0%})" for name, (failed, n, _) in over.items()]
-    reason = next(iter(over.values()))[2]
-    return (f"{'; '.join(parts)} — more than --max-failed {limit:.0%} (results were written; the same command "
-            f"retries the failed examples, answered ones are cached); most frequent reason: {reason}")
-
-
-def _usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.4f}"
-
-
-def print_estimate(rows: list[dict[str, Any]], console: Console, batch: bool = False,
-                   max_cost: float | None = None) -> None:
-    """The --dry-run table."""
-    table = Table(title="dry run: estimated tokens and cost (nothing was sent)", title_justify="left")
-    for col in ("model", "examples", "cached", "to send", "prompt tokens", "max completion tokens",
-                "est. cost", "price"):
-        table.add_column(col, justify="left" if col in ("model", "price") else "right",
-                         overflow="fold", no_wrap=col != "price")
-    for r in rows:
-        table.add_row(r["model"], str(r["examples"]), str(r["cached"]), str(r["requests"]),
-                      f"{r['prompt_tokens']:,}" + ("" if r["tokenizer"] else "*"), f"{r['completion_tokens']:,}",
-                      _usd(r["usd"]), r["source"])
-    known = [r["usd"] for r in rows if r["usd"] is not None]
-    total = sum(known)
-    if not console.is_terminal:
-        console.width = max(console.width, 200)
-    console.print(table)
-    complete = len(known) == len(rows)
-    console.print(f"estimated total: {_usd(total)}" + ("" if complete else " (some models have no price)")
-                  + (" — Batch API prices" if batch else ""))
-    if max_cost is not None and total > max_cost:
-        console.print(f"[yellow]the estimate exceeds --max-cost {max_cost:g} USD: the run would stop early[/]")
-    if not all(r["tokenizer"] for r in rows):
-        console.print("* no tokenizer for this provider: a deliberately high guess (a token per 3 characters)",
-                      style="dim")
-
-
-def requests_line(u: dict[str, Any]) -> str:
-    """What was sent and how it was answered: ``32 requests sent (0 answered, 32 failed), 0 cached``. Counts
-    every request the server saw, answered or not (a model stopped by 28 answers of 404 sent 28 requests)."""
-    sent = u.get("sent", u.get("attempts", 0) + u.get("batched", 0))
-    parts = [f"{u['requests']} answered"]
-    errors = u.get("errors")
-    if errors:
-        parts.append(f"{errors} failed")
-    if u.get("retries"):
-        parts.append(f"{u['retries']} retries")
-    if u.get("batched"):
-        parts.append(f"{u['batched']} via the Batch API")
-    return f"{sent} requests sent ({', '.join(parts)}), {u['cached']} cached"
-
-
-def print_usage(results: dict[str, Any], console: Console) -> None:
-    """One line per request model: requests sent, cached, tokens, cost; then failures by reason."""
-    for m in results["models"]:
-        u, c = m.get("usage"), m.get("cost")
-        if u is not None and c is not None:
-            cost = _usd(c.get("usd"))
-            console.print(f"  {m['name']}: {requests_line(u)}, "
-                          f"{u['prompt_tokens']:,}+{u['completion_tokens']:,} tokens, cost {cost}"
-                          + (f" (spent now {_usd(c.get('spent_usd'))})" if c.get("usd") else ""), style="dim")
-        for reason, n in list(m.get("failures", {}).items())[:3]:
-            console.print(f"  {m['name']}: {n} failed — {reason}", style="yellow")
-    total = results.get("cost") or {}
-    if total.get("spent_usd"):
-        console.print(f"  spent in this run: {_usd(total['spent_usd'])}", style="dim")

@@ -16,7 +16,7 @@ from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
 from ..engine.options import BUDGET_EXHAUSTED
-from ..errors import HarnessError, InputError, ProviderError
+from ..errors import HarnessError, ProviderError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
@@ -24,7 +24,8 @@ from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_pre
 from ..plugins import Registry
 from ..providers import Model
 from ..suite import Suite
-from .setup import RunOptions, make_engine, merge_specs, resolve_models
+from .plan import Plan, plan_run
+from .setup import RunOptions, make_engine
 
 
 @dataclass
@@ -111,20 +112,6 @@ def metric_data(suite: Suite, examples: Sequence[Example], preds: Sequence[Predi
     return MetricData(suite.labels, y_true, y_pred, proba, positive, options)
 
 
-def selected_metrics(suite: Suite, registry: Registry, override: list[str] | None) -> list[str]:
-    if override:
-        for name in override:
-            registry.metric(name)
-        return list(override)
-    if suite.metric_names is None:
-        return list(registry.metrics)
-    for i, name in enumerate(suite.metric_names):
-        if name not in registry.metrics:
-            raise InputError(f"unknown metric {name!r} (known: {', '.join(sorted(registry.metrics))})",
-                             file=suite.path, line=suite.line_of("metrics", i), field=f"metrics[{i}]")
-    return list(suite.metric_names)
-
-
 def compute_model_metrics(registry: Registry, names: Sequence[str], data: MetricData) -> dict[str, MetricValue]:
     return {name: evaluate(registry.metrics[name], data) for name in names}
 
@@ -181,19 +168,22 @@ def prediction_rows(model: str, examples: Sequence[Example], preds: Sequence[Pre
 
 
 def run(suite: Suite, registry: Registry, options: RunOptions,
-        on_model_done: Callable[[ModelRun], None] | None = None) -> RunOutcome:
+        on_model_done: Callable[[ModelRun], None] | None = None,
+        on_planned: Callable[[Plan], None] | None = None) -> RunOutcome:
+    """Score, compute metrics and comparisons, write results. ``on_planned`` is called once every check passed
+    (:func:`plan_run`), before anything is scored; ``on_model_done`` as each model finishes."""
     t0 = time.perf_counter()
     dataset = suite.heldout
-    metric_names = selected_metrics(suite, registry, options.metrics)
-    specs = merge_specs(suite, options.models, options.only_cli_models)
-    models, training = resolve_models(suite, registry, specs)
-    baseline = suite.baseline if suite.baseline is not None else models[0].name
-    if baseline not in {m.name for m in models}:
-        baseline = models[0].name
-    extra_pairs = comparison_pairs_of(suite, [m.name for m in models])  # checked before anything is scored
+    plan = plan_run(suite, registry, options)  # every check before anything is scored (--dry-run does the same)
+    metric_names, models, training, baseline = plan.metric_names, plan.models, plan.training, plan.baseline
+    extra_pairs = plan.pairs
+    if on_planned is not None:
+        on_planned(plan)
     t_load = time.perf_counter()
 
     engine = make_engine(suite, models, options)
+    for text in plan.notices:
+        engine.notice(text)
     runs: list[ModelRun] = []
 
     async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
@@ -276,19 +266,6 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         write_results(results_path, results)
     return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
                       too_many_failed=too_many)
-
-
-def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:
-    """The suite's extra ``comparisons:`` pairs, checked against the models of the run."""
-    pairs = []
-    for i, (a, b) in enumerate(suite.comparisons):
-        for j, name in enumerate((a, b)):
-            if name not in names:
-                raise InputError(f"no model named {name!r} in this run (models: {', '.join(names)})",
-                                 file=suite.path, line=suite.line_of("comparisons", i, j),
-                                 field=f"comparisons[{i}][{j}]")
-        pairs.append((a, b))
-    return pairs
 
 
 def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metrics: Sequence[Any], baseline: str,

@@ -33,6 +33,7 @@ class RunOptions:
     stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
     console: Any = None  # a rich Console for progress bars and notices
     max_failed: float | None = DEFAULT_MAX_FAILED  # share of a model's examples; None: no limit
+    only: bool = False  # --only: the suite's models are not run, so its comparisons naming them are dropped
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:
@@ -50,6 +51,9 @@ def resolve_models(suite: Suite, registry: Registry, specs: Sequence[ModelSpec]
     models: list[Model] = []
     training: dict[str, Any] = {}
     for spec in specs:
+        clash = registry.provider_clash(spec.provider)
+        if clash is not None:
+            raise UsageError(f"{spec.origin}: model {spec.name!r}: {clash}")
         if spec.provider not in registry.providers:
             known = ", ".join(sorted(registry.providers))
             raise UsageError(f"{spec.origin}: model {spec.name!r}: unknown provider {spec.provider!r} "

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import ExampleFailure, ProviderError, Retryable
+from harness.providers import estimating
 
 #: Set to 1 to build SDK clients with ``_strict_response_validation=True`` (tests: a fake response that drifts
 #: from the real API schema fails loudly instead of being accepted).
@@ -58,6 +59,8 @@ def read_key(api_key_env: str | None, default_env: str) -> tuple[str | None, str
     if var.lower() == NO_KEY:
         return None, None
     key = os.environ.get(var, "").strip()
+    if not key and estimating():  # --dry-run sends nothing: the real run checks the key
+        return None, var
     if not key:
         hint = (" (or name another variable with the model option api_key_env; a local server without auth "
                 "can use api_key_env: none)")
@@ -103,7 +106,7 @@ class Connection:
                    api_version=version, auth=auth, timeout=timeout)
         if auth == "key":
             conn._key, _ = read_key(var, AZURE_KEY_ENV)
-        else:
+        elif not estimating():  # --dry-run signs in to nothing
             conn._token_provider = _entra_token_provider(var)
         return conn
 
