@@ -159,7 +159,7 @@ def run(
         raise ProviderError(f"model(s) {names} failed (results for the others were written); "
                             f"first error: {next(iter(outcome.model_errors.values()))}")
     if outcome.too_many_failed:
-        raise ProviderError(too_many_failed_message(outcome.too_many_failed, failed_limit))
+        raise ProviderError(too_many_failed_message(outcome.too_many_failed, failed_limit, outcome.results))
     if outcome.budget_exhausted:
         raise BudgetExhausted(f"--max-cost {max_cost:g} USD reached: results were written for what was done; "
                               "the remaining examples are failed with reason \"budget exhausted\" (re-run "

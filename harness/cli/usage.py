@@ -10,11 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 
-def too_many_failed_message(over: dict[str, tuple[int, int, str]], limit: float) -> str:
+def too_many_failed_message(over: dict[str, tuple[int, int, str]], limit: float,
+                            results: dict[str, Any] | None = None) -> str:
     parts = [f"{name}: {failed} of {n} examples failed ({failed / n:.0%})" for name, (failed, n, _) in over.items()]
     reason = next(iter(over.values()))[2]
-    return (f"{'; '.join(parts)} — more than --max-failed {limit:.0%} (results were written; the same command "
-            f"retries the failed examples, answered ones are cached); most frequent reason: {reason}")
+    api = {m["name"] for m in (results or {}).get("models", []) if "usage" in m}
+    again = ("; the same command retries the failed requests, answered ones come from the cache"
+             if api & set(over) else "")
+    return (f"{'; '.join(parts)} — more than --max-failed {limit:.0%} (results were written{again}); "
+            f"most frequent reason: {reason}")
 
 
 def _usd(value: float | None) -> str:

@@ -24,6 +24,7 @@ from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_pre
 from ..plugins import Registry
 from ..providers import Model
 from ..suite import Suite
+from .metricwarnings import collapsed_warnings
 from .plan import Plan, plan_run
 from .setup import RunOptions, make_engine
 
@@ -208,7 +209,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         write_predictions(out / PREDICTIONS_FILE, all_rows)  # first: nothing scored is ever lost
         for r, preds in aligned:
             data = datas[r.model.name] = metric_data(suite, dataset.examples, preds, suite.metric_options)
-            values = compute_model_metrics(registry, metric_names, data)
+            with collapsed_warnings(engine.notice, f"while computing the metrics of {r.model.name}"):
+                values = compute_model_metrics(registry, metric_names, data)
             observed.update({(r.model.name, k): v for k, v in values.items()})
             entry: dict[str, Any] = {
                 "name": r.model.name, "spec": r.model.spec.spec, "provider": r.model.provider,
@@ -259,8 +261,10 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     results_path = out / "results.json"
     write_results(results_path, results)  # metrics are safe on disk before the statistics run
     if options.stats is not None and len(datas) >= 1:
-        add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
-                       replace(options.stats, pairs=extra_pairs), observed)
+        with collapsed_warnings(engine.notice, "while computing intervals and paired tests"):
+            add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
+                           replace(options.stats, pairs=extra_pairs), observed)
+        results["engine"]["notices"] = list(engine.notices)
         results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)

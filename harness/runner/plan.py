@@ -82,8 +82,10 @@ def comparison_pairs_of(suite: Suite, names: Sequence[str], *, drop_missing: boo
         missing = [(j, name) for j, name in enumerate((a, b)) if name not in names]
         if missing and drop_missing:
             if notices is not None:
+                absent = " and ".join(repr(n) for _, n in missing)
                 notices.append(f"comparison [{a}, {b}] ({suite.path}:{suite.line_of('comparisons', i)}) is "
-                               f"left out: {', '.join(repr(n) for _, n in missing)} is not in this run (--only)")
+                               f"left out: --only runs just the --model models, and {absent} "
+                               f"{'is' if len(missing) == 1 else 'are'} not among them")
             continue
         for j, name in missing:
             raise InputError(f"no model named {name!r} in this run (models: {', '.join(names)})",
