@@ -108,8 +108,9 @@ def test_without_only_a_comparison_naming_no_model_is_still_an_error(served, tmp
     suite = write_suite(tmp_path / "suite", ROWS, metrics=["accuracy"], models={"base": "demo:base"},
                         comparisons=[["base", "tunde"]])
     (suite / "train.jsonl").write_text((suite / "heldout.jsonl").read_text())
-    text = (suite / "suite.yaml").read_text().replace("format: openai-jsonl", "format: openai-jsonl\n  train: train.jsonl")
-    (suite / "suite.yaml").write_text(text)
+    text = (suite / "suite.yaml").read_text()
+    train = "format: openai-jsonl\n  train: train.jsonl"
+    (suite / "suite.yaml").write_text(text.replace("format: openai-jsonl", train))
     for extra in (["--dry-run"], []):
         code, out, err = run(capsys, "run", suite, "--out", tmp_path / "o", *extra)
         assert code == 2, err
