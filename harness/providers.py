@@ -217,12 +217,19 @@ class BatchClient:
 
     async def status(self, batch_id: str) -> str:
         """One of ``validating``, ``in_progress``, ``finalizing``, ``completed``, ``failed``, ``expired``,
-        ``cancelling``, ``cancelled``."""
+        ``cancelling``, ``cancelled``. Raise :class:`~harness.errors.BatchNotFound` for an id the server does
+        not know."""
         raise NotImplementedError
 
     async def results(self, batch_id: str) -> dict[str, dict[str, Any]]:
         """Download the output and error files of a finished batch, keyed by custom_id."""
         raise NotImplementedError
+
+    async def errors(self, batch_id: str) -> list[str]:
+        """Why a batch ended ``failed``, ``expired`` or ``cancelled``, in the server's words, one line each (the
+        OpenAI batch's ``errors.data``: ``token_limit_exceeded: Enqueued token limit reached …``, an input line
+        that did not validate …); called after :meth:`status` reported the end. Default: none known."""
+        return []
 
 
 class Provider:

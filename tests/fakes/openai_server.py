@@ -224,6 +224,9 @@ class FakeOpenAI:
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.batch_polls = 1  # retrieves before a batch completes
+        #: when set, batches end "failed" with these ``errors.data`` entries ({code, message, line, param}), as
+        #: the API reports an input file that did not validate or an enqueued-token limit
+        self.batch_errors: list[dict[str, Any]] | None = None
         self.max_page = 100  # the most items one list page returns, whatever `limit` asks
         self._polls: dict[str, int] = {}
         self._ids = itertools.count(1)
@@ -496,10 +499,16 @@ class FakeOpenAI:
         with self.lock:
             self._polls[batch_id] += 1
             batch = self.batches[batch_id]
-            if batch["status"] != "completed":
+            if batch["status"] not in ("completed", "failed"):
                 batch["status"] = "in_progress"
                 if self._polls[batch_id] > self.batch_polls:
-                    self._run_batch(batch)
+                    if self.batch_errors is not None:
+                        batch.update(status="failed", failed_at=int(time.time()),
+                                     errors={"object": "list", "data": [
+                                         {"code": None, "line": None, "message": None, "param": None, **e}
+                                         for e in self.batch_errors]})
+                    else:
+                        self._run_batch(batch)
         return _json(200, self.batches[batch_id])
 
     def _run_batch(self, batch: dict[str, Any]) -> None:
