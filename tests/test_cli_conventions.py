@@ -168,3 +168,23 @@ def test_cache_info_says_where_the_cache_is(harness_cli, tmp_path: Path, monkeyp
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "c"))
     res = harness_cli("cache", "info", "--json")
     assert res.code == 0 and json.loads(res.out)["path"] == str(tmp_path / "c" / "cache.sqlite3")
+
+
+def test_a_report_template_typo_stops_a_run_before_anything_is_scored(tmp_path: Path) -> None:
+    from harness.cli.reporting import TEMPLATES_ENV
+    from harness_reports.render import ENV_VAR
+
+    assert TEMPLATES_ENV == ENV_VAR
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    (mine / "_glance.html.j2").write_text("ok\n{% for x in %}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = _script("run", "baseball-hockey", "--model", "a=demo:base", "--only", "--out", str(out),
+                   env={ENV_VAR: str(mine)})
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: {mine / '_glance.html.j2'}:2: report template error")
+    assert not out.exists()
+    proc = _script("run", "baseball-hockey", "--model", "a=demo:base", "--only", "--out", str(out), "--no-report",
+                   "--bootstrap", "0", env={ENV_VAR: str(mine)})
+    assert proc.returncode == 0, proc.stderr  # no report, no template needed

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from pathlib import Path
 
 from ..errors import InputError
+
+#: your report templates, looked up before the bundled ones (``harness_reports.render.ENV_VAR``)
+TEMPLATES_ENV = "HARNESS_REPORT_TEMPLATES"
 
 
 def write_report(results_path: Path | str, out: Path | None = None) -> Path:
@@ -25,6 +29,30 @@ def write_report(results_path: Path | str, out: Path | None = None) -> Path:
         message = getattr(exc, "message", None) or str(exc)
         raise InputError(f"report template error: {message} (a template of HARNESS_REPORT_TEMPLATES)",
                          file=file, line=line) from None
+
+
+def check_templates() -> None:
+    """Before a run spends anything: every template in ``HARNESS_REPORT_TEMPLATES`` must at least parse (a typo
+    there would otherwise surface only after every request was paid for)."""
+    dirs = [d for d in os.environ.get(TEMPLATES_ENV, "").split(os.pathsep) if d]
+    if not dirs:
+        return
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True)
+    for folder in dirs:
+        if not Path(folder).is_dir():
+            raise InputError(f"{TEMPLATES_ENV} names a folder that does not exist", file=folder)
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix not in (".j2", ".html", ".jinja", ".jinja2") or not path.is_file():
+                continue
+            try:
+                env.parse(path.read_text(encoding="utf-8"), name=path.name, filename=str(path))
+            except jinja2.TemplateSyntaxError as exc:
+                raise InputError(f"report template error: {exc.message} (a template of {TEMPLATES_ENV})",
+                                 file=path, line=exc.lineno) from None
+            except UnicodeDecodeError as exc:
+                raise InputError(f"report template is not UTF-8 text ({exc.reason})", file=path) from None
 
 
 def _template_location(exc: Exception) -> tuple[str | None, int | None]:

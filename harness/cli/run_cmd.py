@@ -27,6 +27,7 @@ from .common import (
     parse_share,
     registry_from,
 )
+from .reporting import check_templates, write_report
 from .summary import print_comparisons, print_summary
 from .usage import print_estimate, print_usage, too_many_failed_message
 
@@ -103,6 +104,8 @@ def run(
     console, log = Console(), Console(stderr=True)  # stdout: the tables (pipe them); stderr: everything else
     if quiet:
         progress = "off"
+    if not no_report:
+        check_templates()  # a typo in your report templates is caught before anything is paid for
     registry = registry_from(plugin)
     s = load_suite(suite)
     specs, opts = cli_models(model, option)
@@ -150,8 +153,6 @@ def run(
             style="dim")
     console.print(f"results: {outcome.results_path}", markup=False, highlight=False)
     if not no_report:
-        from .reporting import write_report
-
         report = write_report(outcome.results_path)
         console.print(f"report:  {report}", markup=False, highlight=False)
     if outcome.model_errors:
