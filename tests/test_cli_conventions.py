@@ -67,11 +67,13 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize("command", _commands(), ids=" ".join)
-def test_help_text_renders_whole(command: list[str]) -> None:
+def test_help_text_renders_whole(command: list[str], harness_cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every option's help is shown as written: ``[default: beside results.json]`` was eaten as rich markup."""
-    proc = _script(*command, "--help", env=WIDE)
-    assert proc.returncode == 0, proc.stderr
-    shown = _flat(proc.stdout)
+    for name, value in WIDE.items():
+        monkeypatch.setenv(name, value)
+    res = harness_cli(*command, "--help")
+    assert res.code == 0, res.err
+    shown = _flat(res.out)
     cmd = typer.main.get_command(app)
     for part in command:
         cmd = cmd.commands[part]  # type: ignore[attr-defined]

@@ -64,7 +64,8 @@ def requests_line(u: dict[str, Any]) -> str:
         parts.append(f"{u['retries']} retries")
     if u.get("batched"):
         parts.append(f"{u['batched']} via the Batch API")
-    return f"{sent} requests sent ({', '.join(parts)}), {u['cached']} cached"
+    abandoned = f", {u['abandoned']} abandoned in flight" if u.get("abandoned") else ""
+    return f"{sent} requests sent ({', '.join(parts)}){abandoned}, {u['cached']} cached"
 
 
 def print_usage(results: dict[str, Any], console: Console, verbose: bool = False) -> None:

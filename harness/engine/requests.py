@@ -46,6 +46,15 @@ class RequestLoop:
         task = asyncio.get_running_loop().create_task(self._attempt(lane, job, reserved, tokens))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        lane.tasks.add(task)
+        task.add_done_callback(lane.tasks.discard)
+
+    async def settle(self, lane: Lane, grace: float) -> None:
+        """A stopped model's requests still in flight: let them finish for up to ``grace`` seconds, so their
+        answers are cached and counted (and the counts agree with the server's log); the rest are cancelled
+        when the engine closes, counted as ``abandoned``."""
+        if lane.tasks and grace > 0:
+            await asyncio.wait(list(lane.tasks), timeout=grace)
 
     async def cancel(self) -> None:
         """Cancel the requests in flight (the engine is closing)."""
@@ -73,7 +82,6 @@ class RequestLoop:
         model, usage, limiter = lane.model, lane.usage, lane.limiter
         job.attempt += 1
         usage.attempts += 1
-        usage.sent += 1
         if job.attempt > 1:  # counted when sent: a retry scheduled for a model stopped meanwhile is never sent
             usage.retries += 1
             lane.advance(retries=1)
@@ -86,7 +94,11 @@ class RequestLoop:
             else:
                 response = await model.send(job.request)
             error = None
+        except asyncio.CancelledError:  # the run is closing: the server may or may not have seen it
+            usage.abandoned += 1
+            raise
         except Exception as exc:
+            usage.sent += 1
             usage.errors += 1
             error = self.policy.transient(exc, timeout)
             if error is None:
@@ -99,6 +111,8 @@ class RequestLoop:
                     self._request_failed(lane, job, f"request failed ({type(exc).__name__}: {exc})")
                 return
 
+        if error is None:
+            usage.sent += 1
         if error is None and isinstance(response, dict):
             self._success(lane, job, response, reserved, tokens)
             return
