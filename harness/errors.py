@@ -46,6 +46,12 @@ class ProviderError(HarnessError):
     exit_code = 3
 
 
+class BatchNotFound(ProviderError):
+    """The server does not know a batch id (HTTP 404): a :class:`~harness.providers.BatchClient` raises it from
+    ``status`` or ``results``. The engine then forgets a batch id it had stored for resuming (another key or
+    project on the same base URL, a server restart) and submits the requests again."""
+
+
 class ExampleFailure(Exception):
     """One example could not be scored; the run continues and the example is recorded as failed."""
 

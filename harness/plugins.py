@@ -45,25 +45,60 @@ class Registered:
 
 @dataclass
 class Registry:
-    """Metrics and providers by name, with the plugin each came from."""
+    """Metrics and providers by name, with the plugin each came from.
+
+    Two plugins registering the same name is a *clash*: it is recorded (``metric_clashes``,
+    ``provider_clashes``: name → the plugins), ``harness plugins`` reports it, and only a run that uses the
+    name fails (with a message naming both plugins); every other metric and provider works as usual."""
 
     metrics: dict[str, Any] = field(default_factory=dict)
     providers: dict[str, Any] = field(default_factory=dict)
     plugins: list[Registered] = field(default_factory=list)
     metric_plugin: dict[str, str] = field(default_factory=dict)
+    metric_clashes: dict[str, list[str]] = field(default_factory=dict)
+    provider_clashes: dict[str, list[str]] = field(default_factory=dict)
+
+    def metric_clash(self, name: str) -> str | None:
+        """Why metric ``name`` cannot be used (two plugins register it), or None."""
+        return _clash("metric", name, self.metric_clashes.get(name))
+
+    def provider_clash(self, name: str) -> str | None:
+        """Why provider ``name`` cannot be used (two plugins register it), or None."""
+        return _clash("provider", name, self.provider_clashes.get(name))
+
+    def usable_metrics(self) -> list[str]:
+        """Every registered metric but those two plugins register (the default metric set of a run)."""
+        return [name for name in self.metrics if name not in self.metric_clashes]
 
     def metric(self, name: str) -> Any:
+        clash = self.metric_clash(name)
+        if clash is not None:
+            raise UsageError(clash)
         try:
             return self.metrics[name]
         except KeyError:
             raise UsageError(f"unknown metric {name!r} (known: {', '.join(sorted(self.metrics))})") from None
 
     def provider(self, name: str) -> Any:
+        clash = self.provider_clash(name)
+        if clash is not None:
+            raise UsageError(clash)
         try:
             return self.providers[name]
         except KeyError:
             raise UsageError(
                 f"unknown provider {name!r} (known: {', '.join(sorted(self.providers))})") from None
+
+    def clash_messages(self) -> list[str]:
+        return [msg for kind, clashes in (("metric", self.metric_clashes), ("provider", self.provider_clashes))
+                for name, owners in clashes.items() if (msg := _clash(kind, name, owners)) is not None]
+
+
+def _clash(kind: str, name: str, owners: list[str] | None) -> str | None:
+    if not owners:
+        return None
+    return (f"{kind} {name!r} is registered by {len(owners)} plugins ({', '.join(owners)}), so harness cannot tell "
+            f"which one to use: uninstall one, or load only one with {ALLOW_ENV}=NAME[,NAME...]")
 
 
 def new_plugin_manager() -> pluggy.PluginManager:
@@ -131,22 +166,29 @@ def load_registry(local_plugins: list[str] | tuple[str, ...] = (), *, entry_poin
         sources[module.__name__] = ("local", getattr(module, "__version__", None))
 
     registry = Registry()
+    provider_plugin: dict[str, str] = {}
     for name, plugin in pm.list_name_plugin():
         source, version = sources.get(name, ("registered", getattr(plugin, "__version__", None)))
         entry = Registered(plugin=name, version=version, source=source)
 
         def add_metric(metric: Any, _entry: Registered = entry) -> None:
-            if metric.name in registry.metrics:
-                raise UsageError(f"metric {metric.name!r} registered twice "
-                                 f"({registry.metric_plugin[metric.name]} and {_entry.plugin})")
-            registry.metrics[metric.name] = metric
-            registry.metric_plugin[metric.name] = _entry.plugin
+            if metric.name in registry.metrics:  # a clash: recorded, fatal only to a run that uses the name
+                owners = registry.metric_clashes.setdefault(metric.name, [registry.metric_plugin[metric.name]])
+                if _entry.plugin not in owners:
+                    owners.append(_entry.plugin)
+            else:
+                registry.metrics[metric.name] = metric
+                registry.metric_plugin[metric.name] = _entry.plugin
             _entry.metrics.append(metric.name)
 
         def add_provider(provider: Any, _entry: Registered = entry) -> None:
             if provider.name in registry.providers:
-                raise UsageError(f"provider {provider.name!r} registered twice")
-            registry.providers[provider.name] = provider
+                owners = registry.provider_clashes.setdefault(provider.name, [provider_plugin[provider.name]])
+                if _entry.plugin not in owners:
+                    owners.append(_entry.plugin)
+            else:
+                registry.providers[provider.name] = provider
+                provider_plugin[provider.name] = _entry.plugin
             _entry.providers.append(provider.name)
 
         for impl in pm.hook.register_metrics.get_hookimpls():

@@ -13,7 +13,9 @@ model, every checkpoint and the final model). Two kinds of model exist:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -22,6 +24,25 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InputError
 from .examples import Example, Prediction
+
+_ESTIMATING: ContextVar[bool] = ContextVar("harness_estimating", default=False)
+
+
+def estimating() -> bool:
+    """True while models are resolved for ``harness run --dry-run``: nothing will be sent, so a provider should
+    not insist on what it needs only to send (an API key: the real run checks it); a provider that must call
+    its API to resolve at all (a fine-tuning job's checkpoints) still needs its credentials."""
+    return _ESTIMATING.get()
+
+
+@contextmanager
+def estimating_scope() -> Iterator[None]:
+    """The runner's side of :func:`estimating` (``harness.runner.estimate``)."""
+    token = _ESTIMATING.set(True)
+    try:
+        yield
+    finally:
+        _ESTIMATING.reset(token)
 
 
 class ExampleSet(Protocol):
@@ -117,6 +138,12 @@ class Model:
         """JSON-safe metadata recorded in results.json. Never include secrets."""
         return {}
 
+    def prepare(self) -> None:
+        """Set-up that may ask the model's server something free (a tokenize endpoint, say). A run calls it once
+        for every model after all of its local checks passed (the suite, the data, the options, the output
+        folder) and before anything is scored or estimated, so bad input never costs a request. Raise
+        :class:`harness.errors.UsageError` to stop the run (exit 2). The default does nothing."""
+
     async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         raise NotImplementedError
 
@@ -202,12 +229,19 @@ class BatchClient:
 
     async def status(self, batch_id: str) -> str:
         """One of ``validating``, ``in_progress``, ``finalizing``, ``completed``, ``failed``, ``expired``,
-        ``cancelling``, ``cancelled``."""
+        ``cancelling``, ``cancelled``. Raise :class:`~harness.errors.BatchNotFound` for an id the server does
+        not know."""
         raise NotImplementedError
 
     async def results(self, batch_id: str) -> dict[str, dict[str, Any]]:
         """Download the output and error files of a finished batch, keyed by custom_id."""
         raise NotImplementedError
+
+    async def errors(self, batch_id: str) -> list[str]:
+        """Why a batch ended ``failed``, ``expired`` or ``cancelled``, in the server's words, one line each (the
+        OpenAI batch's ``errors.data``: ``token_limit_exceeded: Enqueued token limit reached …``, an input line
+        that did not validate …); called after :meth:`status` reported the end. Default: none known."""
+        return []
 
 
 class Provider:
@@ -217,6 +251,10 @@ class Provider:
     description: ClassVar[str] = ""
     argument_help: ClassVar[str] = ""
     options_model: ClassVar[type[Options]] = Options
+    #: False when :meth:`resolve` may call the model's server (to look a fine-tuning job up, to ask a tokenize
+    #: endpoint). A run resolves such providers last, once every local check passed (the suite, the data, the
+    #: other models' files, options, prices, the output folder), so bad input never costs a request.
+    resolves_offline: ClassVar[bool] = True
 
     def parse_options(self, spec: ModelSpec) -> Options:
         try:

@@ -6,6 +6,7 @@ enough (``make_suite``, ``fresh_registry``, ``harness_cli``...) not to clash.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,12 @@ import yaml
 from harness_testkit import toy_pairs, write_data
 
 from harness.cli.main import main
-from harness.plugins import Registry, load_registry
+from harness.plugins import ALLOW_ENV, Registry, load_registry
+
+# Plugins installed in the environment (a user's own metric package, say) must not change what the tests see:
+# load no entry-point plugin, in this process and in every harness process a test starts. Tests of entry-point
+# discovery install their plugin and lift this themselves (tests/test_plugins.py).
+os.environ[ALLOW_ENV] = ""
 
 
 @pytest.fixture

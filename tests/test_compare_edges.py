@@ -242,7 +242,7 @@ def test_metrics_on_different_example_sets_are_not_ranked(harness_cli, make_suit
     partial.write_text("".join(json.dumps(x) + "\n" for x in lines_partial))
     out = tmp_path / "out"
     res = harness_cli("run", root, "--only", "--model", f"full=predictions:{full}", "--model",
-                      f"partial=predictions:{partial}", "--out", out, "--bootstrap", "100")
+                      f"partial=predictions:{partial}", "--out", out, "--bootstrap", "100", "--max-failed", "100%")
     assert res.code == 0, res.err
     header = next(x for x in res.out.splitlines() if "log_loss" in x and "model" in x)
     cols = [c.strip() for c in header.split("┃")]

@@ -11,12 +11,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ..engine.cache import Cache, resolve_cache_path
+from ..errors import UsageError
 
 app = typer.Typer(help="The response cache shared by every run (SQLite): inspect or clear it.",
                   no_args_is_help=True)
 
 CACHE_OPT = typer.Option(None, "--cache", help="Cache file (default: $HARNESS_CACHE_DIR/cache.sqlite3 or "
-                                               "~/.cache/harness/cache.sqlite3).")
+                                               "the platform's user cache folder: ~/.cache/harness on Linux).")
 
 
 def _when(ts: float | None) -> str:
@@ -77,8 +78,16 @@ def clear(cache: Path | None = CACHE_OPT,
         typer.echo(f"cache: {path} is already empty")
         return
     what = f"the responses of targets matching {match!r}" if match else "every cached response"
-    if not yes and not typer.confirm(f"Delete {what} in {path}? Re-running will pay for them again."):
-        raise typer.Exit(1)
+    if not yes:
+        try:
+            confirmed = typer.confirm(f"Delete {what} in {path}? Re-running will pay for them again.", err=True)
+        except typer.Abort:  # no answer: stdin closed or not a terminal (a script, CI)
+            typer.echo("", err=True)  # end the question's line
+            raise UsageError("harness cache clear asks before deleting and got no answer: nothing was deleted; "
+                             "pass --yes to clear without asking") from None
+        if not confirmed:  # the user's choice, not an error
+            typer.echo("nothing was deleted", err=True)
+            return
     c = Cache(path, create=False)
     try:
         n = c.clear(match)

@@ -16,6 +16,10 @@ from ..providers import ModelSpec
 from ..suite import parse_cli_model
 
 PLUGIN_OPT = typer.Option(None, "--plugin", help="Load a local plugin: a module name or a .py file. Repeatable.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help="No progress or status lines on stderr (errors and "
+                                                       "warnings still); stdout keeps the tables.")
+VERBOSE_OPT = typer.Option(False, "--verbose", "-v", help="More detail on stderr: the run's settings, every "
+                                                           "failure reason, timings.")
 
 
 def registry_from(plugins: list[str] | None) -> Registry:
@@ -55,3 +59,15 @@ def apply_options(specs: list[ModelSpec], opts: dict[str, dict[str, Any]]) -> li
 
 def default_out(suite_name: str) -> Path:
     return Path("harness-runs") / suite_name
+
+
+def parse_share(value: str, option: str) -> float:
+    """``0.1``, ``10%`` or ``0`` → a share in [0, 1] (``--max-failed``)."""
+    text = value.strip()
+    try:
+        share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise UsageError(f"{option} {value!r}: give a share between 0 and 1 (0.1) or a percentage (10%)")
+    return share

@@ -16,7 +16,7 @@ from .summary import print_comparisons, print_summary
 
 def demo(out: Path = typer.Option(Path("harness-demo"), "--out", help="Output folder.")) -> None:
     """Run the built-in demo suites: base vs fine-tuned vs checkpoints, trained on this machine in seconds."""
-    from harness_reports import write_report
+    from .reporting import write_report
 
     console = Console()
     registry = registry_from(None)

@@ -11,12 +11,12 @@ from ..errors import InputError
 
 def export(
     results: Path = typer.Argument(..., help="A results.json (or the folder holding it)."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for the tables [default: beside results.json]."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the tables (default: beside results.json)."),
     sep: str = typer.Option("csv", "--format", help="csv or tsv."),
     raw: bool = typer.Option(False, "--raw", help="Do not guard text cells against spreadsheet formulas."),
 ) -> None:
     """Write metrics, comparisons, predictions and training tables as CSV (for spreadsheets and notebooks;
-    in Python, harness.frames.load_frames gives the same tables as DataFrames)."""
+    in Python, harness.output.frames.load_frames gives the same tables as DataFrames)."""
     if sep not in ("csv", "tsv"):
         raise InputError(f"unknown format {sep!r} (csv or tsv)", field="--format")
     from ..output.frames import load_frames, spreadsheet_safe

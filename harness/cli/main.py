@@ -8,10 +8,25 @@ import sys
 import typer
 
 from ..errors import HarnessError
-from . import cache_cmd, demo_cmd, export_cmd, gate_cmd, plugins_cmd, report_cmd, run_cmd
+from . import cache_cmd, demo_cmd, export_cmd, gate_cmd, plugins_cmd, report_cmd, run_cmd, signals
 
 app = typer.Typer(help="Is the fine-tuned classifier really better? Paired evaluation with HTML reports.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"harness {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_print_version,
+                                       help="Print the version and exit.")) -> None:
+    """Is the fine-tuned classifier really better? Paired evaluation with HTML reports."""
+
 app.command("run")(run_cmd.run)
 app.command("demo")(demo_cmd.demo)
 app.command("report")(report_cmd.report)
@@ -24,7 +39,23 @@ EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
+def _interrupted(argv: list[str] | None) -> int:
+    """One line saying what interrupted the command, and 128 + that signal's number (130 for Ctrl-C)."""
+    signum = signals.interrupting_signal()
+    args = sys.argv[1:] if argv is None else argv
+    resumable = bool(args) and args[0] in ("run", "demo")
+    typer.echo(f"interrupted ({signals.describe(signum)})"
+               + (": every response received so far is in the cache; the same command resumes" if resumable
+                  else ""), err=True)
+    return signals.exit_code(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    with signals.cancel_signals():  # SIGTERM and SIGHUP (a CI job cancelled) act as Ctrl-C
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         # without standalone mode, typer *returns* the exit code of typer.Exit and of Ctrl-C (130)
         returned = app(args=argv, standalone_mode=False)
@@ -34,13 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer.Exit from commands
         return int(exc.code or 0)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return _interrupted(argv)
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        return 1
+    except typer.Abort as exc:  # a prompt got Ctrl-C, or no answer at all (end of input)
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            return _interrupted(argv)
+        typer.echo("error: aborted: a question got no answer (end of input)", err=True)
+        return 2
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument...
         show = getattr(exc, "show", None)
         if show is not None:
@@ -55,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                    "please report it)", err=True)
         return EXIT_INTERNAL
     if returned == EXIT_INTERRUPTED:
-        typer.echo("interrupted", err=True)
+        return _interrupted(argv)
     return returned if isinstance(returned, int) else 0
 
 

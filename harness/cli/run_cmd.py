@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..analysis.compare import CompareOptions
 from ..engine import EngineOptions
-from ..engine.progress import MODES
+from ..engine.cache import resolve_cache_path
+from ..engine.progress import MODES, resolve_mode
 from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
-from ..runner import RunOptions, estimate, merge_specs
+from ..runner import Plan, RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
 from ..runner.gate import GateRequest, check_suite_rules
+from ..runner.setup import DEFAULT_MAX_FAILED
 from ..suite import load_suite
-from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
+from .common import (
+    PLUGIN_OPT,
+    QUIET_OPT,
+    VERBOSE_OPT,
+    apply_options,
+    cli_models,
+    default_out,
+    parse_share,
+    registry_from,
+)
 from .gate_cmd import run_gate
+from .reporting import check_templates, write_report
 from .summary import print_comparisons, print_summary
+from .usage import print_estimate, print_usage, too_many_failed_message
 
 _SCALE = "Requests at scale"
 _STATS = "Statistics"
@@ -47,7 +58,7 @@ def run(
                                   help="Seconds per attempt before it is abandoned and retried."),
     cache: Path | None = typer.Option(None, "--cache", rich_help_panel=_SCALE,
                                          help="Response cache file (default: $HARNESS_CACHE_DIR/cache.sqlite3 or "
-                                              "~/.cache/harness/cache.sqlite3)."),
+                                              "the platform's user cache folder: ~/.cache/harness on Linux)."),
     no_cache: bool = typer.Option(False, "--no-cache", rich_help_panel=_SCALE,
                                   help="Neither read nor write the response cache."),
     refresh: bool = typer.Option(False, "--refresh", rich_help_panel=_SCALE,
@@ -68,6 +79,9 @@ def run(
     progress: str = typer.Option("auto", "--progress", rich_help_panel=_SCALE,
                                  help=f"Progress display: {', '.join(MODES)} (auto: bars on a terminal, "
                                       "lines in logs)."),
+    max_failed: str = typer.Option(f"{DEFAULT_MAX_FAILED:.0%}", "--max-failed", rich_help_panel=_SCALE,
+                                   help="Exit 3 when more than this share of a model's examples failed (0.1 or "
+                                        "10%; 100% never); results are written either way."),
     no_report: bool = typer.Option(False, "--no-report", help="Write results.json only."),
     allow_external_data: bool = typer.Option(False, "--allow-external-data",
                                              help="Let the suite's data paths point outside its folder."),
@@ -82,6 +96,8 @@ def run(
     gate: bool = typer.Option(False, "--gate", help="Gate the run with the suite's `gate:` rules (else the "
                               "defaults): write OUT/gate.json, gate.md, gate.junit.xml; the exit code is the "
                               "gate's."),
+    quiet: bool = QUIET_OPT,
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Score every held-out example with every model; write results.json and report.html."""
     if progress not in MODES:
@@ -89,7 +105,14 @@ def run(
     if offline and (no_cache or refresh or batch):
         raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache, --refresh "
                          "or --batch")
-    console = Console(stderr=False)
+    failed_limit = parse_share(max_failed, "--max-failed")
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose contradict each other: choose one")
+    console, log = Console(), Console(stderr=True)  # stdout: the tables (pipe them); stderr: everything else
+    if quiet:
+        progress = "off"
+    if not no_report:
+        check_templates()  # a typo in your report templates is caught before anything is paid for
     registry = registry_from(plugin)
     s = load_suite(suite, allow_external_data=allow_external_data)
     specs, opts = cli_models(model, option)
@@ -103,29 +126,47 @@ def run(
                            refresh=refresh, offline=offline, batch=batch, poll_interval=poll_interval,
                            max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
-    options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
-                         prices_file=prices, console=console, stats=stats)
-    console.print(f"[bold]{s.name}[/]: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}")
+    options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, only=only, metrics=metric,
+                         engine=engine,
+                         prices_file=prices, console=log, stats=stats, max_failed=failed_limit)
+
+    # status lines go with the progress display (stderr; none under --quiet, --progress off or pytest), and
+    # only once every check passed: bad input is one line on stderr
+    chatty = verbose or resolve_mode(progress) != "off"
+
+    def say(text: str, style: str | None = None) -> None:
+        if chatty:
+            log.print(text, style=style, markup=False, highlight=False)
+
+    def planned(plan: Plan) -> None:
+        say(f"{s.name}: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}; "
+            f"models {', '.join(m.name for m in plan.models)}", style="bold")
+        if verbose:
+            say(f"  out: {out_dir}; cache: {'off' if no_cache else resolve_cache_path(cache)}; concurrency "
+                f"{concurrency}, max attempts {max_attempts}, timeout {timeout:g}s, max failed {failed_limit:.0%}",
+                style="dim")
+
     if dry_run:
-        print_estimate(estimate(s, registry, options), console, batch=batch, max_cost=max_cost)
+        print_estimate(estimate(s, registry, options, on_planned=planned), console, batch=batch,
+                       max_cost=max_cost)
         return
-    outcome = run_suite(s, registry, options,
-                        on_model_done=lambda r: console.print(
-                            f"  scored {r.model.name} ({r.seconds:.2f}s)"
-                            + (f" — FAILED: {r.error}" if r.error else ""),
-                            markup=False))
+    outcome = run_suite(s, registry, options, on_planned=planned,
+                        on_model_done=lambda r: say(f"  {r.model.name}: {'stopped' if r.error else 'scored'} "
+                                                    f"({r.seconds:.2f}s)"))
     print_summary(outcome.results, console)
     print_comparisons(outcome.results, console)
-    print_usage(outcome.results, console)
-    console.print(f"results: {outcome.results_path}")
+    print_usage(outcome.results, console, verbose=verbose)
+    if verbose:
+        timings = outcome.results.get("timings", {})
+        say("  timings: " + ", ".join(f"{k.removesuffix('_seconds')} {v:.2f}s" for k, v in timings.items()),
+            style="dim")
+    console.print(f"results: {outcome.results_path}", markup=False, highlight=False)
     if not no_report:
-        from harness_reports import write_report
-
         report = write_report(outcome.results_path)
-        console.print(f"report:  {report}")
+        console.print(f"report:  {report}", markup=False, highlight=False)
     if gate:
         for name, error in outcome.model_errors.items():
-            console.print(f"model {name} failed: {error}", style="yellow", markup=False)
+            log.print(f"model {name} failed: {error}", style="yellow", markup=False)
         out = outcome.results_path.parent
         raise typer.Exit(run_gate(GateRequest(outcome.results_path, suite=s), plugin, console,
                                   out / "gate.junit.xml", out / "gate.md", out / "gate.json"))
@@ -133,54 +174,9 @@ def run(
         names = ", ".join(outcome.model_errors)
         raise ProviderError(f"model(s) {names} failed (results for the others were written); "
                             f"first error: {next(iter(outcome.model_errors.values()))}")
+    if outcome.too_many_failed:
+        raise ProviderError(too_many_failed_message(outcome.too_many_failed, failed_limit, outcome.results))
     if outcome.budget_exhausted:
         raise BudgetExhausted(f"--max-cost {max_cost:g} USD reached: results were written for what was done; "
                               "the remaining examples are failed with reason \"budget exhausted\" (re-run "
                               "with a higher budget to finish: cached responses are not paid twice)")
-
-
-def _usd(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.4f}"
-
-
-def print_estimate(rows: list[dict[str, Any]], console: Console, batch: bool = False,
-                   max_cost: float | None = None) -> None:
-    """The --dry-run table."""
-    table = Table(title="dry run: estimated tokens and cost (nothing was sent)", title_justify="left")
-    for col in ("model", "examples", "cached", "to send", "prompt tokens", "max completion tokens",
-                "est. cost", "price"):
-        table.add_column(col, justify="left" if col in ("model", "price") else "right",
-                         overflow="fold", no_wrap=col != "price")
-    for r in rows:
-        table.add_row(r["model"], str(r["examples"]), str(r["cached"]), str(r["requests"]),
-                      f"{r['prompt_tokens']:,}" + ("" if r["tokenizer"] else "*"), f"{r['completion_tokens']:,}",
-                      _usd(r["usd"]), r["source"])
-    known = [r["usd"] for r in rows if r["usd"] is not None]
-    total = sum(known)
-    if not console.is_terminal:
-        console.width = max(console.width, 200)
-    console.print(table)
-    complete = len(known) == len(rows)
-    console.print(f"estimated total: {_usd(total)}" + ("" if complete else " (some models have no price)")
-                  + (" — Batch API prices" if batch else ""))
-    if max_cost is not None and total > max_cost:
-        console.print(f"[yellow]the estimate exceeds --max-cost {max_cost:g} USD: the run would stop early[/]")
-    if not all(r["tokenizer"] for r in rows):
-        console.print("* no tokenizer for this provider: a deliberately high guess (a token per 3 characters)",
-                      style="dim")
-
-
-def print_usage(results: dict[str, Any], console: Console) -> None:
-    """One line per request model: requests sent, cached, tokens, cost; then failures by reason."""
-    for m in results["models"]:
-        u, c = m.get("usage"), m.get("cost")
-        if u is not None and c is not None:
-            cost = _usd(c.get("usd"))
-            console.print(f"  {m['name']}: {u['requests']} requests, {u['cached']} cached, "
-                          f"{u['prompt_tokens']:,}+{u['completion_tokens']:,} tokens, cost {cost}"
-                          + (f" (spent now {_usd(c.get('spent_usd'))})" if c.get("usd") else ""), style="dim")
-        for reason, n in list(m.get("failures", {}).items())[:3]:
-            console.print(f"  {m['name']}: {n} failed — {reason}", style="yellow")
-    total = results.get("cost") or {}
-    if total.get("spent_usd"):
-        console.print(f"  spent in this run: {_usd(total['spent_usd'])}", style="dim")

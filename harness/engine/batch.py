@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..errors import ProviderError, Retryable
+from ..errors import BatchNotFound, ProviderError, Retryable
 from .cache import Cache, batch_key
 from .lanes import Job, Lane
 from .options import BUDGET_EXHAUSTED, EngineOptions
@@ -63,6 +64,45 @@ async def _call(engine: BatchHost, what: str, fn: Any, *args: Any) -> Any:
             await asyncio.sleep(engine.retry_delay(attempt, exc.retry_after))
 
 
+@dataclass
+class _Handle:
+    key: str  # the batch record's key in the cache
+    id: str
+    jobs: list[Job]
+    resumed: bool  # found in the cache (submitted by an earlier run), not submitted by this one
+
+
+async def _submit(engine: BatchHost, lane: Lane, client: BatchClient, bkey: str, chunk: list[Job]) -> _Handle:
+    lines = [{"custom_id": j.key, "body": j.request} for j in chunk]
+    bid = await _call(engine, "submit", client.submit, lines)
+    keys = [j.key for j in chunk]
+    engine.cache_op(lambda c: c.record_batch(bkey, lane.identity_json, bid, keys, "submitted"))
+    return _Handle(bkey, bid, chunk, resumed=False)
+
+
+async def _open(engine: BatchHost, lane: Lane, client: BatchClient, chunk: list[Job]) -> _Handle:
+    """Resume the batch an earlier run recorded for these requests (not with ``--refresh``), else submit one."""
+    keys = [j.key for j in chunk]
+    bkey = batch_key(lane.identity_json, keys)
+    found = engine.cache_op(lambda c: c.find_batch(bkey, lane.identity_json, set(keys)))
+    if found is not None and engine.options.refresh:
+        engine.notice(f"{lane.model.name}: --refresh: batch {found[1]} recorded by an earlier run is not resumed; "
+                      "submitting the requests again")
+        engine.cache_op(lambda c: c.forget_batch(found[0]))
+    elif found is not None:
+        engine.notice(f"{lane.model.name}: resuming batch {found[1]} ({len(chunk)} requests) instead of "
+                      "resubmitting")
+        return _Handle(found[0], found[1], chunk, resumed=True)
+    return await _submit(engine, lane, client, bkey, chunk)
+
+
+async def _reasons(client: BatchClient, bid: str) -> list[str]:
+    try:
+        return [" ".join(str(r).split()) for r in await client.errors(bid) if str(r).strip()]
+    except Exception:  # the reasons are a courtesy: their absence must not hide the batch's end
+        return []
+
+
 async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: BatchClient) -> None:
     model = lane.model
     if engine.cache() is None:
@@ -79,67 +119,78 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         reserved[job.key] = cost
         to_send.append(job)
 
-    handles: list[tuple[str, str, list[Job]]] = []  # (batch key, batch id, jobs)
-    for start in range(0, len(to_send), MAX_LINES):
-        chunk = to_send[start:start + MAX_LINES]
-        keys = [j.key for j in chunk]
-        bkey = batch_key(lane.identity_json, keys)
-        found = engine.cache_op(lambda c, bkey=bkey, keys=keys: c.find_batch(bkey, lane.identity_json, set(keys)))
-        if found is not None:
-            bkey, bid, _ = found
-            engine.notice(f"{model.name}: resuming batch {bid} ({len(chunk)} requests) instead of resubmitting")
-        else:
-            lines = [{"custom_id": j.key, "body": j.request} for j in chunk]
-            bid = await _call(engine, "submit", client.submit, lines)
-            engine.cache_op(lambda c, bkey=bkey, bid=bid, keys=keys: c.record_batch(bkey, lane.identity_json, bid, keys,
-                                                                                   "submitted"))
-        handles.append((bkey, bid, chunk))
-
-    pending = list(handles)
-    sent = sum(len(chunk) for _, _, chunk in handles)
+    pending = [await _open(engine, lane, client, to_send[start:start + MAX_LINES])
+               for start in range(0, len(to_send), MAX_LINES)]
+    sent = sum(len(h.jobs) for h in pending)
     last_reason = ""
-    finished: list[tuple[tuple[str, str, list[Job]], str]] = []
+    ended_badly = False
+    finished: list[tuple[_Handle, str, dict[str, dict[str, Any]]]] = []
     polls = 0
     while pending:
         polls += 1
         for handle in list(pending):
-            bkey, bid, _ = handle
-            status = await _call(engine, "status", client.status, bid)
-            engine.cache_op(lambda c, bkey=bkey, status=status: c.update_batch(bkey, status))
-            engine.progress_note(lane, f"batch {bid}: {status} (poll {polls})")
+            try:
+                status = await _call(engine, "status", client.status, handle.id)
+                results: dict[str, dict[str, Any]] = {}
+                if status in TERMINAL and status != "failed":
+                    results = await _call(engine, "download", client.results, handle.id)
+            except BatchNotFound as exc:
+                if not handle.resumed:
+                    raise ProviderError(f"batch {handle.id}, submitted by this run, is unknown to the server "
+                                        f"({exc.one_line()}); run again to submit it anew, or without --batch "
+                                        "to send the requests one by one") from None
+                # another key or project on the same base URL, a server restart: the stored id leads nowhere
+                engine.notice(f"{model.name}: batch {handle.id}, recorded by an earlier run, is unknown to the "
+                              f"server ({exc.one_line()}): forgotten; submitting its requests again")
+                engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))
+                pending[pending.index(handle)] = await _submit(engine, lane, client, handle.key, handle.jobs)
+                continue
+            except ProviderError as exc:
+                raise ProviderError(f"{exc.one_line()}; batch {handle.id} stays recorded in the response cache, so "
+                                    "the same command resumes it; --refresh submits the requests in a new batch, "
+                                    "and without --batch they are sent one by one") from None
+            engine.cache_op(lambda c, k=handle.key, s=status: c.update_batch(k, s))
+            engine.progress_note(lane, f"batch {handle.id}: {status} (poll {polls})")
             if status in TERMINAL:
                 pending.remove(handle)
-                finished.append((handle, status))
+                finished.append((handle, status, results))
         if pending:
             await asyncio.sleep(engine.options.poll_interval)
 
-    for (bkey, bid, chunk), status in finished:
-        results: dict[str, dict[str, Any]] = {}
-        if status != "failed":
-            results = await _call(engine, "download", client.results, bid)
+    for handle, status, results in finished:
+        chunk = handle.jobs
+        why = ""
+        if status != "completed":
+            ended_badly = True
+            reasons = await _reasons(client, handle.id)
+            why = f": {'; '.join(reasons)}" if reasons else " (the server gave no reason)"
         if engine.cache() is not None:
             engine.store_now([(j.key, lane.identity_json, model.endpoint, j.body_json, results[j.key]["response"],
                                "batch") for j in chunk if "response" in results.get(j.key, {})])
-            engine.cache_op(lambda c, bkey=bkey: c.forget_batch(bkey))
+        engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))  # ended: a re-run must not resume it
         for job in chunk:
             result = results.get(job.key)
             cost_reserved = reserved.get(job.key, 0.0)
+            lane.usage.sent += 1  # a batch line counts once, in the run that collects it
             if result is not None and "response" in result:
                 response = result["response"]
                 lane.responses += 1
                 engine.account(lane, cost_reserved, response, batch=True)
                 engine.resolve_job(lane, job, response=response)
             else:
+                lane.usage.errors += 1
                 engine.account(lane, cost_reserved)
                 if result is not None:
                     reason = f"batch: {result.get('error') or 'no response'}"
                 elif status == "completed":
                     reason = "batch: missing from the batch output"
                 else:
-                    reason = f"batch {status}"
+                    reason = f"batch {handle.id} {status}{why}"
                 engine.resolve_job(lane, job, reason=reason)
                 last_reason = reason
-        engine.progress_note(lane, f"batch {bid}: {status}")
+        engine.progress_note(lane, f"batch {handle.id}: {status}")
     if sent and lane.responses == 0:  # like the request path's fail-fast: every request failed, none answered
+        hint = ("; the batch was forgotten, so the same command submits a new one (or run without --batch to "
+                "send the requests one by one)") if ended_badly else ""
         raise ProviderError(f"all {sent} batch requests of model {model.name} failed and none was answered; "
-                            f"last reason: {engine.scrub(last_reason)}")
+                            f"last reason: {engine.scrub(last_reason)}{hint}")

@@ -52,12 +52,24 @@ CREATE TABLE IF NOT EXISTS batches (
 
 
 def default_cache_path() -> Path:
-    """``$HARNESS_CACHE_DIR/cache.sqlite3``, else ``$XDG_CACHE_HOME/harness/…``, else ``~/.cache/harness/…``."""
+    """``$HARNESS_CACHE_DIR/cache.sqlite3``; else ``$XDG_CACHE_HOME/harness/…`` when that is set (on any
+    platform); else the platform's user cache folder (``platformdirs``): ``~/.cache/harness/…`` on Linux,
+    ``~/Library/Caches/harness/…`` on macOS, ``%LOCALAPPDATA%\\harness\\Cache\\…`` on Windows. A cache that
+    earlier versions wrote to ``~/.cache/harness/`` on macOS or Windows keeps being used while the platform's
+    folder has none (docs/runner.md, "Location")."""
     env = os.environ.get(CACHE_DIR_ENV)
     if env:
         return Path(env).expanduser() / CACHE_FILE
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "harness" / CACHE_FILE
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "harness" / CACHE_FILE
+    import platformdirs
+
+    platform = Path(platformdirs.user_cache_dir("harness", appauthor=False)) / CACHE_FILE
+    legacy = Path.home() / ".cache" / "harness" / CACHE_FILE
+    if platform != legacy and legacy.exists() and not platform.exists():
+        return legacy
+    return platform
 
 
 def resolve_cache_path(path: str | Path | None = None) -> Path:

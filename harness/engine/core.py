@@ -51,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..providers import RequestModel
 
 T = TypeVar("T")
+#: seconds a stopped model's requests in flight may take to finish before they are abandoned
+STOP_GRACE = 5.0
 
 
 class Engine:
@@ -242,6 +244,10 @@ class Engine:
                 self.scheduler.wake()
                 try:
                     await lane.done
+                except ProviderError:  # stopped: let its requests in flight finish (their answers are kept)
+                    await self.loop.settle(lane, STOP_GRACE if opts.timeout is None else min(STOP_GRACE,
+                                                                                             opts.timeout))
+                    raise
                 finally:
                     self.scheduler.remove(lane)
             return [p if p is not None else Prediction.failed(ex.id, "no response")  # defensive: never None

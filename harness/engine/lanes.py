@@ -68,6 +68,7 @@ class Lane:
         self.sent = 0  # requests sent at least once
         self.early_failed = 0  # of the first FAIL_FAST_AFTER requests sent, how many ended failed
         self.n_requests = 0  # unique requests to send (after the cache)
+        self.tasks: set[asyncio.Task[None]] = set()  # this model's requests in flight
         self.progress = progress
         self.scrub = scrub  # removes API keys from failure reasons
 

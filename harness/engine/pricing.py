@@ -147,7 +147,10 @@ class ModelUsage:
     cached: int = 0  # responses read from the cache
     batched: int = 0  # of ``requests``, received through the Batch API
     attempts: int = 0  # calls to send(), retries included
-    retries: int = 0
+    retries: int = 0  # of ``attempts``, the ones after a request's first (counted when sent, like a server would)
+    sent: int = 0  # requests sent to the API in this run: every attempt, and every line of a batch collected
+    errors: int = 0  # of ``sent``, answered with an error or not at all (timeout, connection error, batch error)
+    abandoned: int = 0  # of ``attempts``, cancelled in flight as the run stopped (the server may have seen them)
     rate_limited: int = 0  # 429s
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -170,7 +173,9 @@ class ModelUsage:
 
     def usage_json(self) -> dict[str, int]:
         return {"requests": self.requests, "cached": self.cached, "batched": self.batched,
-                "attempts": self.attempts, "retries": self.retries, "rate_limited": self.rate_limited,
+                "attempts": self.attempts, "retries": self.retries, "sent": self.sent, "errors": self.errors,
+                "abandoned": self.abandoned,
+                "rate_limited": self.rate_limited,
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
 
     def cost_json(self) -> dict[str, Any]:

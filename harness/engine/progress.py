@@ -1,7 +1,8 @@
 """Run progress: a rich bar per model on a terminal, plain periodic lines in CI logs, nothing in tests.
 
 Modes: ``bar`` (rich, live), ``plain`` (a line per model every 5 s or 10 %), ``off``, and ``auto``: ``bar``
-when stdout is a terminal, ``off`` under pytest, ``plain`` otherwise. ``HARNESS_PROGRESS`` sets the default.
+when stderr is a terminal, ``off`` under pytest, ``plain`` otherwise. ``HARNESS_PROGRESS`` sets the default.
+Progress goes to stderr, so stdout keeps only the tables (``harness run … > summary.txt`` works).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def resolve_mode(mode: str | None, stream: TextIO | None = None) -> str:
         return mode
     if "PYTEST_CURRENT_TEST" in os.environ:
         return "off"
-    stream = stream or sys.stdout
+    stream = stream or sys.stderr
     return "bar" if getattr(stream, "isatty", lambda: False)() else "plain"
 
 
@@ -110,7 +111,7 @@ class PlainProgress(Progress):
 
     def __init__(self, stream: TextIO | None = None, every: float = 5.0, heartbeat: bool = True) -> None:
         super().__init__()
-        self.stream = stream or sys.stdout
+        self.stream = stream or sys.stderr
         self.every = every
         self._lock = threading.Lock()  # the heartbeat thread and the engine's thread both print
         self._stop = threading.Event()
@@ -191,8 +192,13 @@ class BarProgress(Progress):
 
 
 def make_progress(mode: str | None, console: Any = None) -> Progress:
+    """The display for ``mode``, on stderr (``console``, when given, should write to stderr too)."""
     resolved = resolve_mode(mode)
     if resolved == "bar":
+        if console is None:
+            from rich.console import Console
+
+            console = Console(stderr=True)
         return BarProgress(console)
     if resolved == "plain":
         return PlainProgress()

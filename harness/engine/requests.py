@@ -46,6 +46,15 @@ class RequestLoop:
         task = asyncio.get_running_loop().create_task(self._attempt(lane, job, reserved, tokens))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        lane.tasks.add(task)
+        task.add_done_callback(lane.tasks.discard)
+
+    async def settle(self, lane: Lane, grace: float) -> None:
+        """A stopped model's requests still in flight: let them finish for up to ``grace`` seconds, so their
+        answers are cached and counted (and the counts agree with the server's log); the rest are cancelled
+        when the engine closes, counted as ``abandoned``."""
+        if lane.tasks and grace > 0:
+            await asyncio.wait(list(lane.tasks), timeout=grace)
 
     async def cancel(self) -> None:
         """Cancel the requests in flight (the engine is closing)."""
@@ -73,6 +82,9 @@ class RequestLoop:
         model, usage, limiter = lane.model, lane.usage, lane.limiter
         job.attempt += 1
         usage.attempts += 1
+        if job.attempt > 1:  # counted when sent: a retry scheduled for a model stopped meanwhile is never sent
+            usage.retries += 1
+            lane.advance(retries=1)
         timeout = self.options.timeout
         response: Any = None
         try:
@@ -82,7 +94,12 @@ class RequestLoop:
             else:
                 response = await model.send(job.request)
             error = None
+        except asyncio.CancelledError:  # the run is closing: the server may or may not have seen it
+            usage.abandoned += 1
+            raise
         except Exception as exc:
+            usage.sent += 1
+            usage.errors += 1
             error = self.policy.transient(exc, timeout)
             if error is None:
                 self._release(lane, reserved, tokens, ok=False)
@@ -94,18 +111,19 @@ class RequestLoop:
                     self._request_failed(lane, job, f"request failed ({type(exc).__name__}: {exc})")
                 return
 
+        if error is None:
+            usage.sent += 1
         if error is None and isinstance(response, dict):
             self._success(lane, job, response, reserved, tokens)
             return
         self._release(lane, reserved, tokens, ok=False)
         if error is None:  # send() returned something that is not a JSON object: a provider bug
+            usage.errors += 1
             self._request_failed(lane, job, f"the provider returned no response ({type(response).__name__})")
             return
         if self.policy.gives_up(job.attempt):
             self._request_failed(lane, job, f"{error.reason} (gave up after {job.attempt} attempts)")
             return
-        usage.retries += 1
-        lane.advance(retries=1)
         delay = self.policy.delay(job.attempt, error.retry_after)
         if error.rate_limited:
             usage.rate_limited += 1

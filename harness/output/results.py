@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+import secrets
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,10 +59,15 @@ def check_output_dir(out: Path, field: str = "--out") -> None:
     except ValueError:
         raise OutputError("not a usable path: it contains a NUL character", file=out, field=field) from None
     try:  # try it: permissions, ACLs and read-only mounts all answer the same way
+        before = os.stat(existing)
         probe = tempfile.mkdtemp(dir=existing, prefix=".harness-write-check-")
         os.rmdir(probe)
     except OSError as exc:
         raise _cannot_write(out, exc, field) from None
+    try:  # and leave no trace, not even the folder's modification time
+        os.utime(existing, ns=(before.st_atime_ns, before.st_mtime_ns))
+    except OSError:
+        pass
 
 
 def make_output_dir(out: Path) -> None:
@@ -72,11 +78,13 @@ def make_output_dir(out: Path) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a half-written file. A failure to write
+    """Write via a temporary file and rename, so a crash never leaves a half-written file. The file gets the
+    permissions any new file gets (0644 under the usual umask 022), not a temporary file's 0600: results and
+    reports are meant to be read by others (a CI artifact server, a web server, a colleague). A failure to write
     (a full disk, a read-only folder) is an :class:`OutputError`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _create_temp(path)
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     try:
@@ -97,6 +105,17 @@ def suite_relative(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path, root)).as_posix()
     except ValueError:  # another drive (Windows): only the name
         return Path(path).name
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new, exclusive temporary file beside ``path``, created with mode 0666 so the umask decides."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), str(tmp)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {path}")
 
 
 def _row_json(row: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 engine, compute metrics and comparisons, write the results. The one package that uses every layer below it.
 
 ``setup.py``: the options, the models and the engine of a run; ``pipeline.py``: the run itself;
+``plan.py``: every check made before anything is sent, shared by the run and ``--dry-run``;
 ``dryrun.py``: ``--dry-run``'s estimate of requests and cost."""
 
 from .dryrun import estimate
@@ -10,7 +11,6 @@ from .pipeline import (
     RunOutcome,
     add_statistics,
     align,
-    comparison_pairs_of,
     compute_model_metrics,
     engine_settings,
     failure_reasons,
@@ -18,12 +18,12 @@ from .pipeline import (
     prediction_rows,
     run,
     run_cost,
-    selected_metrics,
 )
+from .plan import Plan, comparison_pairs_of, plan_run, selected_metrics
 from .setup import RunOptions, make_engine, merge_specs, resolve_models
 
 __all__ = [
-    "ModelRun", "RunOptions", "RunOutcome", "add_statistics", "align", "comparison_pairs_of",
+    "ModelRun", "Plan", "RunOptions", "RunOutcome", "add_statistics", "align", "comparison_pairs_of",
     "compute_model_metrics", "engine_settings", "estimate", "failure_reasons", "make_engine", "merge_specs",
-    "metric_data", "prediction_rows", "resolve_models", "run", "run_cost", "selected_metrics",
+    "metric_data", "plan_run", "prediction_rows", "resolve_models", "run", "run_cost", "selected_metrics",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -11,16 +11,24 @@ from ..engine import Engine
 from ..plugins import Registry
 from ..providers import Model, RequestModel
 from ..suite import Suite
-from .setup import RunOptions, make_engine, merge_specs, resolve_models
+from .plan import Plan, plan_run
+from .setup import RunOptions, make_engine
 
 
-def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict[str, Any]]:
+def estimate(suite: Suite, registry: Registry, options: RunOptions,
+             on_planned: Callable[[Plan], None] | None = None) -> list[dict[str, Any]]:
     """``--dry-run``: per model, the requests a run would send (cached ones are free), their tokens from the
     provider's tokenizer (``estimate_tokens``; completion = the request's token limit) and their cost.
-    Calls no model API (a provider may still look a fine-tuning job up to list its checkpoints)."""
-    specs = merge_specs(suite, options.models, options.only_cli_models)
-    models, _ = resolve_models(suite, registry, specs)
-    engine = make_engine(suite, models, replace(options, engine=replace(options.engine, progress="off")))
+    Runs every check a real run does (:func:`plan_run`) and calls no model API (a provider may still look a
+    fine-tuning job up to list its checkpoints); needs no API key."""
+    plan = plan_run(suite, registry, options, estimate=True)  # the checks of a real run, nothing sent
+    models = plan.models
+    if on_planned is not None:
+        on_planned(plan)
+    engine = make_engine(suite, models, replace(options, engine=replace(options.engine, progress="off")),
+                         plan.prices)
+    for text in plan.notices:
+        engine.notice(text)
     examples = suite.heldout.examples
     cache = None
     path = engine.cache_path

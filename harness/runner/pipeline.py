@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ import numpy as np
 from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
-from ..errors import HarnessError, InputError, ProviderError
+from ..engine.options import BUDGET_EXHAUSTED
+from ..errors import HarnessError, ProviderError
 from ..examples import FAILED, INVALID, OK, Example, Prediction
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
@@ -24,7 +25,9 @@ from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_pre
 from ..plugins import Registry
 from ..providers import Model
 from ..suite import Suite
-from .setup import RunOptions, check_metric_options, make_engine, merge_specs, resolve_models
+from .metricwarnings import collapsed_warnings
+from .plan import Plan, plan_run
+from .setup import RunOptions, make_engine
 
 
 @dataclass
@@ -41,6 +44,20 @@ class RunOutcome:
     results_path: Path
     model_errors: dict[str, str]
     budget_exhausted: bool = False
+    #: models whose failed share is above ``RunOptions.max_failed``: name → (failed, n, most frequent reason)
+    too_many_failed: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+
+
+def over_failed_limit(preds: Sequence[Prediction], max_failed: float | None) -> tuple[int, int, str] | None:
+    """(failed, n, most frequent reason) when more than ``max_failed`` of a model's examples failed, else None.
+    Examples left unsent by ``--max-cost`` do not count: an exhausted budget has its own exit code (5)."""
+    if max_failed is None or not preds:
+        return None
+    reasons = {r: n for r, n in failure_reasons(preds).items() if r != BUDGET_EXHAUSTED}
+    failed = sum(reasons.values())
+    if failed / len(preds) <= max_failed:
+        return None
+    return failed, len(preds), next(iter(reasons))
 
 
 async def _score(models: Sequence[Model], examples: Sequence[Example], engine: Engine,
@@ -95,20 +112,6 @@ def metric_data(suite: Suite, examples: Sequence[Example], preds: Sequence[Predi
                 proba[i] = [float(p.probs.get(lab, 0.0)) for lab in suite.labels]
     positive = index[suite.positive] if suite.positive is not None else None
     return MetricData(suite.labels, y_true, y_pred, proba, positive, options)
-
-
-def selected_metrics(suite: Suite, registry: Registry, override: list[str] | None) -> list[str]:
-    if override:
-        for name in override:
-            registry.metric(name)
-        return list(override)
-    if suite.metric_names is None:
-        return list(registry.metrics)
-    for i, name in enumerate(suite.metric_names):
-        if name not in registry.metrics:
-            raise InputError(f"unknown metric {name!r} (known: {', '.join(sorted(registry.metrics))})",
-                             file=suite.path, line=suite.line_of("metrics", i), field=f"metrics[{i}]")
-    return list(suite.metric_names)
 
 
 def compute_model_metrics(registry: Registry, names: Sequence[str], data: MetricData) -> dict[str, MetricValue]:
@@ -167,21 +170,22 @@ def prediction_rows(model: str, examples: Sequence[Example], preds: Sequence[Pre
 
 
 def run(suite: Suite, registry: Registry, options: RunOptions,
-        on_model_done: Callable[[ModelRun], None] | None = None) -> RunOutcome:
+        on_model_done: Callable[[ModelRun], None] | None = None,
+        on_planned: Callable[[Plan], None] | None = None) -> RunOutcome:
+    """Score, compute metrics and comparisons, write results. ``on_planned`` is called once every check passed
+    (:func:`plan_run`), before anything is scored; ``on_model_done`` as each model finishes."""
     t0 = time.perf_counter()
     dataset = suite.heldout
-    metric_names = selected_metrics(suite, registry, options.metrics)
-    check_metric_options(suite, registry, metric_names)
-    specs = merge_specs(suite, options.models, options.only_cli_models)
-    models, training = resolve_models(suite, registry, specs)
-    baseline = suite.baseline if suite.baseline is not None else models[0].name
-    if baseline not in {m.name for m in models}:
-        baseline = models[0].name
-    extra_pairs = comparison_pairs_of(suite, [m.name for m in models])  # checked before anything is scored
+    plan = plan_run(suite, registry, options)  # every check before anything is scored (--dry-run does the same)
+    metric_names, models, training, baseline = plan.metric_names, plan.models, plan.training, plan.baseline
+    extra_pairs = plan.pairs
+    if on_planned is not None:
+        on_planned(plan)
     t_load = time.perf_counter()
 
-    engine = make_engine(suite, models, options)
-    output.check_output_dir(options.out_dir)  # the last check before anything is scored, sent or paid for
+    engine = make_engine(suite, models, options, plan.prices)
+    for text in plan.notices:
+        engine.notice(text)
     runs: list[ModelRun] = []
 
     async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
@@ -194,6 +198,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     model_entries: list[dict[str, Any]] = []
     all_rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
+    too_many: dict[str, tuple[int, int, str]] = {}
     datas: dict[str, MetricData] = {}
     not_scored: dict[str, str] = {}
     observed: dict[tuple[str, str], MetricValue] = {}
@@ -209,7 +214,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             why = not_scored_reason(preds)
             if why is None:
                 datas[r.model.name] = data
-                values = compute_model_metrics(registry, metric_names, data)
+                with collapsed_warnings(engine.notice, f"while computing the metrics of {r.model.name}"):
+                    values = compute_model_metrics(registry, metric_names, data)
                 observed.update({(r.model.name, k): v for k, v in values.items()})
             else:  # a model that never answered has no metrics (not 0.0), and is left out of comparisons
                 not_scored[r.model.name] = why
@@ -228,6 +234,10 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             if r.error:
                 entry["error"] = r.error
                 errors[r.model.name] = r.error
+            else:
+                over = over_failed_limit(preds, options.max_failed)
+                if over is not None:
+                    too_many[r.model.name] = over
             if r.model.name in not_scored:
                 entry["scored"] = False
                 entry["not_scored_reason"] = not_scored[r.model.name]
@@ -257,32 +267,22 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "timings": {"load_seconds": round(t_load - t0, 4), "predict_seconds": round(t_pred - t_load, 4),
                     "metrics_seconds": round(t_metrics - t_pred, 4)},
         "cost": run_cost(engine, model_entries),
-        "engine": engine_settings(engine),
+        "engine": {**engine_settings(engine), "max_failed": options.max_failed},
     }
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
     write_results(results_path, results)  # metrics are safe on disk before the statistics run
     if options.stats is not None and len(datas) >= 1:
-        add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
-                       replace(options.stats, pairs=extra_pairs), observed, not_scored,
-                       [r.model.name for r in runs])
+        with collapsed_warnings(engine.notice, "while computing intervals and paired tests"):
+            add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
+                           replace(options.stats, pairs=extra_pairs), observed, not_scored,
+                           [r.model.name for r in runs])
+        results["engine"]["notices"] = list(engine.notices)
         results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
-    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted)
-
-
-def comparison_pairs_of(suite: Suite, names: Sequence[str]) -> list[tuple[str, str]]:
-    """The suite's extra ``comparisons:`` pairs, checked against the models of the run."""
-    pairs = []
-    for i, (a, b) in enumerate(suite.comparisons):
-        for j, name in enumerate((a, b)):
-            if name not in names:
-                raise InputError(f"no model named {name!r} in this run (models: {', '.join(names)})",
-                                 file=suite.path, line=suite.line_of("comparisons", i, j),
-                                 field=f"comparisons[{i}][{j}]")
-        pairs.append((a, b))
-    return pairs
+    return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
+                      too_many_failed=too_many)
 
 
 def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metrics: Sequence[Any], baseline: str,

@@ -3,7 +3,7 @@ their providers) and the engine they share (rate limits, prices, the budget)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,12 @@ from ..engine.ratelimit import RateLimit
 from ..errors import InputError, UsageError
 from ..metrics import OptionError
 from ..plugins import Registry
-from ..providers import Model, ModelSpec, RequestModel
+from ..providers import Model, ModelSpec, RequestModel, Resolved
 from ..suite import Suite
+
+#: The most a model may fail of its examples (failed / n) before the run exits 3 (``--max-failed``): a few
+#: over-long prompts are normal, a server that died mid-run is not. Results are written either way.
+DEFAULT_MAX_FAILED = 0.1
 
 
 @dataclass
@@ -29,6 +33,8 @@ class RunOptions:
     prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
     stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
     console: Any = None  # a rich Console for progress bars and notices
+    max_failed: float | None = DEFAULT_MAX_FAILED  # share of a model's examples; None: no limit
+    only: bool = False  # --only: the suite's models are not run, so its comparisons naming them are dropped
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:
@@ -41,19 +47,37 @@ def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) 
     return list(specs.values())
 
 
-def resolve_models(suite: Suite, registry: Registry, specs: Sequence[ModelSpec]
-                   ) -> tuple[list[Model], dict[str, Any]]:
-    models: list[Model] = []
-    training: dict[str, Any] = {}
+def resolve_models(suite: Suite, registry: Registry, specs: Sequence[ModelSpec],
+                   before_network: Callable[[], None] | None = None) -> tuple[list[Model], dict[str, Any]]:
+    """Every spec resolved into its models, in the order given. Providers that resolve offline go first;
+    ``before_network`` runs before the first provider that may call a server (``resolves_offline = False``),
+    so a run's remaining local checks come before any request."""
     for spec in specs:
+        clash = registry.provider_clash(spec.provider)
+        if clash is not None:
+            raise UsageError(f"{spec.origin}: model {spec.name!r}: {clash}")
         if spec.provider not in registry.providers:
             known = ", ".join(sorted(registry.providers))
             raise UsageError(f"{spec.origin}: model {spec.name!r}: unknown provider {spec.provider!r} "
                              f"(known: {known})")
-        resolved = registry.providers[spec.provider].resolve(spec, suite)
-        models.extend(resolved.models)
-        if resolved.training:
-            training[spec.name] = resolved.training
+    resolved: dict[int, Resolved] = {}
+    order = sorted(range(len(specs)), key=lambda i: not registry.providers[specs[i].provider].resolves_offline)
+    checked = False
+    for i in order:
+        provider = registry.providers[specs[i].provider]
+        if not provider.resolves_offline and not checked:
+            checked = True
+            if before_network is not None:
+                before_network()
+        resolved[i] = provider.resolve(specs[i], suite)
+    if not checked and before_network is not None:
+        before_network()
+    models: list[Model] = []
+    training: dict[str, Any] = {}
+    for i, spec in enumerate(specs):
+        models.extend(resolved[i].models)
+        if resolved[i].training:
+            training[spec.name] = resolved[i].training
     names = [m.name for m in models]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -61,19 +85,31 @@ def resolve_models(suite: Suite, registry: Registry, specs: Sequence[ModelSpec]
     return models, training
 
 
-def make_engine(suite: Suite, models: Sequence[Model], options: RunOptions) -> Engine:
+def load_prices(suite: Suite, options: RunOptions) -> PriceTable:
+    """The price table: --prices over the suite's ``pricing:`` over the bundled table (checked before a run)."""
+    return PriceTable.load(suite.pricing, options.prices_file, str(suite.path))
+
+
+def make_engine(suite: Suite, models: Sequence[Model], options: RunOptions,
+                prices: PriceTable | None = None) -> Engine:
     """The engine for a run: suite rate limits under the CLI's, prices from --prices, the suite and the
     bundled table; with --max-cost every request model must have a price."""
     suite_limits = {k: RateLimit(v.get("rpm"), v.get("tpm")) for k, v in suite.rate_limits.items()}
     eng = replace(options.engine, rate_limits={**suite_limits, **options.engine.rate_limits})
-    prices = PriceTable.load(suite.pricing, options.prices_file, str(suite.path))
-    engine = Engine(eng, prices, console=options.console)
-    if eng.max_cost is not None:
-        unpriced = [m.name for m in models if isinstance(m, RequestModel) and engine.price_for(m) is None]
-        if unpriced:
-            raise UsageError(f"--max-cost needs a price for model(s) {', '.join(unpriced)}: add them to the "
-                             "suite's pricing: section or a --prices FILE (USD per 1M input/output tokens)")
-    return engine
+    prices = prices if prices is not None else load_prices(suite, options)
+    check_budget_prices(models, options, prices)
+    return Engine(eng, prices, console=options.console)
+
+
+def check_budget_prices(models: Sequence[Model], options: RunOptions, prices: PriceTable) -> None:
+    """With --max-cost every request model must have a price (checked before anything is sent)."""
+    if options.engine.max_cost is None:
+        return
+    unpriced = [m.name for m in models
+                if isinstance(m, RequestModel) and prices.lookup(m.name, m.pricing_key()) is None]
+    if unpriced:
+        raise UsageError(f"--max-cost needs a price for model(s) {', '.join(unpriced)}: add them to the "
+                         "suite's pricing: section or a --prices FILE (USD per 1M input/output tokens)")
 
 
 def check_metric_options(suite: Suite, registry: Registry, names: Sequence[str]) -> None:

@@ -94,7 +94,7 @@ def test_model_without_batch_api_falls_back_with_a_notice(tmp_path: Path, server
     suite = write_suite(tmp_path / "suite", server.base_url, n=8, models={"base": "gpt-4o-mini"})
     assert _run(suite, tmp_path / "out", "-o", "base.batch=false", "--progress", "plain") == 0
     assert server.calls["batches.create"] == 0 and server.calls["chat"] == 8
-    assert "has no batch API" in capsys.readouterr().out
+    assert "has no batch API" in capsys.readouterr().err  # notices go to stderr with the progress
     res, _ = results_and_rows(tmp_path / "out")
     assert any("has no batch API" in n for n in res["engine"]["notices"])
 
@@ -122,8 +122,8 @@ def test_cache_errors_around_a_batch_keep_its_results(tmp_path: Path, server: Fa
     assert len(rows) == 12 * len(models) and all(r["status"] != "failed" for r in rows)
     [notice] = [n for n in res["engine"]["notices"] if "could not write to the response cache" in n]
     assert "disk I/O error" in notice
-    out = " ".join(capsys.readouterr().out.split())
-    assert out.count("could not write to the response cache") == 1  # shown once, even with --progress off
+    err = " ".join(capsys.readouterr().err.split())  # notices go to stderr, with the progress
+    assert err.count("could not write to the response cache") == 1  # shown once, even with --progress off
 
 
 def test_a_batch_whose_every_line_failed_stops_the_model(tmp_path: Path, server: FaultServer,

@@ -242,9 +242,14 @@ class FakeOpenAI:
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.batch_polls = 1  # retrieves before a batch completes
+        #: when set, batches end "failed" with these ``errors.data`` entries ({code, message, line, param}), as
+        #: the API reports an input file that did not validate or an enqueued-token limit
+        self.batch_errors: list[dict[str, Any]] | None = None
         self.max_page = 100  # the most items one list page returns, whatever `limit` asks
         self._polls: dict[str, int] = {}
         self._ids = itertools.count(1)
+        self._active = 0  # requests being handled (settle())
+        self._last = time.monotonic()  # when the last request was handled
         server.clear()
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
 
@@ -291,7 +296,30 @@ class FakeOpenAI:
 
     # --- dispatch ---------------------------------------------------------------------------------
 
+    def settle(self, quiet: float = 0.1, timeout: float = 5.0) -> bool:
+        """Wait until no request is being handled and none arrived for ``quiet`` seconds (a request a client
+        abandoned at the end of a run may still reach the server: without this it would be answered by, and
+        consume the faults of, the next test's handler). True when settled within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                idle = self._active == 0 and time.monotonic() - self._last >= quiet
+            if idle:
+                return True
+            time.sleep(0.02)
+        return False
+
     def handle(self, request: Request) -> Response:
+        with self.lock:
+            self._active += 1
+        try:
+            return self._handle(request)
+        finally:
+            with self.lock:
+                self._active -= 1
+                self._last = time.monotonic()
+
+    def _handle(self, request: Request) -> Response:
         raw = request.get_data()
         body: Any = None
         if request.mimetype == "application/json" and raw:
@@ -586,10 +614,16 @@ class FakeOpenAI:
         with self.lock:
             self._polls[batch_id] += 1
             batch = self.batches[batch_id]
-            if batch["status"] != "completed":
+            if batch["status"] not in ("completed", "failed"):
                 batch["status"] = "in_progress"
                 if self._polls[batch_id] > self.batch_polls:
-                    self._run_batch(batch)
+                    if self.batch_errors is not None:
+                        batch.update(status="failed", failed_at=int(time.time()),
+                                     errors={"object": "list", "data": [
+                                         {"code": None, "line": None, "message": None, "param": None, **e}
+                                         for e in self.batch_errors]})
+                    else:
+                        self._run_batch(batch)
         return _json(200, self.batches[batch_id])
 
     def _run_batch(self, batch: dict[str, Any]) -> None:

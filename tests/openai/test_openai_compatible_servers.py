@@ -267,7 +267,8 @@ def test_completions_full_scoring_stops_when_the_server_ignores_echo(fake, tmp_p
 def test_completions_full_scoring_refuses_a_label_merged_with_the_prompts_end(fake, tmp_path, capsys) -> None:
     fake.vocab.append("\nNew")  # the prompt's last newline and the label become one token
     fake.token_logprobs.update(NY_LOGPROBS)
-    code, out = run(tmp_path, NY_ROWS, NY, "--option", "m.scoring=full", model=f"m=openai-completions:{LLAMA}")
+    code, out = run(tmp_path, NY_ROWS, NY, "--option", "m.scoring=full", "--max-failed", "100%",
+                    model=f"m=openai-completions:{LLAMA}")
     assert code == 0, capsys.readouterr().err
     rows = preds(out)
     assert all(p["status"] == "failed" and "merge into one token" in p["error"] for p in rows)

@@ -97,12 +97,16 @@ def test_options_are_strict_and_validated(fake, registry, suite) -> None:
         resolve(registry, suite, "openai", "")
 
 
-def test_colliding_label_first_tokens_are_refused_at_resolve_time(fake, registry, tmp_path) -> None:
+def test_colliding_label_first_tokens_are_refused_before_scoring(fake, registry, tmp_path) -> None:
+    """Refused when the model is prepared (a run prepares every model once its local checks passed, before
+    anything is scored), or on first use by a caller that resolves a model directly."""
     s = load_suite(write_suite(tmp_path / "c", [("a", "x", "hockey"), ("b", "y", "h")], labels=("hockey", "h")))
     with pytest.raises(UsageError, match=r"labels 'hockey' and 'h' begin with the same token 'h'"):
-        resolve(registry, s, "openai", "gpt-4o-mini")
+        resolve(registry, s, "openai", "gpt-4o-mini").prepare()
     with pytest.raises(UsageError, match="logit_bias needs the model's tokenizer"):
-        resolve(registry, s, "openai", "llama3", logit_bias=True)
+        resolve(registry, s, "openai", "llama3", logit_bias=True).prepare()
+    with pytest.raises(UsageError, match=r"labels 'hockey' and 'h' begin with the same token 'h'"):
+        resolve(registry, s, "openai", "gpt-4o-mini").build_request(s.heldout.examples[0])
 
 
 def test_missing_key_names_the_variable(fake, registry, suite, monkeypatch) -> None:

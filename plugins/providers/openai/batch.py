@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from harness import jsonio
-from harness.errors import ExampleFailure, ProviderError
+from harness.errors import BatchNotFound, ExampleFailure, ProviderError
 from harness.providers import BatchClient
 
-from .connection import Connection, map_api_error
+from .connection import Connection, map_api_error, server_message
 
 
 class BatchTarget(Protocol):
@@ -76,16 +76,48 @@ def parse_result_lines(text: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def batch_error_lines(batch: Any) -> list[str]:
+    """The reasons a batch object gives for failing (``errors.data``: ``code: message (line N, param P)``)."""
+    errors = getattr(batch, "errors", None)
+    out = []
+    for item in (getattr(errors, "data", None) or []):
+        where = ", ".join(p for p in (f"line {item.line}" if item.line is not None else "",
+                                      f"param {item.param}" if item.param else "") if p)
+        text = f"{item.code or 'error'}: {item.message or 'no message'}" + (f" ({where})" if where else "")
+        out.append(" ".join(text.split()))
+    return out
+
+
 class OpenAIBatchClient(BatchClient):
     def __init__(self, model: BatchTarget) -> None:
         self.model = model
+        self._last: dict[str, Any] = {}  # batch id → the batch object last retrieved (for errors())
 
-    def _error(self, exc: BaseException) -> Exception:
+    def _error(self, exc: BaseException, batch_id: str | None = None) -> Exception:
+        import openai
+
+        if batch_id is not None and isinstance(exc, openai.NotFoundError):
+            msg = self.model.connection.scrub(server_message(exc))
+            return BatchNotFound(f"Batch API for {self.model.what}: batch {batch_id} not found (404): {msg}")
         err = map_api_error(exc, self.model.connection, f"Batch API for {self.model.what}",
                             not_found="check that this server offers the Batch API and that the batch id is right")
         if isinstance(err, ExampleFailure):
             return ProviderError(err.reason)
         return err
+
+    async def errors(self, batch_id: str) -> list[str]:
+        """The server's reasons for a failed, expired or cancelled batch: its ``errors.data`` (token limits,
+        input lines that did not validate), from the last status check."""
+        batch = self._last.get(batch_id)
+        if batch is None:
+            import openai
+
+            try:
+                async with self.model.new_client() as client:
+                    batch = await client.batches.retrieve(batch_id, **self.model.connection.request_options())
+            except (openai.OpenAIError, ValueError):
+                return []
+        return [self.model.connection.scrub(line) for line in batch_error_lines(batch)]
 
     async def submit(self, lines: Sequence[dict[str, Any]]) -> str:
         import openai
@@ -110,7 +142,8 @@ class OpenAIBatchClient(BatchClient):
             async with self.model.new_client() as client:
                 batch = await client.batches.retrieve(batch_id, **opts)
         except (openai.OpenAIError, ValueError) as exc:
-            raise self._error(exc) from None
+            raise self._error(exc, batch_id) from None
+        self._last[batch_id] = batch
         return batch.status
 
     async def results(self, batch_id: str) -> dict[str, dict[str, Any]]:
@@ -126,5 +159,5 @@ class OpenAIBatchClient(BatchClient):
                         content = await client.files.content(file_id, **opts)
                         out.update(parse_result_lines(content.text))
         except (openai.OpenAIError, ValueError) as exc:
-            raise self._error(exc) from None
+            raise self._error(exc, batch_id) from None
         return out

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import ExampleFailure, ProviderError, Retryable
+from harness.providers import estimating
 
 #: Set to 1 to build SDK clients with ``_strict_response_validation=True`` (tests: a fake response that drifts
 #: from the real API schema fails loudly instead of being accepted).
@@ -28,6 +29,10 @@ AZURE_ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"
 AZURE_DEFAULT_API_VERSION = "2024-10-21"
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
 NO_KEY = "none"
+#: Keys shorter than this are not scrubbed from messages: local servers are often given dummy keys (``x``,
+#: ``EMPTY``), and replacing every ``x`` in a server's message with ``***`` would garble it, not protect a
+#: secret. The engine's own scanner uses the same bound (``harness.engine.cache.MIN_SECRET_LEN``).
+MIN_SECRET_LEN = 8
 OPENAI_HOSTS = ("api.openai.com",)
 
 
@@ -54,6 +59,8 @@ def read_key(api_key_env: str | None, default_env: str) -> tuple[str | None, str
     if var.lower() == NO_KEY:
         return None, None
     key = os.environ.get(var, "").strip()
+    if not key and estimating():  # --dry-run sends nothing: the real run checks the key
+        return None, var
     if not key:
         hint = (" (or name another variable with the model option api_key_env; a local server without auth "
                 "can use api_key_env: none)")
@@ -99,14 +106,15 @@ class Connection:
                    api_version=version, auth=auth, timeout=timeout)
         if auth == "key":
             conn._key, _ = read_key(var, AZURE_KEY_ENV)
-        else:
+        elif not estimating():  # --dry-run signs in to nothing
             conn._token_provider = _entra_token_provider(var)
         return conn
 
     # --- what may be recorded ----------------------------------------------------------------------
 
     def scrub(self, text: str) -> str:
-        if self._key:
+        """``text`` on one line, without the key (a key too short to be a secret is left alone)."""
+        if self._key and len(self._key) >= MIN_SECRET_LEN:
             text = text.replace(self._key, "***")
         return " ".join(text.split())
 
@@ -312,3 +320,15 @@ def map_api_error(exc: BaseException, conn: Connection, what: str, *, not_found:
     if isinstance(exc, ValueError):  # json.JSONDecodeError: a truncated or non-JSON body
         return Retryable(f"{what}: undecodable JSON response (truncated?)")
     return ProviderError(f"{what}: {type(exc).__name__}: {conn.scrub(str(exc))}")
+
+
+def validate_response(response_type: Any, raw: Any, data: Any) -> None:
+    """Strict validation (tests): the body must parse as the SDK's response type, else the SDK's own error."""
+    import openai
+    import pydantic
+
+    try:
+        response_type.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise openai.APIResponseValidationError(response=raw, body=data,
+                                                message=" ".join(str(exc).split())[:300]) from None

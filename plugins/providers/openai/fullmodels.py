@@ -67,10 +67,13 @@ class CompletionsFullModel(CompletionsModel):
     scoring = FULL_SEQUENCE_EXACT
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._one_by_one = False  # the server does not take a list of prompts
         super().__init__(*args, **kwargs)
+
+    def _configure(self, matcher: Any, tokenizer: Any) -> None:
+        super()._configure(matcher, tokenizer)
         self.spellings = label_spellings(self.matcher.labels, self.options.case_insensitive)
         self.order = [s for lab in self.matcher.labels for s in self.spellings[lab]]
-        self._one_by_one = False  # the server does not take a list of prompts
 
     def describe(self) -> dict[str, Any]:
         return _describe(self, super().describe())
@@ -167,8 +170,8 @@ class ChatFullModel(ChatModel):
 
     scoring = FULL_SEQUENCE_EXACT
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _configure(self, matcher: Any, tokenizer: Any) -> None:
+        super()._configure(matcher, tokenizer)
         # a chat answer starts at the assistant's turn: spellings without a leading space (templates trim them)
         self.spellings = label_spellings(self.matcher.labels, self.options.case_insensitive, leading_space=False)
         self.order = [s for lab in self.matcher.labels for s in self.spellings[lab]]

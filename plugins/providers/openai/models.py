@@ -7,7 +7,7 @@ tokens). The engine records each request body with its result, so bodies are det
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness import jsonio
@@ -16,8 +16,9 @@ from harness.examples import Example, Prediction
 from harness.providers import ModelSpec, RequestModel
 
 from ..label_scoring import FIRST_TOKEN_TOP_K
-from .connection import Connection, map_api_error, strict_validation
+from .connection import Connection, map_api_error, strict_validation, validate_response
 from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes
+from .limits import check_output_limit
 from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions
 from .vocab import TokenizerChoice
 
@@ -28,8 +29,10 @@ if TYPE_CHECKING:  # pragma: no cover
 TOKENIZER_HINT = ("set the option tokenizer to the model's tokenizer.json or folder (or server, where the server has "
                   "a tokenize endpoint), score whole labels with scoring: full, or rename the labels")
 _REPLACEMENT = "\ufffd".encode("utf-8")
-#: Request fields that limit the output length, in the order they are looked for.
-LIMIT_FIELDS = ("max_completion_tokens", "max_tokens")
+
+
+#: What a model's label set-up makes (:meth:`OpenAIModel.prepare`).
+_PREPARED = frozenset({"matcher", "tokenizer", "tokenizer_choice", "_bias", "spellings", "order"})
 
 
 class OpenAIModel(RequestModel):
@@ -40,17 +43,15 @@ class OpenAIModel(RequestModel):
     scoring: ClassVar[str] = FIRST_TOKEN_TOP_K
 
     def __init__(self, name: str, spec: ModelSpec, *, model_id: str, options: CommonOptions,
-                 connection: Connection, matcher: LabelMatcher, tokenizer: Any = None,
-                 info: dict[str, Any] | None = None) -> None:
+                 connection: Connection, matcher: LabelMatcher | None = None, tokenizer: Any = None,
+                 info: dict[str, Any] | None = None,
+                 setup: Callable[[], tuple[LabelMatcher, TokenizerChoice]] | None = None) -> None:
+        """``matcher`` (and ``tokenizer``) now, or ``setup``, which :meth:`prepare` calls to make them (it may
+        ask the server's tokenize endpoint, which a run does only once its local checks passed)."""
         super().__init__(name, spec)
         self.model_id = model_id
         self.options = options
         self.connection = connection
-        self.matcher = matcher
-        choice = tokenizer if isinstance(tokenizer, TokenizerChoice) else \
-            TokenizerChoice(tokenizer, getattr(tokenizer, "kind", "none") if tokenizer is not None else "none")
-        self.tokenizer_choice = choice
-        self.tokenizer = choice.tokenizer
         self.info = dict(info or {})
         self._engine: RequestRunner | None = None
         self._notes: list[str] = []  # what changed during the run (recorded in describe())
@@ -59,9 +60,34 @@ class OpenAIModel(RequestModel):
         self._switch_limit = False  # the server ignored max_completion_tokens: send max_tokens instead
         self._client: Any = None
         self._strict = strict_validation()
+        self._setup = setup
+        if matcher is not None:
+            self._configure(matcher, tokenizer)
+        elif setup is None:
+            raise TypeError("OpenAIModel needs a matcher or a setup")
+
+    def prepare(self) -> None:
+        if self._setup is not None:
+            setup, self._setup = self._setup, None
+            self._configure(*setup())
+
+    def __getattr__(self, name: str) -> Any:
+        """What :meth:`prepare` makes, asked for before a run prepared the model (a direct use): prepare now."""
+        if name in _PREPARED and self.__dict__.get("_setup") is not None:
+            self.prepare()
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _configure(self, matcher: LabelMatcher, tokenizer: Any) -> None:
+        """The labels' matcher and the tokenizer (a :class:`TokenizerChoice`, a tokenizer, or None)."""
+        self.matcher = matcher
+        choice = tokenizer if isinstance(tokenizer, TokenizerChoice) else \
+            TokenizerChoice(tokenizer, getattr(tokenizer, "kind", "none") if tokenizer is not None else "none")
+        self.tokenizer_choice = choice
+        self.tokenizer = choice.tokenizer
         self._bias: dict[str, int] | None = None
-        if options.logit_bias:
-            if tokenizer is None:  # checked by the provider; kept here for direct construction
+        if self.options.logit_bias:
+            if self.tokenizer is None:  # checked by the provider; kept here for direct construction
                 raise ProviderError(f"{self.what}: logit_bias needs a tokenizer (set the option tokenizer)")
             self._bias = {str(i): 100 for i in sorted(matcher.first_token_ids)}
 
@@ -164,37 +190,10 @@ class OpenAIModel(RequestModel):
         return data
 
     def _check_limit(self, request: dict[str, Any], response: dict[str, Any]) -> None:
-        """A server that generated more tokens than the request allows ignores that field (llama-cpp-python
-        ignores max_completion_tokens and generates to the end of the context): say so once per field."""
-        field = next((f for f in LIMIT_FIELDS if f in request), None)
-        usage = self.usage(response)
-        if field is None or usage is None or field in self._limit_warned:
-            return
-        asked = int(request[field] or 0)
-        if not asked or usage["completion_tokens"] <= asked:
-            return
-        self._limit_warned.add(field)
-        used = usage["completion_tokens"]
-        if field == "max_completion_tokens":
-            self._switch_limit = True
-            self.notice(f"the server ignored max_completion_tokens: {asked} (a response used {used} completion "
-                        "tokens, each one time and money); switching to max_tokens for the remaining requests "
-                        "(set the option max_tokens_field: max_tokens to start with it)")
-        else:
-            also = " too" if "max_completion_tokens" in self._limit_warned else ""
-            self.notice(f"the server ignored {field}: {asked}{also} (a response used {used} completion tokens): "
-                        "every request generates until the server stops it; cap the output on the server "
-                        "(e.g. llama.cpp --n-predict 1) to save time")
+        check_output_limit(self, request, response)
 
     def _validate(self, raw: Any, data: Any) -> None:
-        import openai
-        import pydantic
-
-        try:
-            self.response_type().model_validate(data)
-        except pydantic.ValidationError as exc:
-            raise openai.APIResponseValidationError(response=raw, body=data,
-                                                    message=" ".join(str(exc).split())[:300]) from None
+        validate_response(self.response_type(), raw, data)
 
     def _first_choice(self, response: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         """The first choice and its logprobs object (an error when the server sent none)."""

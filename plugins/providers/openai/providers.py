@@ -7,6 +7,7 @@ named in the error, the key itself never), the labels' first tokens are distinct
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from harness.errors import ProviderError, UsageError
@@ -28,15 +29,21 @@ def _where(spec: ModelSpec) -> str:
     return f"{spec.origin}: model {spec.name!r}" if spec.origin else f"model {spec.name!r}"
 
 
-def label_matcher(spec: ModelSpec, labels: tuple[str, ...], options: CommonOptions, model_id: str,
-                  conn: Connection | None, suite: Any = None) -> tuple[LabelMatcher, TokenizerChoice]:
-    """The tokenizer (the server's, a local file, or from the model name; checked against the server) and a
-    matcher whose labels' first tokens differ (with full-label scoring, only whole spellings must differ)."""
-    full = getattr(options, "scoring", "first-token") == "full"
-    if full and options.logit_bias:
+def _check_scoring(spec: ModelSpec, options: CommonOptions) -> None:
+    """Options that contradict each other, refused while the model is resolved (nothing asked of a server)."""
+    if getattr(options, "scoring", "first-token") == "full" and options.logit_bias:
         raise UsageError(f"{_where(spec)}: logit_bias restricts the first token, which full-label scoring does "
                          "not read: use one or the other")
-    root = getattr(suite, "root", None)
+
+
+def label_matcher(spec: ModelSpec, labels: tuple[str, ...], options: CommonOptions, model_id: str,
+                  conn: Connection | None) -> tuple[LabelMatcher, TokenizerChoice]:
+    """The tokenizer (the server's, a local file, or from the model name; checked against the server) and a
+    matcher whose labels' first tokens differ (with full-label scoring, only whole spellings must differ).
+    Called by the model's ``prepare()``: a compatible server's tokenize endpoint may be asked."""
+    full = getattr(options, "scoring", "first-token") == "full"
+    _check_scoring(spec, options)
+    root = spec.relative_to  # the suite folder for a model of suite.yaml, None (the current folder) for --model
     choice = choose_tokenizer(options.tokenizer, model_id, conn, labels, options.case_insensitive, root,
                               _where(spec))
     tokenizer = choice.tokenizer
@@ -85,14 +92,15 @@ class OpenAIChatProvider(Provider):
         options = self.parse_options(spec)
         model_id = _model_id(spec, "a model id")
         conn = self.connection(options)
-        matcher, choice = label_matcher(spec, tuple(suite.labels), options, model_id, conn, suite)
+        labels = tuple(suite.labels)
+        _check_scoring(spec, options)
         cls = self.model_class
         if getattr(options, "scoring", "first-token") == "full":
             from .fullmodels import ChatFullModel, CompletionsFullModel
 
             cls = CompletionsFullModel if issubclass(cls, CompletionsModel) else ChatFullModel
         return Resolved([cls(spec.name, spec, model_id=model_id, options=options, connection=conn,
-                             matcher=matcher, tokenizer=choice)])
+                             setup=lambda: label_matcher(spec, labels, options, model_id, conn))])
 
 
 class OpenAICompletionsProvider(OpenAIChatProvider):
@@ -123,6 +131,7 @@ class OpenAIJobProvider(Provider):
                    "and NAME/final, scored through Chat Completions, with the job's training curves.")
     argument_help = "JOB id (ftjob-…)"
     options_model = JobOptions
+    resolves_offline = False  # the job is looked up to list its checkpoints
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         import openai
@@ -155,14 +164,16 @@ class OpenAIJobProvider(Provider):
         if not running and not job.fine_tuned_model:
             raise ProviderError(f"{what} is {job.status} but names no fine_tuned_model")
 
-        matcher, choice = label_matcher(spec, tuple(suite.labels), options, job.model, conn, suite)
+        labels = tuple(suite.labels)
+        _check_scoring(spec, options)
+        setup = functools.cache(lambda: label_matcher(spec, labels, options, job.model, conn))  # once per job
         cls = ChatModel
         if options.scoring == "full":
             from .fullmodels import ChatFullModel as cls  # type: ignore[assignment]
 
         def model(name: str, model_id: str, info: dict[str, Any]) -> ChatModel:
-            return cls(name, spec, model_id=model_id, options=options, connection=conn, matcher=matcher,
-                       tokenizer=choice, info={"job": job_id, **info})
+            return cls(name, spec, model_id=model_id, options=options, connection=conn, setup=setup,
+                       info={"job": job_id, **info})
 
         base_name = f"{spec.name}/base"
         models = [model(base_name, job.model, {"role": "base"})]

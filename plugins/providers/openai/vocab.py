@@ -49,7 +49,7 @@ def _local(setting: str, root: Path | None, where: str) -> Any:
     from .local_tokenizer import LocalTokenizer, TokenizerUnavailable
 
     path = Path(setting).expanduser()
-    if not path.is_absolute() and not path.exists() and root is not None and (root / path).exists():
+    if not path.is_absolute() and root is not None:  # a path in suite.yaml is relative to the suite folder
         path = root / path
     try:
         return LocalTokenizer(path)
