@@ -15,6 +15,8 @@ from ..errors import InputError
 FORMAT = "harness.results"
 SCHEMA_VERSION = 2  # 2: issue 9 (per-pair n and values, nulls with reasons, not-scored models); see docs
 PREDICTIONS_FILE = "predictions.jsonl"
+EXAMPLES_FILE = "examples.jsonl"  # id and text of each held-out example (for the report's examples)
+VALIDATION_PREDICTIONS_FILE = "predictions.validation.jsonl"  # the validation split's predictions
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -86,4 +88,35 @@ def load_predictions(results_path: Path, results: dict[str, Any]) -> list[dict[s
                         raise InputError(f"malformed JSON ({exc.msg})", file=file, line=lineno) from None
     except FileNotFoundError:
         raise InputError("predictions file named by results.json not found", file=file) from None
+    return rows
+
+
+def load_side_rows(results_path: Path, results: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
+    """The JSONL rows of a side file that results.json names at ``results[keys...]["path"]`` (the example
+    texts: ``"examples"``; the validation predictions: ``"validation", "predictions"``), relative to the
+    results file and never outside its folder. Missing or unreadable: an InputError naming the file."""
+    node: Any = results
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    rel = node.get("path") if isinstance(node, dict) else None
+    if not isinstance(rel, str) or not rel:
+        return []
+    path = Path(results_path)
+    base = (path if path.is_dir() else path.parent).resolve()
+    file = (base / rel).resolve()
+    if base not in file.parents:
+        raise InputError("a side file must be in the results folder", file=file)
+    rows = []
+    try:
+        with file.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        row = jsonio.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"malformed JSON ({exc.msg})", file=file, line=lineno) from None
+                    if isinstance(row, dict):
+                        rows.append(row)
+    except FileNotFoundError:
+        raise InputError("file named by results.json not found", file=file) from None
     return rows
