@@ -225,6 +225,7 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
             rows.append({"metric": m["title"], "description": m.get("description", ""),
                          "arrow": "↑" if m["higher_is_better"] else "↓",
                          "delta": signed(delta), "low": signed(low), "high": signed(high),
+                         "d": delta, "lo": low, "hi": high,
                          "has_ci": low is not None and high is not None,
                          "p": _p(p, floor), "p_adj": _p(p_adj, floor), "method": text(st.get("method")),
                          "reason": text(st.get("reason")), "verdict": verdict, "kind": kind,
