@@ -24,7 +24,7 @@ def delta_matrix(results: dict[str, Any], comp: dict[str, Any] | None, styles: d
         for m in metrics:
             r = by_title.get(m["title"])
             if r is None:
-                cells.append({"text": "—", "kind": "none", "title": "not compared"})
+                cells.append({"text": "—", "kind": "none", "title": "not compared", "mark": ""})
                 continue
             ci = f" [{r['low']}, {r['high']}]" if r["has_ci"] else ""
             tip = f"{m['title']}: Δ {r['delta']}{ci}, adjusted p {r['p_adj']} — {r['verdict']}"

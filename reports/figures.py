@@ -11,8 +11,8 @@ import matplotlib
 import numpy as np
 from markupsafe import Markup
 
+from . import charts
 from .charts import RC, Curve, _figure, _legend, short
-from .svg import figure_svg
 
 KIND_COLOURS = {"better": "#1a7f37", "worse": "#cf222e", "same": "#4b5563", "none": "#9ca3af"}
 
@@ -63,7 +63,7 @@ def forest_chart(panels: Sequence[ForestPanel], key: str) -> Markup:
             ax.set_title(short(p.title, 30), fontsize=8.5)
             ax.tick_params(axis="x", labelsize=7)
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, symmetric=True))
-        return figure_svg(fig, key, "Forest plot of paired deltas (A − B) with confidence intervals: " + "; ".join(
+        return charts.figure_svg(fig, key, "Forest plot of paired deltas (A − B) with confidence intervals: " + "; ".join(
             f"{p.title}: " + ", ".join(f"{it.label} {it.delta:+.4f}" for it in p.items) for p in panels))
 
 
@@ -93,7 +93,7 @@ def sweep_chart(points: Sequence[SweepPoint], x_title: str, y_title: str, key: s
                         xytext=(-5 if last else 5, 8 if i % 2 else -12), ha="right" if last else "left", fontsize=7,
                         color="#374151", annotation_clip=True)
         ax.set(xlabel=x_title, ylabel=y_title, title=f"Held-out {y_title} against {x_title}")
-        return figure_svg(fig, key, f"Held-out {y_title} against {x_title}: " + "; ".join(
+        return charts.figure_svg(fig, key, f"Held-out {y_title} against {x_title}: " + "; ".join(
             f"{p.label} ({p.x:g}, {p.y:.4f})" for p in points))
 
 
@@ -144,5 +144,5 @@ def curve_with_points(curves: Sequence[Curve], points: Sequence[OperatingPoint],
                    aspect="equal")
         _legend(ax, handles + mh, labels + ml, loc="lower right" if kind == "roc" else "lower left")
         what = "ROC curves" if kind == "roc" else "Precision-recall curves"
-        return figure_svg(fig, key, f"{what}: " + "; ".join(f"{c.name} {c.score}" for c in curves)
+        return charts.figure_svg(fig, key, f"{what}: " + "; ".join(f"{c.name} {c.score}" for c in curves)
                           + "; operating points: " + "; ".join(f"{p.model} {p.name}" for p in points))

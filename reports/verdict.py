@@ -47,7 +47,8 @@ def verdict_section(results: dict[str, Any], styles: dict[str, Style]) -> dict[s
                                 else "", "p_adj": fmt(e.get("p_adjusted"))})
             call = _call(f.get("call"))
             fams[text(fam)] = {"call": call, "word": WORDS[call], "mark": MARKS[call], "metrics": metrics,
-                               "moved": [m for m in metrics if m["call"] in ("better", "worse")]}
+                               "moved": [{**m, "delta": m["delta"] + m["mark"]} for m in metrics if m["call"] == "worse"]
+                               + [{**m, "delta": m["delta"] + m["mark"]} for m in metrics if m["call"] == "better"]}
         call = _call(p.get("call"))
         a, b = text(p.get("a")), text(p.get("b"))
         pairs.append({"a": a, "b": b, "style_a": styles.get(a), "style_b": styles.get(b), "call": call,
