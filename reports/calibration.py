@@ -91,5 +91,6 @@ def bin_table(rows: Sequence[Row], labels: Sequence[str], n_bins: int) -> list[d
     mc = np.bincount(idx, weights=conf, minlength=n_bins)
     edges = np.linspace(0, 1, n_bins + 1)
     return [{"range": f"({edges[j]:.2f}, {edges[j + 1]:.2f}]", "n": int(counts[j]),
-             "confidence": mc[j] / counts[j] if counts[j] else None, "accuracy": acc[j] / counts[j] if counts[j] else None}
+             "confidence": mc[j] / counts[j] if counts[j] else None,
+             "accuracy": acc[j] / counts[j] if counts[j] else None}
             for j in range(n_bins)]

@@ -105,7 +105,8 @@ def examples_section(groups: Mapping[str, Sequence[Row]], labels: Sequence[Mappi
     rows = []
     for k in chosen.tolist():
         rows.append({"id": ids[k], "text": _short(texts.get(ids[k], "")), "has_text": ids[k] in texts,
-                     "gold": display[gold[k]] if gold[k] >= 0 else "", "gold_name": names[gold[k]] if gold[k] >= 0 else "",
+                     "gold": display[gold[k]] if gold[k] >= 0 else "",
+                     "gold_name": names[gold[k]] if gold[k] >= 0 else "",
                      "conf": f"{conf[k, cand]:.4f}" if np.isfinite(conf[k, cand]) else "-1",
                      "flips": [flip_word[int(x)] for x in flips[k]],
                      "cells": [{"label": display[pred[k, j]] if pred[k, j] >= 0 else "invalid/failed",

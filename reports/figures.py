@@ -63,7 +63,8 @@ def forest_chart(panels: Sequence[ForestPanel], key: str) -> Markup:
             ax.set_title(short(p.title, 30), fontsize=8.5)
             ax.tick_params(axis="x", labelsize=7)
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, symmetric=True))
-        return charts.figure_svg(fig, key, "Forest plot of paired deltas (A − B) with confidence intervals: " + "; ".join(
+        title = "Forest plot of paired deltas (A − B) with confidence intervals: "
+        return charts.figure_svg(fig, key, title + "; ".join(
             f"{p.title}: " + ", ".join(f"{it.label} {it.delta:+.4f}" for it in p.items) for p in panels))
 
 
@@ -113,7 +114,7 @@ def _marks(ax, points: Sequence[OperatingPoint]) -> tuple[list, list]:
     handles, labels, seen = [], [], set()
     for p in points:
         m = MARKERS.get(p.name, "s")
-        h = ax.plot([p.x], [p.y], marker=m, ms=6.5, ls="none", color=p.colour, markeredgecolor="#111827",
+        ax.plot([p.x], [p.y], marker=m, ms=6.5, ls="none", color=p.colour, markeredgecolor="#111827",
                     markeredgewidth=0.8, zorder=5)[0]
         if p.name not in seen:
             seen.add(p.name)

@@ -25,7 +25,7 @@ from harness.output.results import atomic_write, load_predictions, load_results,
 from . import analysis, calibration, deltas, examples, sections, sweep, thresholds, verdict
 from .charts import model_styles
 from .sections import d
-from .tables import flag_counts, group_by_model
+from .tables import flag_counts, group_by_model, prob_cache
 from .training import training_section
 
 ENV_VAR = "HARNESS_REPORT_TEMPLATES"
@@ -129,7 +129,8 @@ def render_html(results: dict[str, Any], predictions: list[dict[str, Any]], *,
     """The report page for ``results`` (a loaded results.json) and its prediction rows."""
     env = _env(_template_dirs(templates))
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
-    ctx = build_context(results, predictions, texts, validation)
+    with prob_cache():
+        ctx = build_context(results, predictions, texts, validation)
     js, js_hash = script()
     return env.get_template("report.html.j2").render(
         **ctx, css=Markup(css), js=js, js_hash=js_hash, notices=list(notices))

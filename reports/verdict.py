@@ -46,9 +46,10 @@ def verdict_section(results: dict[str, Any], styles: dict[str, Style]) -> dict[s
                                 "ci": f"[{signed(low)}, {signed(high)}]" if low is not None and high is not None
                                 else "", "p_adj": fmt(e.get("p_adjusted"))})
             call = _call(f.get("call"))
+            moved = [{**m, "delta": m["delta"] + m["mark"]} for kind in ("worse", "better") for m in metrics
+                     if m["call"] == kind]
             fams[text(fam)] = {"call": call, "word": WORDS[call], "mark": MARKS[call], "metrics": metrics,
-                               "moved": [{**m, "delta": m["delta"] + m["mark"]} for m in metrics if m["call"] == "worse"]
-                               + [{**m, "delta": m["delta"] + m["mark"]} for m in metrics if m["call"] == "better"]}
+                               "moved": moved}
         call = _call(p.get("call"))
         a, b = text(p.get("a")), text(p.get("b"))
         pairs.append({"a": a, "b": b, "style_a": styles.get(a), "style_b": styles.get(b), "call": call,

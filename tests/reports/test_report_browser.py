@@ -176,7 +176,7 @@ def _hostile_suite(tmp: Path) -> Path:
         rows.append({"id": f"id{i}{PAYLOADS[i % len(PAYLOADS)]}",
                      "prompt": f"{PAYLOADS[i % len(PAYLOADS)]} text {i}\n\n###\n\n", "completion": " " + labels[g]})
     (tmp / "heldout.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    for k, name in enumerate(models):
+    for k, _name in enumerate(models):
         with (tmp / f"m{k}.jsonl").open("w", encoding="utf-8") as fh:
             for i, r in enumerate(rows):
                 g = i % 2
