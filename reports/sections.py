@@ -167,7 +167,9 @@ def metrics_table(results: dict[str, Any], styles: dict[str, Style]) -> dict[str
                 cell["subset"] = (f"on {fmt(cell['n'], 0)} of {fmt(n_all, 0)} examples: a different example set, "
                                   "not ranked against the others")
             cells.append(cell)
+        scoring = d(mod.get("info")).get("scoring")  # how the provider scored the model (e.g. logprobs, generation)
         rows.append({"name": name, "baseline": name == baseline, "style": styles.get(name), "cells": cells,
+                     "scoring": text(scoring) if scoring not in (None, "", {}) else "",
                      "not_scored": text(mod.get("not_scored_reason")) if mod.get("scored") is False else None})
     return {"columns": metrics, "rows": rows, "notes": list(notes.values()),
             "has_ci": any(c["ci"] for r in rows for c in r["cells"]), "ci_level": level,

@@ -197,3 +197,11 @@ def test_side_files_and_notices(binary_demo, tmp_path):
     assert texts == {} and validation == [] and "Example texts could not be read" in notices[0]
     html = render_html(*binary_demo.fresh())
     assert "Example texts are not available" in parse(html).find("section", id="examples").clean_text()
+
+
+def test_scoring_method_from_model_info_is_shown_escaped(binary_demo):
+    results, preds = binary_demo.fresh()
+    results["models"][1]["info"]["scoring"] = "<b>logprobs</b>"
+    doc = parse(render_html(results, preds))
+    row = doc.find("tr", data_model=results["models"][1]["name"])
+    assert "scoring: <b>logprobs</b>" in row.child_tags("th")[0].clean_text()
