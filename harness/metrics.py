@@ -80,6 +80,10 @@ class Metric:
     description: str = ""
     higher_is_better: bool = True
     needs_proba: bool = False
+    family: str = ""
+    """What the metric measures, for the report's verdict: ``"accuracy"`` (label correctness: accuracy,
+    precision, recall, F1), ``"discrimination"`` (ranking: AUROC, AUPRC), ``"calibration"`` (probability
+    quality: log loss, Brier, calibration error), or ``""`` (no family: shown, not summarised)."""
 
     def compute(self, data: MetricData) -> float:  # pragma: no cover - interface
         raise NotImplementedError
@@ -114,7 +118,8 @@ class Metric:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title or self.name, "description": self.description,
-                "higher_is_better": self.higher_is_better, "needs_proba": self.needs_proba}
+                "higher_is_better": self.higher_is_better, "needs_proba": self.needs_proba,
+                "family": self.family}
 
 
 @dataclass(frozen=True)

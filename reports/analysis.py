@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import charts, tables
+import numpy as np
+
+from . import charts, figures, tables, thresholds
 from .charts import Style
 from .sections import d, is_best, num
 
@@ -18,6 +20,7 @@ def _rgba(rgb: tuple[int, int, int], share: float) -> str:
 
 
 _BLUE, _RED = (0, 114, 178), (213, 94, 0)
+CURVE_POINTS = 1500
 
 
 def confusion_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]],
@@ -69,8 +72,26 @@ def per_class_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, s
     return out
 
 
+def _decimate(x: np.ndarray, y: np.ndarray, limit: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``limit`` points of a long curve (evenly spaced, ends kept): the page stays small."""
+    if len(x) <= limit:
+        return x, y
+    idx = np.unique(np.r_[np.linspace(0, len(x) - 1, limit).astype(int), len(x) - 1])
+    return x[idx], y[idx]
+
+
+def _scores(rows: Sequence[Row], names: Sequence[str], positive: str) -> tuple[np.ndarray, np.ndarray] | None:
+    gold, probs = tables._prob_matrix(rows, names)
+    if len(gold) == 0:
+        return None
+    pos = list(names).index(positive)
+    p = probs / probs.sum(axis=1, keepdims=True)
+    return gold == pos, p[:, pos]
+
+
 def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]], positive: str | None,
-                   styles: dict[str, Style]) -> dict[str, Any]:
+                   styles: dict[str, Style], targets: dict[str, float] | None = None,
+                   validation: dict[str, list[Row]] | None = None) -> dict[str, Any]:
     names = [lab["name"] for lab in labels]
     note = None
     if positive not in names:
@@ -81,22 +102,37 @@ def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]
         positive = names[-1]
     roc, pr, skipped, partial = [], [], [], []
     prevalence = None
+    for_thresholds = []
     for model, rows in groups.items():
         res = tables.binary_curves(rows, names, positive)
         if isinstance(res, str):
             skipped.append({"model": model, "reason": res})
             continue
         st = styles.get(model) or Style(charts.BASELINE_COLOUR)
-        roc.append(charts.Curve(model, st, res.fpr, res.tpr, f"AUC {res.auc:.3f}"))
-        pr.append(charts.Curve(model, st, res.recall, res.precision, f"AP {res.ap:.3f}"))
+        roc.append(charts.Curve(model, st, *_decimate(res.fpr, res.tpr), f"AUC {res.auc:.3f}"))
+        pr.append(charts.Curve(model, st, *_decimate(res.recall, res.precision), f"AP {res.ap:.3f}"))
         if prevalence is None:  # gold labels are aligned by id: the same for every model
             prevalence = sum(r.get("gold") == positive for r in rows) / len(rows)
         if res.n < len(rows):
             partial.append({"model": model, "n": res.n, "total": len(rows)})
+        ys = _scores(rows, names, positive)
+        val = _scores((validation or {}).get(model) or [], names, positive) if validation else None
+        if ys is not None:
+            for_thresholds.append((model, st, ys[0], ys[1], val))
     display = {lab["name"]: lab["display"] for lab in labels}
+    ops = thresholds.section(for_thresholds, targets or {})
+    marks = []
+    for row in ops["rows"]:
+        colour = (styles.get(row["model"]) or Style(charts.BASELINE_COLOUR)).colour
+        for p in row["points"]:
+            if p["reachable"] and p["recall"] is not None and p["fpr"] is not None and p["precision"] is not None:
+                marks.append((row["model"], colour, p["name"], p["fpr"], p["recall"], p["precision"]))
+    roc_pts = [figures.OperatingPoint(m, c, n, x, y) for m, c, n, x, y, _ in marks]
+    pr_pts = [figures.OperatingPoint(m, c, n, y, prec) for m, c, n, _, y, prec in marks]
     return {"positive": display.get(positive, positive), "note": note, "skipped": skipped, "partial": partial,
-            "roc": charts.draw(charts.roc_chart, roc, "roc") if roc else None,
-            "pr": charts.draw(charts.pr_chart, pr, prevalence, "pr") if pr else None}
+            "roc": charts.draw(figures.curve_with_points, roc, roc_pts, "roc", None, "roc") if roc else None,
+            "pr": charts.draw(figures.curve_with_points, pr, pr_pts, "pr", prevalence, "pr") if pr else None,
+            "thresholds": ops}
 
 
 def calibration_section(results: dict[str, Any], groups: dict[str, list[Row]],

@@ -176,6 +176,9 @@ def reliability_chart(panels: Sequence[Reliability], key: str) -> Markup:
             ax.bar(p.edges[:-1][ok], p.accuracy[ok], width=widths[ok], align="edge", color=p.style.colour,
                    alpha=0.75, edgecolor="white", linewidth=0.6)
             ax.plot(p.confidence[ok], p.accuracy[ok], ls="none", marker="o", ms=2.6, color="#111827")
+            for x0, w, c in zip(p.edges[:-1][ok], widths[ok], p.counts[ok]):  # examples per bin, at its foot
+                ax.text(x0 + w / 2, 0.015, f"{int(c)}", rotation=90, ha="center", va="bottom", fontsize=5.5,
+                        color="#111827")
             ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
             ax.set_title(short(p.name, 26), fontsize=8.5)
             ax.text(0.04, 0.93, p.ece, transform=ax.transAxes, fontsize=7.5, va="top", color="#374151")

@@ -8,8 +8,10 @@ template of the same name. Autoescaping is always on.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,13 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from harness.output.results import atomic_write, load_predictions, load_results, predictions_path
+from harness.errors import InputError
+from harness.output.results import atomic_write, load_predictions, load_results, load_side_rows, predictions_path
 
-from . import analysis, sections
+from . import analysis, calibration, deltas, examples, sections, sweep, thresholds, verdict
 from .charts import model_styles
-from .tables import flag_counts, group_by_model
+from .sections import d
+from .tables import flag_counts, group_by_model, prob_cache
 from .training import training_section
 
 ENV_VAR = "HARNESS_REPORT_TEMPLATES"
@@ -56,8 +60,16 @@ def _template_dirs(extra: Iterable[str | Path] | None = None) -> tuple[str, ...]
     return tuple(dirs)
 
 
-def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Everything the templates show, as plain data (text unescaped: the templates escape it)."""
+def _pairs(comp: dict[str, Any] | None) -> list[tuple[str, str]]:
+    return [(p["a"], p["b"]) for p in (comp or {}).get("pairs", [])]
+
+
+def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]],
+                  texts: Mapping[str, str] | None = None,
+                  validation: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything the templates show, as plain data (text unescaped: the templates escape it). ``texts``
+    maps example ids to their text (examples.jsonl); ``validation`` holds the validation split's prediction
+    rows, when the run has one (thresholds and temperatures are then picked on it)."""
     head = sections.header(results)
     names = sections.model_names(results)
     styles = model_styles(names, head["baseline"])
@@ -68,9 +80,16 @@ def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]]
     table = sections.metrics_table(results, styles)
     comp = sections.comparisons(results)
     binary = head["task"] == "binary" or (head["task"] == "" and len(labels) == 2)
+    v = verdict.verdict_section(results, styles)
+    glance = sections.glance(results, table, comp)
+    if v is not None:  # the verdict replaces the point-estimate "best" line
+        glance = [g for g in glance if g["kind"] != "best"]
+    val_groups = group_by_model(validation, names) if validation else None
     ctx: dict[str, Any] = {
-        "head": head, "styles": styles, "table": table, "comparisons": comp,
-        "glance": sections.glance(results, table, comp),
+        "head": head, "styles": styles, "table": table, "comparisons": comp, "verdict": v,
+        "deltas": deltas.delta_matrix(results, comp, styles), "sweep": sweep.sweep_section(results, styles),
+        "examples": None, "temperature": None,
+        "glance": glance,
         "outputs": sections.outputs_table(results, styles, flags),
         "usage": sections.usage_table(results), "meta": sections.metadata(results),
         "training": training_section(results),
@@ -79,21 +98,61 @@ def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]]
     if have_preds and labels:
         pos = head["positive"]["name"] if head["positive"] else None
         if binary and len(labels) == 2:
-            ctx["curves"] = analysis.curves_section(groups, labels, pos, styles)
+            ctx["curves"] = analysis.curves_section(groups, labels, pos, styles, thresholds.targets_of(results),
+                                                    val_groups)
         ctx["confusion"] = analysis.confusion_section(groups, labels, styles)
         ctx["per_class"] = analysis.per_class_section(groups, labels)
-        ctx["calibration"] = analysis.calibration_section(results, groups, labels, styles)
+        cal = analysis.calibration_section(results, groups, labels, styles)
+        names_ = [lab["name"] for lab in labels]
+        cal["bin_tables"] = [{"model": m, "style": styles.get(m), "bins": calibration.bin_table(rows, names_,
+                                                                                               cal["bins"])}
+                             for m, rows in groups.items() if rows and m not in {s["model"] for s in cal["skipped"]}]
+        ctx["calibration"] = cal
+        ctx["temperature"] = calibration.temperature_section(groups, names_, cal["bins"], styles, val_groups)
+        cand = d(results.get("verdict")).get("candidate")
+        ctx["examples"] = examples.examples_section(groups, labels, texts or {}, _pairs(comp),
+                                                    cand if isinstance(cand, str) else None, head["baseline"], styles)
     return ctx
 
 
+def script() -> tuple[Markup, str]:
+    """The page's one inline script (the examples table's filters) and its CSP hash source."""
+    env = _env(())
+    js = env.loader.get_source(env, "report.js")[0]  # type: ignore[union-attr]
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
+    return Markup(js), f"'sha256-{digest}'"
+
+
 def render_html(results: dict[str, Any], predictions: list[dict[str, Any]], *,
-                templates: Iterable[str | Path] | None = None, notices: Sequence[str] = ()) -> str:
+                templates: Iterable[str | Path] | None = None, notices: Sequence[str] = (),
+                texts: Mapping[str, str] | None = None, validation: Sequence[dict[str, Any]] | None = None) -> str:
     """The report page for ``results`` (a loaded results.json) and its prediction rows."""
     env = _env(_template_dirs(templates))
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
-    ctx = build_context(results, predictions)
+    with prob_cache():
+        ctx = build_context(results, predictions, texts, validation)
+    js, js_hash = script()
     return env.get_template("report.html.j2").render(
-        **ctx, css=Markup(css), notices=list(notices))
+        **ctx, css=Markup(css), js=js, js_hash=js_hash, notices=list(notices))
+
+
+def side_files(results_path: Path, results: dict[str, Any], notices: list[str]
+               ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Example texts and validation predictions named by results.json; a notice instead when unreadable."""
+    texts: dict[str, str] = {}
+    try:
+        for row in load_side_rows(results_path, results, "examples"):
+            if isinstance(row.get("id"), str) and isinstance(row.get("text"), str):
+                texts[row["id"]] = row["text"]
+    except InputError as exc:
+        notices.append(f"Example texts could not be read ({exc.one_line()}); examples show their ids only.")
+    try:
+        validation = load_side_rows(results_path, results, "validation", "predictions")
+    except InputError as exc:
+        validation = []
+        notices.append(f"Validation predictions could not be read ({exc.one_line()}); thresholds and "
+                       "temperatures are picked on the held-out set.")
+    return texts, validation
 
 
 def write_report(results_path: Path | str, out: Path | None = None) -> Path:
@@ -107,7 +166,8 @@ def write_report(results_path: Path | str, out: Path | None = None) -> Path:
                        "derived from them (curves, confusion matrices, per-class scores, calibration) are left out.")
     else:  # a file that is there is read in full and checked: a bad row is an error naming its line
         preds = load_predictions(results_path, results)
+    texts, validation = side_files(results_path, results, notices)
     base = results_path if results_path.is_dir() else results_path.parent
     out = Path(out) if out else base / "report.html"
-    atomic_write(out, render_html(results, preds, notices=notices))
+    atomic_write(out, render_html(results, preds, notices=notices, texts=texts, validation=validation))
     return out

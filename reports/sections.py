@@ -190,7 +190,9 @@ def metrics_table(results: dict[str, Any], styles: dict[str, Style]) -> dict[str
                 cell["subset"] = (f"on {fmt(cell['n'], 0)} of {fmt(n_all, 0)} examples: a different example set, "
                                   "not ranked against the others")
             cells.append(cell)
+        scoring = d(mod.get("info")).get("scoring")  # how the provider scored the model (e.g. logprobs, generation)
         rows.append({"name": name, "baseline": name == baseline, "style": styles.get(name), "cells": cells,
+                     "scoring": text(scoring) if scoring not in (None, "", {}) else "",
                      "not_scored": text(mod.get("not_scored_reason")) if mod.get("scored") is False else None})
     return {"columns": metrics, "rows": rows, "notes": list(notes.values()),
             "has_ci": any(c["ci"] for r in rows for c in r["cells"]), "ci_level": level,
@@ -248,6 +250,7 @@ def comparisons(results: dict[str, Any]) -> dict[str, Any] | None:
             rows.append({"metric": m["title"], "description": m.get("description", ""),
                          "arrow": "↑" if m["higher_is_better"] else "↓",
                          "delta": signed(delta), "low": signed(low), "high": signed(high),
+                         "d": delta, "lo": low, "hi": high,
                          "has_ci": low is not None and high is not None,
                          "p": _p(p, floor), "p_adj": _p(p_adj, floor), "method": text(st.get("method")),
                          "reason": text(st.get("reason")), "verdict": verdict, "kind": kind,

@@ -111,8 +111,31 @@ def flag_counts(rows: Sequence[Row]) -> dict[str, int]:
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+_CACHE: dict[tuple[int, int, tuple[str, ...]], tuple[Sequence[Row], tuple[np.ndarray, np.ndarray]]] = {}
+
+
+class prob_cache:  # noqa: N801 - used as a context manager
+    """Within one render, each model's rows are turned into arrays once, however many sections need them."""
+
+    def __enter__(self) -> None:
+        _CACHE.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        _CACHE.clear()
+
+
 def _prob_matrix(rows: Sequence[Row], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(gold index, probability rows) over the rows with usable probabilities (gold in the label set)."""
+    key = (id(rows), len(rows), tuple(labels))
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is rows:
+        return hit[1]
+    out = _prob_matrix_uncached(rows, labels)
+    _CACHE[key] = (rows, out)
+    return out
+
+
+def _prob_matrix_uncached(rows: Sequence[Row], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     index = {lb: i for i, lb in enumerate(labels)}
     gold, probs = [], []
     for r in rows:

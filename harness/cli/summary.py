@@ -135,3 +135,32 @@ def print_comparisons(results: dict[str, Any], console: Console | None = None) -
         console.print(f"not compared: {skipped['a']} vs {skipped['b']} — {skipped['reason']}", style="yellow")
     for note in comp.get("notes") or []:
         console.print(note, style="dim")
+    print_verdict(results, console)
+
+
+_STYLE = {"better": "bold green", "worse": "bold red", "mixed": "bold yellow"}
+
+
+def print_verdict(results: dict[str, Any], console: Console | None = None) -> None:
+    """The verdict of results.json (docs/report.md, "Verdict"): the headline, each comparison per metric
+    family, and how the model to ship was chosen."""
+    v = results.get("verdict")
+    if not isinstance(v, dict) or not v.get("headline"):
+        return
+    console = console or Console()
+    console.print(f"verdict: {v['headline']}", style="bold", highlight=False, markup=False)
+    for pair in v.get("pairs") or []:
+        console.print(f"  {pair['sentence']}", style=_STYLE.get(pair.get("call"), ""), highlight=False,
+                      markup=False)
+    sel = v.get("selection") or {}
+    if sel.get("recommended"):
+        console.print(f"  best set on {sel['metric']} ({sel['chosen_on']}, α = {sel['alpha']:g}): "
+                      f"{', '.join(sel['members'])}; tie-break: {'; '.join(sel.get('tie_break') or [])}",
+                      highlight=False, markup=False)
+        conf = sel.get("confirmation")
+        if conf and conf.get("sentence"):
+            console.print(f"  confirmed on held-out: {conf['sentence']}", highlight=False, markup=False)
+        if sel.get("note"):
+            console.print(f"  {sel['note']}", style="dim", highlight=False, markup=False)
+    elif sel.get("reason"):
+        console.print(f"  no best set: {sel['reason']}", style="dim", highlight=False, markup=False)

@@ -20,6 +20,8 @@ from .validate import check_prediction_row, check_results, line_of
 FORMAT = "harness.results"
 SCHEMA_VERSION = 2  # 2: issue 9 (per-pair n and values, nulls with reasons, not-scored models); see docs
 PREDICTIONS_FILE = "predictions.jsonl"
+EXAMPLES_FILE = "examples.jsonl"  # id and text of each held-out example (for the report's examples)
+VALIDATION_PREDICTIONS_FILE = "predictions.validation.jsonl"  # the validation split's predictions
 
 
 class OutputError(InputError):
@@ -223,3 +225,32 @@ def _deep_line(text: str) -> int | None:
         elif token in "]}":
             depth -= 1
     return None
+
+
+def load_side_rows(results_path: Path, results: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
+    """The JSONL rows of a side file that results.json names at ``results[keys...]["path"]`` (the example
+    texts: ``"examples"``; the validation predictions: ``"validation", "predictions"``), relative to the
+    results file and never outside its folder. Missing or unreadable: an InputError naming the file."""
+    node: Any = results
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    rel = node.get("path") if isinstance(node, dict) else None
+    if not isinstance(rel, str) or not rel:
+        return []
+    path = Path(results_path)
+    base = (path if path.is_dir() else path.parent).resolve()
+    file = (base / rel).resolve()
+    if base not in file.parents:
+        raise InputError("a side file must be in the results folder", file=file)
+    if not file.is_file():
+        raise InputError("file named by results.json not found", file=file)
+    rows = []
+    for lineno, line in lines(read_text(file, "jsonl")):  # UTF-8 (a BOM allowed); other bytes: file and line
+        if line.strip():
+            try:
+                row = jsonio.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"malformed JSON ({exc.msg})", file=file, line=lineno) from None
+            if isinstance(row, dict):
+                rows.append(row)
+    return rows

@@ -28,6 +28,7 @@ from ..suite import Suite
 from .metricwarnings import collapsed_warnings
 from .plan import Plan, plan_run
 from .setup import RunOptions, make_engine
+from .verdicts import add_verdict, write_side_files
 
 
 @dataclass
@@ -176,6 +177,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     (:func:`plan_run`), before anything is scored; ``on_model_done`` as each model finishes."""
     t0 = time.perf_counter()
     dataset = suite.heldout
+    validation = suite.validation
     plan = plan_run(suite, registry, options)  # every check before anything is scored (--dry-run does the same)
     metric_names, models, training, baseline = plan.metric_names, plan.models, plan.training, plan.baseline
     extra_pairs = plan.pairs
@@ -190,7 +192,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
 
     async def score() -> None:  # returns None: asyncio.run would repr a returned result when restoring SIGINT
         declare_asyncio()
-        runs.extend(await _score(models, dataset.examples, engine, on_model_done))
+        examples = dataset.examples + (validation.examples if validation is not None else ())
+        runs.extend(await _score(models, examples, engine, on_model_done))
 
     asyncio.run(score())
     t_pred = time.perf_counter()
@@ -202,6 +205,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     datas: dict[str, MetricData] = {}
     not_scored: dict[str, str] = {}
     observed: dict[tuple[str, str], MetricValue] = {}
+    val_datas: dict[str, MetricData] | None = None
     out = Path(options.out_dir)
     output.make_output_dir(out)
     with paused_gc():  # thousands of predictions and rows that all stay alive
@@ -209,6 +213,15 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         for r, preds in aligned:
             all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
         write_predictions(out / PREDICTIONS_FILE, all_rows)  # first: nothing scored is ever lost
+        val_rows: list[dict[str, Any]] | None = None
+        if validation is not None:
+            val_rows, val_datas = [], {}
+            for r, _ in aligned:
+                vpreds = align(validation.examples, r)
+                val_rows.extend(prediction_rows(r.model.name, validation.examples, vpreds))
+                if not_scored_reason(vpreds) is None:
+                    val_datas[r.model.name] = metric_data(suite, validation.examples, vpreds, suite.metric_options)
+        side = write_side_files(out, dataset.examples, val_rows, validation)
         for r, preds in aligned:
             data = metric_data(suite, dataset.examples, preds, suite.metric_options)
             why = not_scored_reason(preds)
@@ -255,6 +268,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             "labels": [{"name": lab, "display": suite.display[lab]} for lab in suite.labels],
             "positive": suite.positive,
             "metric_options": json_safe(suite.metric_options),
+            "selection": suite.selection.model_dump(), "thresholds": suite.thresholds.model_dump(),
             "dataset": {"path": output.suite_relative(dataset.path, suite.root), "format": dataset.format,
                         "sha256": dataset.sha256,
                         "n_examples": len(dataset)},
@@ -264,6 +278,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "models": model_entries,
         "training": json_safe(training),
         "predictions": {"path": PREDICTIONS_FILE, "rows": len(all_rows)},
+        **side,
         "timings": {"load_seconds": round(t_load - t0, 4), "predict_seconds": round(t_pred - t_load, 4),
                     "metrics_seconds": round(t_metrics - t_pred, 4)},
         "cost": run_cost(engine, model_entries),
@@ -277,6 +292,10 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             add_statistics(results, datas, [registry.metrics[n] for n in metric_names], baseline,
                            replace(options.stats, pairs=extra_pairs), observed, not_scored,
                            [r.model.name for r in runs])
+            if val_datas is not None:
+                val_datas = {k: v for k, v in val_datas.items() if k in datas}
+            add_verdict(results, datas, [registry.metrics[n] for n in metric_names], options.stats, suite,
+                        val_datas)
         results["engine"]["notices"] = list(engine.notices)
         results["timings"]["stats_seconds"] = round(time.perf_counter() - t_metrics, 4)
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)

@@ -18,6 +18,7 @@ from ..plugins import Registry
 from ..providers import Model, ModelSpec, estimating_scope
 from ..suite import Suite
 from .setup import RunOptions, check_budget_prices, check_metric_options, load_prices, merge_specs, resolve_models
+from .verdicts import check_selection, check_split_ids
 
 
 @dataclass
@@ -37,8 +38,11 @@ class Plan:
 def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate: bool = False) -> Plan:
     """Check a run before anything is scored or sent. ``estimate``: for ``--dry-run`` (providers may then skip
     what they need only to send, such as an API key: :func:`harness.providers.estimating`)."""
+    if suite.validation is not None:  # a validation split must not share an example with the held-out set
+        check_split_ids(suite, suite.heldout.examples, suite.validation.examples)
     metric_names = selected_metrics(suite, registry, options.metrics)
     check_metric_options(suite, registry, metric_names)
+    check_selection(suite, metric_names)
     notices: list[str] = []
     if not options.metrics and suite.metric_names is None:  # every metric: a clashing name is left out
         notices.extend(f"{msg}; it is left out of this run" for name, msg in

@@ -15,6 +15,8 @@ the rest of harness.
 * :mod:`.bootstrap` — percentile intervals and paired bootstrap tests (one construction).
 * :mod:`.plan`      — many bootstrap jobs, each paired, in as few passes as their pairing allows.
 * :mod:`.calibration` — calibration bins, plug-in and debiased calibration error (numpy only).
+* :mod:`.mcb`       — the models that cannot be told apart from the best (multiple comparisons with the best).
+* :mod:`.temperature` — temperature scaling: fit, cross-validated, on held-out probabilities.
 
 Submodules are imported on first use (PEP 562), so a numpy-only part such as :mod:`.calibration` does not
 pull in scipy.
@@ -24,12 +26,14 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "BestSet": "mcb",
     "Cells": "cells",
     "Interval": "results",
     "PairedBootstrap": "bootstrap",
     "PairedTest": "results",
     "agresti_min_interval": "accuracy",
     "auc_variance": "delong",
+    "best_set": "mcb",
     "bootstrap_draws": "bootstrap",
     "bootstrap_interval": "bootstrap",
     "cochran_q": "multiple",

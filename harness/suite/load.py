@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, UsageError
 from ..providers import ModelSpec
-from .schema import RULE_KINDS, DataSection, GateSection, PromptSection, SuiteFile
+from .schema import RULE_KINDS, DataSection, GateSection, PromptSection, SelectionSection, SuiteFile, ThresholdSection
 from .yamlpos import Located, load_yaml
 
 
@@ -58,6 +58,8 @@ class Suite:
     comparisons: list[tuple[str, str]] = field(default_factory=list)
     pricing: dict[str, dict[str, float]] = field(default_factory=dict)
     rate_limits: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    selection: SelectionSection = field(default_factory=SelectionSection)
+    thresholds: ThresholdSection = field(default_factory=ThresholdSection)
 
     @property
     def root(self) -> Path:
@@ -85,6 +87,12 @@ class Suite:
         from .datasets import load_dataset
 
         return load_dataset(self, "train") if self.data.train else None
+
+    @cached_property
+    def validation(self):  # -> Dataset | None
+        from .datasets import load_dataset
+
+        return load_dataset(self, "validation") if self.data.validation else None
 
 
 def find_suite(ref: str | Path, search: list[Path] | None = None) -> Path:
@@ -228,4 +236,6 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
                  baseline=parsed.baseline, gate=parsed.gate, located=located,
                  comparisons=[(a, b) for a, b in parsed.comparisons],
                  pricing={k: v.model_dump() for k, v in (parsed.pricing or {}).items()},
-                 rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()})
+                 rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()},
+                 selection=parsed.selection or SelectionSection(),
+                 thresholds=parsed.thresholds or ThresholdSection())

@@ -16,6 +16,7 @@ class _Strict(BaseModel):
 class DataSection(_Strict):
     heldout: str
     train: str | None = None
+    validation: str | None = None  # optional: checkpoints are chosen on it, held-out confirms (docs/report.md)
     format: Literal["openai-jsonl", "chat-jsonl", "csv", "tsv"] | None = None
     id_field: str | None = None
     text_field: str = "text"
@@ -53,6 +54,20 @@ class RateLimitEntry(_Strict):
     tpm: float | None = Field(default=None, gt=0)
 
 
+class SelectionSection(_Strict):
+    """``selection:``: how the report picks the model to ship (docs/report.md, "Verdict")."""
+
+    metric: str | None = Field(default=None, min_length=1)     # primary metric (default: accuracy, else the first)
+    tie_break: str | None = Field(default=None, min_length=1)  # default: the first calibration metric
+
+
+class ThresholdSection(_Strict):
+    """``thresholds:``: target operating points for binary tasks (the report's threshold section)."""
+
+    precision: float | None = Field(default=None, gt=0, lt=1)  # the threshold with the best recall at >= this
+    recall: float | None = Field(default=None, gt=0, lt=1)     # the threshold with the best precision at >= this
+
+
 class SuiteFile(_Strict):
     name: str | None = None
     description: str = ""
@@ -66,6 +81,8 @@ class SuiteFile(_Strict):
     baseline: str | None = None
     comparisons: list[list[str]] = Field(default_factory=list)
     gate: GateSection | None = None
+    selection: SelectionSection | None = None
+    thresholds: ThresholdSection | None = None
 
     @field_validator("comparisons")
     @classmethod

@@ -56,6 +56,7 @@ def _check_defined(name: str, y: np.ndarray, pred: np.ndarray) -> None:
 
 class Accuracy(Metric):
     name = "accuracy"
+    family = "accuracy"
     title = "Accuracy"
     description = ("Share of examples whose predicted label is the gold label; invalid outputs and failed "
                    "requests count as wrong (OpenAI: classification/accuracy).")
@@ -74,6 +75,7 @@ class Accuracy(Metric):
 
 
 class _PositiveClass(Metric):
+    family = "accuracy"
     fn = "precision_score"  # the sklearn.metrics function
 
     def compute(self, data: MetricData) -> float:
@@ -124,6 +126,7 @@ class FBeta(_PositiveClass):
 
 
 class _AveragedF1(Metric):
+    family = "accuracy"
     average = "macro"
 
     def compute(self, data: MetricData) -> float:

@@ -57,6 +57,7 @@ class _RankMetric(Metric):
     (one-vs-rest) for multiclass."""
 
     needs_proba = True
+    family = "discrimination"
     ranked: str = ""  # name of the harness.stats.weighted.Ranked method with the same definition
 
     def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
@@ -144,6 +145,7 @@ class LogLoss(Metric):
     description = "Cross-entropy of the predicted class probabilities (lower is better)."
     higher_is_better = False
     needs_proba = True
+    family = "calibration"
 
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)
@@ -162,6 +164,7 @@ class Brier(Metric):
                    "over classes for multiclass (lower is better).")
     higher_is_better = False
     needs_proba = True
+    family = "calibration"
 
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)
@@ -205,6 +208,7 @@ class ECE(Metric):
                    "about 0 when calibrated, may dip slightly below 0; lower is better.")
     higher_is_better = False
     needs_proba = True
+    family = "calibration"
 
     def check_options(self, options) -> None:
         bins = options.get("ece_bins", DEFAULT_ECE_BINS)

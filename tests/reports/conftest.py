@@ -15,6 +15,7 @@ from harness.results import load_predictions
 from harness.runner import RunOptions, run
 from harness.suite import load_suite
 from harness_reports import render_html
+from harness_reports.render import side_files
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Demo:
     results: dict[str, Any]
     predictions: list[dict[str, Any]]
     html: str
+    texts: dict[str, str]
 
     def fresh(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Deep copies to modify in a test."""
@@ -33,7 +35,8 @@ def _run(name: str, out: Path) -> Demo:
     outcome = run(load_suite(name), load_registry(entry_points=False), RunOptions(out_dir=out))
     results = json.loads(outcome.results_path.read_text(encoding="utf-8"))
     preds = load_predictions(outcome.results_path, results)
-    return Demo(outcome.results_path, results, preds, render_html(results, preds))
+    texts, validation = side_files(outcome.results_path, results, [])
+    return Demo(outcome.results_path, results, preds, render_html(results, preds, texts=texts), texts)
 
 
 @pytest.fixture(scope="session")

@@ -99,3 +99,32 @@ def parse(html: str) -> Node:
     assert not b.errors, b.errors[:5]
     assert b.cur is b.root, f"unclosed <{b.cur.tag}>"
     return b.root
+
+
+def assert_only_our_script(doc: Node) -> None:
+    """The page's only script is harness's own (templates/report.js, byte for byte, inline, no src), and the
+    content security policy allows exactly that script by its hash (no 'unsafe-inline', no other source)."""
+    import base64
+    import hashlib
+    import re
+
+    from harness_reports.render import script
+
+    js, source = script()
+    scripts = doc.find_all("script")
+    assert len(scripts) == 1, [s.attrs for s in scripts]
+    assert not scripts[0].attrs and scripts[0].text() == str(js)
+    digest = base64.b64encode(hashlib.sha256(str(js).encode()).digest()).decode()
+    assert source == f"'sha256-{digest}'"
+    csp = doc.find("meta", http_equiv="Content-Security-Policy").attrs["content"]
+    directives = {d.split()[0]: d.split()[1:] for d in (x.strip() for x in csp.split(";")) if d}
+    assert directives["default-src"] == ["'none'"] and directives["script-src"] == [source]
+    assert directives["connect-src"] == ["'none'"] and "unsafe-inline" not in " ".join(directives["script-src"])
+    assert not re.search(r"\bhttps?:", csp)
+
+
+def without_our_script(html: str) -> str:
+    """The page's HTML with harness's own inline script removed (to search the rest for injected markup)."""
+    from harness_reports.render import script
+
+    return html.replace(f"<script>{script()[0]}</script>", "")

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from report_dom import Node, parse
+from report_dom import Node, assert_only_our_script, parse
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from harness_reports import render_html
@@ -141,7 +141,7 @@ def test_confusion_invalid_column_and_shading(binary_demo):
 def test_no_external_resources(binary_demo, multiclass_demo):
     for demo in (binary_demo, multiclass_demo):
         doc = parse(demo.html)
-        assert not doc.find_all("script")
+        assert_only_our_script(doc)
         assert not doc.find_all("link") and not doc.find_all("img") and not doc.find_all("iframe")
         for n in doc.iter():
             for k, v in n.attrs.items():
@@ -198,7 +198,7 @@ def test_calibration_and_training_sections(binary_demo):
 
 def test_rendering_is_deterministic(binary_demo):
     results, preds = binary_demo.fresh()
-    assert render_html(results, preds) == binary_demo.html
+    assert render_html(results, preds, texts=binary_demo.texts) == binary_demo.html
 
 
 def test_svg_ids_are_unique_across_charts(binary_demo):
