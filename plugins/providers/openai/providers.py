@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import ProviderError, UsageError
-from harness.providers import ModelSpec, Provider, Resolved
+from harness.providers import ModelFacts, ModelSpec, Provider, Resolved
 
 from .connection import Connection, map_api_error
 from .labels import LabelCollision, LabelMatcher
@@ -71,6 +71,12 @@ class OpenAIChatProvider(Provider):
         return Resolved([self.model_class(spec.name, spec, model_id=model_id, options=options, connection=conn,
                                           matcher=matcher, tokenizer=tokenizer)])
 
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        from .facts import openai_model_facts
+
+        return openai_model_facts(_model_id(spec, "a model id"), self.parse_options(spec),
+                                  chat=not issubclass(self.model_class, CompletionsModel))
+
 
 class OpenAICompletionsProvider(OpenAIChatProvider):
     name = "openai-completions"
@@ -100,6 +106,13 @@ class OpenAIJobProvider(Provider):
                    "and NAME/final, scored through Chat Completions, with the job's training curves.")
     argument_help = "JOB id (ftjob-…)"
     options_model = JobOptions
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        """The job's base model is known only by asking the API: offline, the tokenizer and window come from
+        the options ``tokenizer`` and ``context_window`` alone."""
+        from .facts import openai_model_facts
+
+        return openai_model_facts(spec.argument.strip(), self.parse_options(spec), chat=True)
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         import openai
