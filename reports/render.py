@@ -24,6 +24,7 @@ from . import analysis, sections
 from .charts import model_styles
 from .tables import flag_counts, group_by_model
 from .training import training_section
+from .validation import validation_notices
 
 ENV_VAR = "HARNESS_REPORT_TEMPLATES"
 
@@ -94,7 +95,7 @@ def render_html(results: dict[str, Any], predictions: list[dict[str, Any]], *,
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
     ctx = build_context(results, predictions)
     return env.get_template("report.html.j2").render(
-        **ctx, css=Markup(css), notices=list(notices))
+        **ctx, css=Markup(css), notices=[*notices, *validation_notices(results)])
 
 
 def write_report(results_path: Path | str, out: Path | None = None) -> Path:

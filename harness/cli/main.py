@@ -8,7 +8,7 @@ import sys
 import typer
 
 from ..errors import HarnessError
-from . import cache_cmd, demo_cmd, export_cmd, plugins_cmd, report_cmd, run_cmd
+from . import cache_cmd, demo_cmd, export_cmd, plan_cmd, plugins_cmd, report_cmd, run_cmd, validate_cmd
 
 app = typer.Typer(help="Is the fine-tuned classifier really better? Paired evaluation with HTML reports.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -17,6 +17,8 @@ app.command("demo")(demo_cmd.demo)
 app.command("report")(report_cmd.report)
 app.command("export")(export_cmd.export)
 app.command("plugins")(plugins_cmd.plugins)
+app.command("validate")(validate_cmd.validate)
+app.command("plan")(plan_cmd.plan)
 app.add_typer(cache_cmd.app, name="cache")
 
 EXIT_INTERNAL = 1

@@ -19,6 +19,7 @@ from ..runner import run as run_suite
 from ..suite import load_suite
 from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
 from .summary import print_comparisons, print_summary
+from .validate_cmd import print_findings
 
 _SCALE = "Requests at scale"
 _STATS = "Statistics"
@@ -67,6 +68,9 @@ def run(
                                  help=f"Progress display: {', '.join(MODES)} (auto: bars on a terminal, "
                                       "lines in logs)."),
     no_report: bool = typer.Option(False, "--no-report", help="Write results.json only."),
+    allow_data_errors: bool = typer.Option(False, "--allow-data-errors",
+                                           help="Run even when the data checks (harness validate) find errors; "
+                                                "they are printed and recorded in results.json."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, rich_help_panel=_STATS,
                                   help="Bootstrap resamples for intervals and paired tests."),
     alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, rich_help_panel=_STATS,
@@ -95,7 +99,8 @@ def run(
                            max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
-                         prices_file=prices, console=console, stats=stats)
+                         prices_file=prices, console=console, stats=stats, allow_data_errors=allow_data_errors,
+                         on_validation=lambda v: print_findings(v, console))
     console.print(f"[bold]{s.name}[/]: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}")
     if dry_run:
         print_estimate(estimate(s, registry, options), console, batch=batch, max_cost=max_cost)

@@ -23,6 +23,7 @@ from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_pre
 from ..plugins import Registry
 from ..providers import Model
 from ..suite import Suite
+from .datachecks import check_data
 from .setup import RunOptions, make_engine, merge_specs, resolve_models
 
 
@@ -176,6 +177,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     if baseline not in {m.name for m in models}:
         baseline = models[0].name
     extra_pairs = comparison_pairs_of(suite, [m.name for m in models])  # checked before anything is scored
+    validation = check_data(suite, registry, specs, options)  # the data checks, before anything is sent
     t_load = time.perf_counter()
 
     engine = make_engine(suite, models, options)
@@ -245,6 +247,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "cost": run_cost(engine, model_entries),
         "engine": engine_settings(engine),
     }
+    if validation is not None:
+        results["validation"] = validation
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
     write_results(results_path, results)  # metrics are safe on disk before the statistics run

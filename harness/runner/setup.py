@@ -28,6 +28,9 @@ class RunOptions:
     prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
     stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
     console: Any = None  # a rich Console for progress bars and notices
+    check_data: bool = True  # the data checks before anything is sent (harness.validation)
+    allow_data_errors: bool = False  # run even when the data checks find errors (they are recorded)
+    on_validation: Any = None  # called with the data checks' Validation before anything is scored
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError, UsageError
 from ..providers import ModelSpec
-from .schema import DataSection, PromptSection, SuiteFile
+from .schema import DataSection, PromptSection, SuiteFile, ValidateSection
 from .yamlpos import Located, load_yaml
 
 
@@ -55,6 +55,7 @@ class Suite:
     comparisons: list[tuple[str, str]] = field(default_factory=list)
     pricing: dict[str, dict[str, float]] = field(default_factory=dict)
     rate_limits: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    validate: ValidateSection = field(default_factory=ValidateSection)  # suite.yaml `validate:` (data checks)
 
     @property
     def root(self) -> Path:
@@ -178,4 +179,5 @@ def load_suite(ref: str | Path) -> Suite:
                  baseline=parsed.baseline, gate=parsed.gate, located=located,
                  comparisons=[(a, b) for a, b in parsed.comparisons],
                  pricing={k: v.model_dump() for k, v in (parsed.pricing or {}).items()},
-                 rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()})
+                 rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()},
+                 validate=parsed.validate_)

@@ -53,6 +53,18 @@ class RateLimitEntry(_Strict):
     tpm: float | None = Field(default=None, gt=0)
 
 
+class ValidateSection(_Strict):
+    """``validate:``: what the data checks (``harness validate``, and ``harness run`` before it sends anything)
+    hold the held-out set to."""
+
+    mde: float = Field(0.02, gt=0, le=1)  # the accuracy difference the suite must be able to detect
+    discordance: float = Field(0.1, gt=0, le=1)  # assumed share of examples two models disagree on
+    power: float = Field(0.8, gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    min_per_class: int = Field(20, ge=0)  # fewer held-out examples of a label: a warning
+    ignore: list[str] = Field(default_factory=list)  # finding codes not to report
+
+
 class SuiteFile(_Strict):
     name: str | None = None
     description: str = ""
@@ -66,6 +78,7 @@ class SuiteFile(_Strict):
     baseline: str | None = None
     comparisons: list[list[str]] = Field(default_factory=list)
     gate: dict[str, Any] | None = None
+    validate_: ValidateSection = Field(default_factory=ValidateSection, alias="validate")
 
     @field_validator("comparisons")
     @classmethod
