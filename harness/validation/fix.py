@@ -141,7 +141,7 @@ def fix_suite(checked: Checked, out: Path | str) -> FixReport:
     if root_out != target:
         shutil.copytree(checked.suite.root, root_out, symlinks=True, dirs_exist_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8", newline="")
+    target.write_bytes(text.encode("utf-8", "surrogateescape"))  # bytes that were not UTF-8 stay as they were
     fixed = {"bom", "crlf", "separator-missing", "completion-whitespace", "stop-sequence", "duplicate",
              "duplicate-normalised", "leak", "leak-normalised"}
     report.unfixed = [f for f in checked.validation.findings if f.severity != "info" and f.code not in fixed]

@@ -20,7 +20,9 @@ from typing import Any
 from .. import jsonio
 from .findings import ERROR, INFO, WARNING, Finding, finding
 
-_SURROGATE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
+_LONE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape that may decode to an unpaired surrogate
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMATS = ("openai-jsonl", "chat-jsonl", "csv", "tsv")
 
 
@@ -143,6 +145,16 @@ def read_split(which: str, path: Path, fmt: str | None, labels: tuple[str, ...],
     return split
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _ANY_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def _where(split: Split) -> str:
     return "held-out" if split.which == "heldout" else "training"
 
@@ -182,6 +194,12 @@ def _read_jsonl(split: Split, labels: tuple[str, ...], data: Any, problems: _Pro
         else:
             _chat_row(row, labels, problems)
         _row_id(row, split, data, problems)
+        if _SURROGATE.search(line):  # reported as not-utf8; the row's text is not text
+            row.ok = False
+        elif _LONE.search(line) and _has_lone_surrogate(obj):
+            row.ok = False
+            problems.add("bad-field", "a string holds an unpaired surrogate escape (\\ud800-\\udfff): it is not "
+                         "text", lineno)
 
 
 def _openai_row(row: Row, labels: tuple[str, ...], problems: _Problems) -> None:
@@ -239,6 +257,8 @@ def _read_csv(split: Split, labels: tuple[str, ...], data: Any, problems: _Probl
                 continue
             row = Row(line=start, raw=dict(zip(header, cells)))
             split.rows.append(row)
+            if any(_SURROGATE.search(c) for c in cells):  # reported as not-utf8
+                row.ok = False
             if len(cells) > len(header):
                 row.ok = False
                 problems.add("bad-row", "more fields than the header has", start)

@@ -64,15 +64,15 @@ def show(text: str, limit: int = 40) -> str:
 
 
 def add_separator(prompt: str, sep: str) -> str:
-    """``prompt`` ending with ``sep``: a partial separator at its end (``"\\n\\n###"``) is completed rather than
-    doubled."""
+    """``prompt`` ending with ``sep``: a partial or differently spaced separator at its end (``"\\n\\n###"``,
+    ``"\\n###\\n"``) is replaced rather than doubled."""
     if not sep or prompt.endswith(sep):
         return prompt
-    for k in range(min(len(sep) - 1, len(prompt)), 0, -1):
-        if sep.startswith(prompt[-k:]):
-            return prompt[:-k] + sep
     core = sep.strip()
     stripped = prompt.rstrip()
-    if core and stripped.endswith(core):
+    if core and stripped.endswith(core):  # the separator with other whitespace around it
         return stripped[: -len(core)].rstrip() + sep
+    for k in range(min(len(sep) - 1, len(prompt)), 0, -1):  # the beginning of the separator
+        if sep.startswith(prompt[-k:]):
+            return prompt[:-k] + sep
     return prompt + sep
