@@ -228,6 +228,8 @@ class ModelFacts:
     chat: bool = False  # True: the model reads chat messages and writes a label without a leading space;
     # False: it reads the completion-style prompt and writes the label after a space, as trained
     prompt_tokens: Callable[[Example], int] | None = None  # tokens of the request for one example
+    prompt_tokens_bound: Callable[[Example], int] | None = None  # optional: a cheap upper bound of the same
+    # (no tokenizer); the length check counts exactly only the examples whose bound does not fit
 
 
 class Provider:

@@ -23,7 +23,10 @@ def check_length(name: str, facts: ModelFacts, examples: Sequence[tuple[int, Exa
     window, out_tokens = facts.context_window, facts.output_tokens
     over: list[int] = []
     longest = 0
+    bound = facts.prompt_tokens_bound
     for line, ex in examples:
+        if bound is not None and bound(ex) + out_tokens <= window:
+            continue  # fits even counted generously: no need to tokenize
         n = facts.prompt_tokens(ex)
         if n + out_tokens > window:
             over.append(line)

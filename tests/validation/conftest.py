@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-
-SEP = "\n\n###\n\n"
-
-
-def jsonl(path: Path, rows: Sequence[Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-def completion_rows(n: int, stem: str, labels: Sequence[str] = ("neg", "pos"), sep: str = SEP,
-                    space: str = " ", stop: str = "") -> list[dict[str, str]]:
-    return [{"prompt": f"{stem} {i} says something{sep}", "completion": f"{space}{labels[i % len(labels)]}{stop}"}
-            for i in range(n)]
+from validation_kit import jsonl
 
 
 @pytest.fixture

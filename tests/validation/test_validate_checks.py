@@ -3,27 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SEP, completion_rows
+from validation_kit import SEP, completion_rows, planted_suite
 
 import harness
 from harness.stats.samplesize import paired_mde, paired_sample_size
 from harness.validation import validate
-
-
-def _planted(write_suite):
-    train = completion_rows(60, "train")
-    held = [dict(r, id=f"h{i}") for i, r in enumerate(completion_rows(40, "held"), 1)]
-    for line in (3, 17):  # no separator
-        held[line - 1]["prompt"] = held[line - 1]["prompt"][: -len(SEP)]
-    for line in (5, 22, 31):  # no leading space
-        held[line - 1]["completion"] = held[line - 1]["completion"].lstrip()
-    held[8 - 1].update(prompt=train[10]["prompt"], completion=train[10]["completion"])  # leaked as is
-    held[12 - 1].update(prompt="TRAIN  11 Says   something" + SEP, completion=train[11]["completion"])  # case, spaces
-    held[26 - 1].update(prompt="HELD 1  says something" + SEP, completion=held[1]["completion"])  # ~ line 2
-    held[35 - 1].update(prompt=held[3]["prompt"], completion=held[3]["completion"])  # = line 4
-    held[38 - 1].update(prompt="the same words" + SEP, completion=" neg")
-    held[39 - 1].update(prompt="The same  words" + SEP, completion=" pos")  # conflicting label
-    return write_suite(held, train=train)
 
 
 @pytest.mark.parametrize("code, severity, rows", [
@@ -36,7 +20,7 @@ def _planted(write_suite):
     ("conflicting-labels", "warning", [38, 39]),
 ])
 def test_planted_defects_are_found_with_their_rows(write_suite, code, severity, rows):
-    v = validate(_planted(write_suite))
+    v = validate(planted_suite(write_suite))
     f = v.get(code)
     assert f is not None, v.codes()
     assert (f.severity, f.count, list(f.rows)) == (severity, len(rows), rows)
@@ -44,7 +28,7 @@ def test_planted_defects_are_found_with_their_rows(write_suite, code, severity, 
 
 
 def test_the_planted_suite_has_only_the_planted_problems(write_suite):
-    v = validate(_planted(write_suite))
+    v = validate(planted_suite(write_suite))
     unexpected = {f.code for f in v.findings if f.severity != "info"} - {
         "separator-missing", "completion-whitespace", "leak", "leak-normalised", "duplicate", "duplicate-normalised",
         "conflicting-labels", "class-small", "too-small"}

@@ -6,8 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import SEP, completion_rows
-from test_validate_checks import _planted
+from validation_kit import SEP, completion_rows, planted_suite
 
 from harness.validation import validate
 
@@ -20,7 +19,7 @@ def _digest(root):
 
 
 def test_fix_writes_a_suite_that_revalidates_clean_and_leaves_the_input_alone(write_suite, harness_cli, tmp_path):
-    root = _planted(write_suite)
+    root = planted_suite(write_suite)
     before = _digest(root)
     res = harness_cli("validate", root, "--fix", tmp_path / "fixed")
     assert res.code == 0, res.out + res.err  # the exit code is the corrected copy's: no errors left

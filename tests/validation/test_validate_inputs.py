@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SEP, completion_rows
+from validation_kit import SEP, completion_rows
 
 from harness.validation import validate
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import SEP
 from harness_testkit import toy_pairs
+from validation_kit import SEP
 
 
 def _rows(pairs, space=" "):

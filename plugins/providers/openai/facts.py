@@ -60,4 +60,18 @@ def openai_model_facts(model_id: str, options: Any, *, chat: bool) -> ModelFacts
             return len(tok.encode(example.prompt))
 
     return ModelFacts(model=model_id, tokenizer=tokenizer, context_window=window, output_tokens=1, chat=chat,
-                      prompt_tokens=count)
+                      prompt_tokens=count, prompt_tokens_bound=_chat_bound if chat else _prompt_bound)
+
+
+def _prompt_bound(example: Example) -> int:
+    """A BPE token is at least one byte: a prompt has at most as many tokens as UTF-8 bytes."""
+    return len(example.prompt.encode("utf-8", "surrogatepass"))
+
+
+def _chat_bound(example: Example) -> int:
+    """``Tokenizer.count_chat``'s count with every string's tokens bounded by its bytes."""
+    total = 3
+    for message in example.messages:
+        total += 3 + sum(len(v.encode("utf-8", "surrogatepass")) + (k == "name")
+                         for k, v in message.items() if isinstance(v, str))
+    return total
