@@ -73,8 +73,8 @@ def _read(suite: Suite, which: str) -> tuple[Split | None, list[Finding]]:
     except FileNotFoundError:
         return None, [finding("file-not-found", severity, "data", f"{where}: file not found: {path}",
                               file=str(suite.path))]
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        return None, [finding("unreadable", severity, "data", f"{where}: cannot read {path}: "
+    except (OSError, ValueError) as exc:  # a folder, no permission, a NUL in the path...
+        return None, [finding("unreadable", severity, "data", f"{where}: cannot read {path!r}: "
                               f"{getattr(exc, 'strerror', None) or exc}", file=str(suite.path))]
 
 

@@ -77,14 +77,15 @@ def _completions(held: Split, conv: Conventions) -> list[Finding]:
     rows = [r for r in held.usable if r.completion is not None and r.label is not None]
     if held.format not in ("openai-jsonl", "chat-jsonl") or not rows:
         return out
-    what = {"training": "the training file's", "convention": "OpenAI's convention of"}.get(conv.completion_source,
-                                                                                        "the held-out file's")
+    what = {"training": "the training file's", "convention": "OpenAI's guides'"}.get(conv.completion_source,
+                                                                                   "the held-out file's")
     if conv.space is not None:
         bad = [r.line for r in rows if leading_space(r.completion or "") != conv.space]
         if bad:
+            expected = f"leading whitespace {show(conv.space)}" if conv.space else "no leading whitespace"
             out.append(finding("completion-whitespace", WARNING, CHECK,
-                               f"held-out completions do not start with {what} leading whitespace "
-                               f"{show(conv.space)}", bad, file=str(held.path), fixable=True))
+                               f"held-out completions do not start as {what} do ({expected})", bad,
+                               file=str(held.path), fixable=True))
     if conv.stop is not None:
         bad = [r.line for r in rows if (ending_of(r) or "") != conv.stop]
         if bad:

@@ -120,3 +120,13 @@ def test_a_broken_suite_file_is_one_line_and_exit_2(tmp_path, harness_cli, text)
     res = harness_cli("validate", tmp_path / "s")
     lines = [line for line in res.err.splitlines() if line.strip()]
     assert res.code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and "suite.yaml" in lines[0]
+
+
+def test_a_data_path_with_a_nul_character_is_a_finding(tmp_path, harness_cli):
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "suite.yaml").write_text('data: {heldout: "held\\0out.jsonl"}\nlabels: [neg, pos]\n',
+                                               encoding="utf-8")
+    v = validate(tmp_path / "s")
+    assert v.get("unreadable").severity == "error"
+    res = harness_cli("validate", tmp_path / "s")
+    assert res.code == 2 and "internal error" not in res.err
