@@ -105,7 +105,8 @@ def _model_checks(suite: Suite, specs: Sequence[ModelSpec], registry: Registry, 
                                "known offline, so its label tokens and lengths were not checked", model=spec.name,
                                hint="set the model option tokenizer"))
             continue
-        out += check_label_tokens(spec.name, facts, suite.labels, (conv.space if conv else None) or " ")
+        space = conv.space if conv is not None and conv.space is not None else " "  # as the model was trained
+        out += check_label_tokens(spec.name, facts, suite.labels, space)
         if held is not None:
             out += check_length(spec.name, facts, examples, str(held.path))
     return out

@@ -202,3 +202,12 @@ def test_the_python_api_is_harness_validate(write_suite):
     assert not v.ok and v.errors[0].code == "separator-missing"
     doc = v.to_json()
     assert doc["findings"][0]["rows"] == [1] and doc["summary"]["error"] == 1
+
+
+def test_label_tokens_are_counted_as_the_training_file_writes_completions(write_suite):
+    """Trained without the leading space, a completion model writes 'hockey' as 'h', 'ockey'."""
+    rows = completion_rows(20, "x", labels=("baseball", "hockey"), space="")
+    v = validate(write_suite(rows, train=completion_rows(20, "t", labels=("baseball", "hockey"), space=""),
+                             labels=["baseball", "hockey"]), ["ft=openai-completions:davinci-002"])
+    multi = v.get("label-multi-token", "ft")
+    assert multi is not None and multi.items == ("baseball", "hockey")
