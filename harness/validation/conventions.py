@@ -14,7 +14,7 @@ from .text import common_ending, leading_space, trim_separator
 @dataclass(frozen=True)
 class Conventions:
     separator: str  # what held-out prompts must end with ("" = none)
-    separator_source: str  # "training" | "suite"
+    separator_source: str  # "training" | "suite" | "held-out" (most held-out prompts)
     train_separator: str | None  # inferred from the training prompts (None: no training prompts to read)
     space: str | None  # leading whitespace of a completion (None: not checked)
     stop: str | None  # what follows the label in a completion (None: not checked)
@@ -56,15 +56,23 @@ def _majority(values: list[str]) -> str | None:
     return value if n * 2 >= len(values) else None
 
 
-def conventions(suite_separator: str, heldout: Split | None, train: Split | None) -> Conventions:
+def conventions(suite_separator: str, heldout: Split | None, train: Split | None,
+                explicit_separator: bool = True) -> Conventions:
+    """``explicit_separator``: suite.yaml sets ``prompt.separator`` (else it is the default, which a held-out
+    file without a training file is held to only when most of its prompts use it)."""
     train_rows = train.usable if train is not None else []
     train_prompts = [p for p in map(prompt_of, train_rows) if p is not None]
     train_sep = infer_separator(train_prompts, suite_separator) if train_prompts else None
     chat_held = heldout is not None and heldout.format == "chat-jsonl"
     if train_sep is not None:
         separator, source = train_sep, "training"
-    else:  # no training prompts: the suite's separator, except for chat messages, which have no convention
-        separator, source = ("" if chat_held else suite_separator), "suite"
+    elif chat_held:  # chat messages without a training file: no convention to hold them to
+        separator, source = "", "suite"
+    elif explicit_separator or heldout is None or heldout.format in ("csv", "tsv"):
+        separator, source = suite_separator, "suite"
+    else:  # the default separator: what most held-out prompts end with (nothing, when they share no ending)
+        held_prompts = [p for p in map(prompt_of, heldout.usable) if p is not None]
+        separator, source = infer_separator(held_prompts, suite_separator), "held-out"
 
     space = stop = None
     completion_source = "training"

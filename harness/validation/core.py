@@ -144,7 +144,7 @@ def check_suite(suite: Suite | str | Path, models: Sequence[ModelSpec | str] = (
     conv = repeats = None
     examples: list[Any] = []
     if held is not None:
-        conv = conventions(s.prompt.separator, held, train)
+        conv = conventions(s.prompt.separator, held, train, "separator" in s.prompt.model_fields_set)
         findings += check_format(_Ctx(s, held, train), conv)
         examples, template_findings = build_examples(s, held)
         findings += template_findings

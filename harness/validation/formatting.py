@@ -61,7 +61,8 @@ def _separators(held: Split, conv: Conventions, suite_sep: str) -> list[Finding]
         body = prompt[: -len(sep)] if prompt.endswith(sep) else prompt
         if sep in body:
             inside.append(row.line)
-    src = "the training file's" if conv.separator_source == "training" else "the suite's"
+    src = {"training": "the training file's", "suite": "the suite's"}.get(conv.separator_source,
+                                                                      "most held-out prompts'")
     if missing:
         out.append(finding("separator-missing", ERROR, CHECK, f"held-out prompts do not end with {src} separator "
                            f"{show(sep)}", missing, file=str(held.path), fixable=True))

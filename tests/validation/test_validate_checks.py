@@ -211,3 +211,17 @@ def test_label_tokens_are_counted_as_the_training_file_writes_completions(write_
                              labels=["baseball", "hockey"]), ["ft=openai-completions:davinci-002"])
     multi = v.get("label-multi-token", "ft")
     assert multi is not None and multi.items == ("baseball", "hockey")
+
+
+def test_without_training_file_the_default_separator_is_held_to_only_when_most_prompts_use_it(write_suite):
+    plain = [{"prompt": f"plain text {i}", "completion": " pos"} for i in range(20)]
+    assert validate(write_suite(plain)).get("separator-missing") is None  # no separator at all: consistent
+    mixed = completion_rows(20, "held")
+    mixed[4]["prompt"] = "forgot it"
+    f = validate(write_suite(mixed, folder="b")).get("separator-missing")
+    assert list(f.rows) == [5] and "most held-out prompts'" in f.message
+    arrows = [{"prompt": f"text {i} ->", "completion": " pos"} for i in range(20)]
+    arrows[7]["prompt"] = "no arrow"
+    assert list(validate(write_suite(arrows, folder="c")).get("separator-missing").rows) == [8]
+    explicit = validate(write_suite(plain, folder="d", prompt={"separator": "\n\n###\n\n"}))
+    assert explicit.get("separator-missing").count == 20  # the suite says so: the prompts lack it
