@@ -151,7 +151,7 @@ def load_registry(local_plugins: list[str] | tuple[str, ...] = (), *, entry_poin
     """Build the registry of metrics and providers from every loaded plugin."""
     pm = pm or new_plugin_manager()
     sources: dict[str, tuple[str, str | None]] = {}
-    from . import __version__
+    from ._version import __version__
 
     for modname in DEFAULT_PLUGINS:
         if pm.get_plugin(modname) is None:

@@ -13,7 +13,7 @@ model, every checkpoint and the final model). Two kinds of model exist:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -244,6 +244,34 @@ class BatchClient:
         return []
 
 
+class TextTokenizer(Protocol):
+    """A model's tokenizer, as far as the data checks need it (``harness validate``). A provider may also give
+    it a ``decode(ids) -> str`` method: findings then show token texts, not only ids."""
+
+    @property
+    def name(self) -> str:
+        """The tokenizer's name in findings (``o200k_base``)."""
+    def encode(self, text: str) -> Sequence[int]:
+        """Token ids of ``text``, special-token text counting as ordinary text."""
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a provider knows about the model a spec names *without contacting it* (no key, no request, no
+    download): what the data checks (``harness validate``, and ``harness run`` before it sends anything) need
+    to check labels and lengths against the model. Every field may be unknown."""
+
+    model: str = ""  # the model the facts are about, for messages (``gpt-4o-mini``)
+    tokenizer: TextTokenizer | None = None  # its tokenizer, when known offline
+    context_window: int | None = None  # prompt + output tokens one request may hold
+    output_tokens: int = 1  # output tokens a request asks for
+    chat: bool = False  # True: the model reads chat messages and writes a label without a leading space;
+    # False: it reads the completion-style prompt and writes the label after a space, as trained
+    prompt_tokens: Callable[[Example], int] | None = None  # tokens of the request for one example
+    prompt_tokens_bound: Callable[[Example], int] | None = None  # optional: a cheap upper bound of the same
+    # (no tokenizer); the length check counts exactly only the examples whose bound does not fit
+
+
 class Provider:
     """A named factory of models. Plugins register instances with ``register_providers``."""
 
@@ -267,3 +295,9 @@ class Provider:
 
     def resolve(self, spec: ModelSpec, suite: SuiteView) -> Resolved:
         raise NotImplementedError
+
+    def model_facts(self, spec: ModelSpec, suite: SuiteView) -> ModelFacts | None:
+        """Optional: the tokenizer and context window of the model ``spec`` names, known without a key or a
+        request (:class:`ModelFacts`), for the data checks. None (the default): the provider cannot tell, and
+        token checks are skipped for this model."""
+        return None

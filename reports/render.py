@@ -27,6 +27,7 @@ from .charts import model_styles
 from .sections import d
 from .tables import flag_counts, group_by_model, prob_cache
 from .training import training_section
+from .validation import validation_notices
 
 ENV_VAR = "HARNESS_REPORT_TEMPLATES"
 
@@ -133,7 +134,7 @@ def render_html(results: dict[str, Any], predictions: list[dict[str, Any]], *,
         ctx = build_context(results, predictions, texts, validation)
     js, js_hash = script()
     return env.get_template("report.html.j2").render(
-        **ctx, css=Markup(css), js=js, js_hash=js_hash, notices=list(notices))
+        **ctx, css=Markup(css), js=js, js_hash=js_hash, notices=[*notices, *validation_notices(results)])
 
 
 def side_files(results_path: Path, results: dict[str, Any], notices: list[str]

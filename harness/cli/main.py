@@ -8,7 +8,18 @@ import sys
 import typer
 
 from ..errors import HarnessError
-from . import cache_cmd, demo_cmd, export_cmd, gate_cmd, plugins_cmd, report_cmd, run_cmd, signals
+from . import (
+    cache_cmd,
+    demo_cmd,
+    export_cmd,
+    gate_cmd,
+    plan_cmd,
+    plugins_cmd,
+    report_cmd,
+    run_cmd,
+    signals,
+    validate_cmd,
+)
 
 app = typer.Typer(help="Is the fine-tuned classifier really better? Paired evaluation with HTML reports.",
                   no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False)
@@ -33,6 +44,8 @@ app.command("report")(report_cmd.report)
 app.command("export")(export_cmd.export)
 app.command("plugins")(plugins_cmd.plugins)
 app.command("gate")(gate_cmd.gate_command)
+app.command("validate")(validate_cmd.validate)
+app.command("plan")(plan_cmd.plan)
 app.add_typer(cache_cmd.app, name="cache")
 
 EXIT_INTERNAL = 1

@@ -32,6 +32,7 @@ from .gate_cmd import run_gate
 from .reporting import check_templates, write_report
 from .summary import print_comparisons, print_summary
 from .usage import print_estimate, print_usage, too_many_failed_message
+from .validate_cmd import print_findings
 
 _SCALE = "Requests at scale"
 _STATS = "Statistics"
@@ -85,6 +86,9 @@ def run(
     no_report: bool = typer.Option(False, "--no-report", help="Write results.json only."),
     allow_external_data: bool = typer.Option(False, "--allow-external-data",
                                              help="Let the suite's data paths point outside its folder."),
+    allow_data_errors: bool = typer.Option(False, "--allow-data-errors",
+                                           help="Run even when the data checks (harness validate) find errors; "
+                                                "they are printed and recorded in results.json."),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, rich_help_panel=_STATS,
                                   help="Bootstrap resamples for intervals and paired tests."),
     alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, rich_help_panel=_STATS,
@@ -128,10 +132,11 @@ def run(
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, only=only, metrics=metric,
                          engine=engine,
-                         prices_file=prices, console=log, stats=stats, max_failed=failed_limit)
+                         prices_file=prices, console=log, stats=stats, max_failed=failed_limit,
+                         allow_data_errors=allow_data_errors, on_validation=lambda v: chatty and print_findings(v, log))
 
-    # status lines go with the progress display (stderr; none under --quiet, --progress off or pytest), and
-    # only once every check passed: bad input is one line on stderr
+    # status lines (and the data checks' warnings) go with the progress display (stderr; none under --quiet,
+    # --progress off or pytest), and only once every check passed: bad input is one line on stderr
     chatty = verbose or resolve_mode(progress) != "off"
 
     def say(text: str, style: str | None = None) -> None:

@@ -284,6 +284,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "cost": run_cost(engine, model_entries),
         "engine": {**engine_settings(engine), "max_failed": options.max_failed},
     }
+    if plan.data_checks is not None:
+        results["data_checks"] = plan.data_checks
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
     write_results(results_path, results)  # metrics are safe on disk before the statistics run

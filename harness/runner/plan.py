@@ -17,6 +17,7 @@ from ..output.results import check_output_dir
 from ..plugins import Registry
 from ..providers import Model, ModelSpec, estimating_scope
 from ..suite import Suite
+from .datachecks import check_data
 from .setup import RunOptions, check_budget_prices, check_metric_options, load_prices, merge_specs, resolve_models
 from .verdicts import check_selection, check_split_ids
 
@@ -33,6 +34,7 @@ class Plan:
     pairs: list[tuple[str, str]]
     notices: list[str] = field(default_factory=list)  # said once to the user and kept in results.json
     prices: PriceTable | None = None
+    data_checks: dict[str, Any] | None = None  # what results.json records of the data checks (harness.validation)
 
 
 def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate: bool = False) -> Plan:
@@ -63,10 +65,16 @@ def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate:
         baseline = names[0]
     pairs = comparison_pairs_of(suite, names, drop_missing=options.only, notices=notices)
     check_budget_prices(models, options, prices)
+    checked = check_data(suite, registry, specs, options)  # errors stop the run unless overridden
     with scope():
         for model in models:  # the last step: what may ask a server something free (a tokenize endpoint)
             model.prepare()
-    return Plan(metric_names, specs, models, training, baseline, pairs, notices, prices)
+    data_checks = None
+    if checked is not None:
+        data_checks, findings = checked
+        if options.on_validation is not None:  # every check passed: the warnings are worth reading now
+            options.on_validation(findings)
+    return Plan(metric_names, specs, models, training, baseline, pairs, notices, prices, data_checks)
 
 
 def selected_metrics(suite: Suite, registry: Registry, override: list[str] | None) -> list[str]:

@@ -35,6 +35,9 @@ class RunOptions:
     console: Any = None  # a rich Console for progress bars and notices
     max_failed: float | None = DEFAULT_MAX_FAILED  # share of a model's examples; None: no limit
     only: bool = False  # --only: the suite's models are not run, so its comparisons naming them are dropped
+    check_data: bool = True  # the data checks before anything is sent (harness.validation)
+    allow_data_errors: bool = False  # run even when the data checks find errors (they are recorded)
+    on_validation: Any = None  # called with the data checks' Validation before anything is scored
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:

@@ -22,10 +22,11 @@ from .schema import (
     PromptSection,
     RateLimitEntry,
     SuiteFile,
+    ValidateSection,
 )
 
 __all__ = [
     "DEFAULT_SEPARATOR", "DataSection", "LabelSpec", "ModelEntry", "PriceEntry", "PromptSection",
-    "RateLimitEntry", "Suite", "SuiteFile", "bundled_suite_names", "bundled_suites_dir", "find_suite",
-    "load_suite", "parse_cli_model", "parse_model_spec",
+    "RateLimitEntry", "Suite", "SuiteFile", "ValidateSection", "bundled_suite_names", "bundled_suites_dir",
+    "find_suite", "load_suite", "parse_cli_model", "parse_model_spec",
 ]

@@ -15,7 +15,16 @@ from pydantic import ValidationError
 
 from ..errors import InputError, UsageError
 from ..providers import ModelSpec
-from .schema import RULE_KINDS, DataSection, GateSection, PromptSection, SelectionSection, SuiteFile, ThresholdSection
+from .schema import (
+    RULE_KINDS,
+    DataSection,
+    GateSection,
+    PromptSection,
+    SelectionSection,
+    SuiteFile,
+    ThresholdSection,
+    ValidateSection,
+)
 from .yamlpos import Located, load_yaml
 
 
@@ -60,6 +69,7 @@ class Suite:
     rate_limits: dict[str, dict[str, float | None]] = field(default_factory=dict)
     selection: SelectionSection = field(default_factory=SelectionSection)
     thresholds: ThresholdSection = field(default_factory=ThresholdSection)
+    validate: ValidateSection = field(default_factory=ValidateSection)  # suite.yaml `validate:` (data checks)
 
     @property
     def root(self) -> Path:
@@ -238,4 +248,5 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
                  pricing={k: v.model_dump() for k, v in (parsed.pricing or {}).items()},
                  rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()},
                  selection=parsed.selection or SelectionSection(),
-                 thresholds=parsed.thresholds or ThresholdSection())
+                 thresholds=parsed.thresholds or ThresholdSection(),
+                 validate=parsed.validate_)

@@ -68,6 +68,18 @@ class ThresholdSection(_Strict):
     recall: float | None = Field(default=None, gt=0, lt=1)     # the threshold with the best precision at >= this
 
 
+class ValidateSection(_Strict):
+    """``validate:``: what the data checks (``harness validate``, and ``harness run`` before it sends anything)
+    hold the held-out set to."""
+
+    mde: float = Field(0.02, gt=0, le=1)  # the accuracy difference the suite must be able to detect
+    discordance: float = Field(0.1, gt=0, le=1)  # assumed share of examples two models disagree on
+    power: float = Field(0.8, gt=0, lt=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    min_per_class: int = Field(20, ge=0)  # fewer held-out examples of a label: a warning
+    ignore: list[str] = Field(default_factory=list)  # finding codes not to report
+
+
 class SuiteFile(_Strict):
     name: str | None = None
     description: str = ""
@@ -83,6 +95,7 @@ class SuiteFile(_Strict):
     gate: GateSection | None = None
     selection: SelectionSection | None = None
     thresholds: ThresholdSection | None = None
+    validate_: ValidateSection = Field(default_factory=ValidateSection, alias="validate")
 
     @field_validator("comparisons")
     @classmethod

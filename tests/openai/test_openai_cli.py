@@ -191,8 +191,15 @@ def test_labels_sharing_a_first_token_are_refused_before_any_request(fake, tmp_p
     rows = [("a", "Overtime winner", "hockey"), ("b", "Home run", "h")]
     code, _ = harness(tmp_path, suite=write_suite(tmp_path / "clash", rows, labels=("hockey", "h")))
     line = _one_line_error(capsys.readouterr().err)
-    assert code == 2 and "labels 'hockey' and 'h' begin with the same token 'h'" in line
+    # the run's data checks (harness validate) see it first, with the model's tokenizer, before anything is sent
+    assert code == 2 and "label-first-token-collision" in line and "hockey and h begin with 'h'" in line
     assert "scoring: full" in line  # the way out for labels that one token cannot separate
+    assert not fake.calls()
+    # without the data checks, the provider refuses them itself when the model is prepared
+    code, _ = harness(tmp_path, "--allow-data-errors", suite=write_suite(tmp_path / "clash2", rows,
+                                                                          labels=("hockey", "h")))
+    line = _one_line_error(capsys.readouterr().err)
+    assert code == 2 and "labels 'hockey' and 'h' begin with the same token 'h'" in line and "scoring: full" in line
     assert not fake.calls("/v1/")  # no scoring request (only the look-up of the server's tokenize endpoint)
 
 

@@ -19,6 +19,8 @@ class CommonOptions(Options):
                                     "(default OPENAI_API_KEY / AZURE_OPENAI_API_KEY); 'none' = send no key")
     timeout: float | None = Field(None, gt=0, description="seconds per HTTP request; default: the run's "
                                   "--timeout per attempt governs (job and batch calls: the SDK's 600 s)")
+    context_window: int | None = Field(None, gt=0, description="prompt + output tokens the model accepts, for "
+                                       "`harness validate` (default: from the model name, if known)")
     seed: int | None = Field(None, description="sent as `seed` (best-effort determinism)")
     logit_bias: bool = Field(False, description="add +100 to the labels' first tokens (needs a tokenizer)")
     case_insensitive: bool = Field(False, description="match labels regardless of case")

@@ -11,7 +11,7 @@ import functools
 from typing import Any
 
 from harness.errors import ProviderError, UsageError
-from harness.providers import ModelSpec, Provider, Resolved
+from harness.providers import ModelFacts, ModelSpec, Provider, Resolved
 
 from ..label_scoring import SpellingClash, label_spellings
 from .connection import Connection, map_api_error
@@ -102,6 +102,12 @@ class OpenAIChatProvider(Provider):
         return Resolved([cls(spec.name, spec, model_id=model_id, options=options, connection=conn,
                              setup=lambda: label_matcher(spec, labels, options, model_id, conn))])
 
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        from .facts import openai_model_facts
+
+        return openai_model_facts(_model_id(spec, "a model id"), self.parse_options(spec),
+                                  chat=not issubclass(self.model_class, CompletionsModel))
+
 
 class OpenAICompletionsProvider(OpenAIChatProvider):
     name = "openai-completions"
@@ -132,6 +138,13 @@ class OpenAIJobProvider(Provider):
     argument_help = "JOB id (ftjob-…)"
     options_model = JobOptions
     resolves_offline = False  # the job is looked up to list its checkpoints
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        """The job's base model is known only by asking the API: offline, the tokenizer and window come from
+        the options ``tokenizer`` and ``context_window`` alone."""
+        from .facts import openai_model_facts
+
+        return openai_model_facts(spec.argument.strip(), self.parse_options(spec), chat=True)
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         import openai

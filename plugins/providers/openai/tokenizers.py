@@ -48,6 +48,9 @@ class Tokenizer:
     def encode(self, text: str) -> list[int]:
         return self._enc.encode_ordinary(text)  # special-token text counts as ordinary text
 
+    def decode(self, ids: list[int]) -> str:
+        return self._enc.decode_bytes(ids).decode("utf-8", errors="replace")
+
     def first_token_id(self, text: str) -> int:
         ids = self.encode(text)
         if not ids:

@@ -1,0 +1,128 @@
+"""Duplicates and leakage: held-out rows repeated inside the held-out set (exactly, or after whitespace/case
+normalisation), held-out rows that are also in the training file (the model has seen the answer), and the same
+text with different labels. Rows are compared on their input text without separator or template."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .conventions import Conventions
+from .findings import ERROR, WARNING, Finding, finding
+from .rows import Row, Split
+from .text import normalise
+
+CHECK = "duplicates"
+
+
+def _strip(text: str, seps: tuple[str, ...]) -> str:
+    for sep in seps:
+        if sep and text.endswith(sep):
+            return text[: -len(sep)]
+    return text
+
+
+def exact_key(row: Row, seps: tuple[str, ...]) -> str:
+    """The input exactly (a chat row: its messages, system prompt included; else its text, minus separator)."""
+    if row.messages is not None:
+        return json.dumps(row.messages, sort_keys=True, ensure_ascii=False)
+    return _strip(row.text or "", seps)
+
+
+def text_key(row: Row, seps: tuple[str, ...]) -> str:
+    return normalise(_strip(row.user_text if row.messages is not None else (row.text or ""), seps))
+
+
+@dataclass
+class Repeats:
+    """Which held-out lines repeat an earlier one, or leak from training (what ``--fix`` removes)."""
+
+    exact: list[int] = field(default_factory=list)
+    normalised: list[int] = field(default_factory=list)
+    conflicting: list[int] = field(default_factory=list)
+    leak_exact: list[int] = field(default_factory=list)
+    leak_normalised: list[int] = field(default_factory=list)
+    leak_relabelled: list[int] = field(default_factory=list)
+    first_of: dict[int, int] = field(default_factory=dict)  # repeated line -> the line it repeats
+
+    @property
+    def removable(self) -> set[int]:
+        return set(self.exact) | set(self.normalised) | set(self.leak_exact) | set(self.leak_normalised)
+
+
+def find_repeats(held: Split, train: Split | None, conv: Conventions, suite_sep: str) -> Repeats:
+    seps = tuple(s for s in dict.fromkeys((conv.separator, conv.train_separator or "", suite_sep)) if s)
+    rep = Repeats()
+    seen_exact: dict[tuple[str, str], int] = {}
+    seen_norm: dict[tuple[str, str], int] = {}
+    labels_of: dict[str, set[str]] = defaultdict(set)
+    lines_of: dict[str, list[int]] = defaultdict(list)
+    for row in held.usable:
+        ek, nk, label = exact_key(row, seps), text_key(row, seps), row.label or ""
+        labels_of[nk].add(label)
+        lines_of[nk].append(row.line)
+        if (ek, label) in seen_exact:
+            rep.exact.append(row.line)
+            rep.first_of[row.line] = seen_exact[(ek, label)]
+        elif (nk, label) in seen_norm:
+            rep.normalised.append(row.line)
+            rep.first_of[row.line] = seen_norm[(nk, label)]
+        seen_exact.setdefault((ek, label), row.line)
+        seen_norm.setdefault((nk, label), row.line)
+    rep.conflicting = sorted(line for nk, labs in labels_of.items() if len(labs) > 1 for line in lines_of[nk])
+    if train is not None:
+        t_exact: dict[str, tuple[int, str]] = {}
+        t_norm: dict[str, tuple[int, str]] = {}
+        for row in train.usable:
+            t_exact.setdefault(_plain(row, seps), (row.line, row.label or ""))
+            t_norm.setdefault(text_key(row, seps), (row.line, row.label or ""))
+        for row in held.usable:
+            hit = t_exact.get(_plain(row, seps))
+            if hit is not None:
+                rep.leak_exact.append(row.line)
+            else:
+                hit = t_norm.get(text_key(row, seps))
+                if hit is not None:
+                    rep.leak_normalised.append(row.line)
+            if hit is not None:
+                rep.first_of.setdefault(row.line, hit[0])
+                if hit[1] != row.label:
+                    rep.leak_relabelled.append(row.line)
+    return rep
+
+
+def _plain(row: Row, seps: tuple[str, ...]) -> str:
+    """The text exactly, across formats (a chat row's user messages; an openai-jsonl or CSV row's text)."""
+    return _strip(row.user_text if row.messages is not None else (row.text or ""), seps)
+
+
+def check_duplicates(held: Split, train: Split | None, rep: Repeats) -> list[Finding]:
+    out: list[Finding] = []
+    file = str(held.path)
+    if rep.exact:
+        # without an id field a run derives ids from the content and refuses two equal inputs
+        severity = ERROR if held.derived_ids else WARNING
+        out.append(finding("duplicate", severity, CHECK, "held-out rows repeat an earlier row exactly (same input "
+                           f"and label; first repeat: line {rep.exact[0]} = line {rep.first_of[rep.exact[0]]}): "
+                           "each counts twice in every metric", rep.exact, file=file, fixable=True))
+    if rep.normalised:
+        out.append(finding("duplicate-normalised", WARNING, CHECK, "held-out rows repeat an earlier row once case "
+                           f"and whitespace are ignored (first: line {rep.normalised[0]} ~ line "
+                           f"{rep.first_of[rep.normalised[0]]})", rep.normalised, file=file, fixable=True))
+    if rep.conflicting:
+        out.append(finding("conflicting-labels", WARNING, CHECK, "held-out rows with the same text (ignoring case "
+                           "and whitespace) have different labels: at most one of them can be right",
+                           rep.conflicting, file=file))
+    if train is not None:
+        relabelled = set(rep.leak_relabelled)
+        for code, lines, how in (("leak", rep.leak_exact, "exactly"),
+                                 ("leak-normalised", rep.leak_normalised, "once case and whitespace are ignored")):
+            if not lines:
+                continue
+            k = len(relabelled.intersection(lines))
+            other = f"; {k} of them with a different label there" if k else ""
+            out.append(finding(code, ERROR, CHECK, f"held-out rows are also in the training file {how} (first: "
+                               f"line {lines[0]} = training line {rep.first_of[lines[0]]}{other}): the model has "
+                               "seen them, so they inflate its score", lines, file=file, fixable=True))
+    return out
