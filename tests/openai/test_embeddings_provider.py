@@ -71,7 +71,7 @@ def test_requests_stay_within_max_inputs_and_max_request_tokens(fake, tmp_path, 
 def test_a_compatible_server_gets_256_texts_a_request_by_default(fake, tmp_path, capsys) -> None:
     suite = write_suite(tmp_path / "s", n_train=500, n_heldout=20)
     assert run(suite, tmp_path / "out") == 0, capsys.readouterr().err
-    assert [len(i) for i in inputs_of(fake)] == [256, 256, 8]
+    assert sorted(len(i) for i in inputs_of(fake)) == [8, 256, 256]  # sent concurrently: any order
     assert model_entry(tmp_path / "out")["info"]["max_inputs"] == 256
 
 

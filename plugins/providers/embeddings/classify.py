@@ -18,6 +18,7 @@ Vectors stay float32 throughout (scikit-learn's lbfgs fits float32 as is); simil
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -33,6 +34,18 @@ MAX_ITER = 1000
 DEFAULT_C = 1.0
 DEFAULT_TEMPERATURE = 0.01
 BLOCK = 8192  # rows per block when normalising and multiplying
+#: Below this many values a fit runs BLAS on one thread: on small matrices threads gain nothing, and on a busy
+#: machine (two models fitting at once, other processes) their spinning made a 0.9 s fit take a minute.
+SMALL = 1 << 22
+
+
+def blas_threads(values: int) -> contextlib.AbstractContextManager[Any]:
+    """One BLAS thread for a problem of fewer than :data:`SMALL` values (process-wide, for its duration)."""
+    if values >= SMALL:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 @dataclass
@@ -131,14 +144,15 @@ def fit_logistic(X: np.ndarray, y: Sequence[str], labels: Sequence[str], *, C: f
     if len(present) < 2:
         raise ProviderError(f"the training split has examples of {len(present)} label(s) only "
                             f"({', '.join(present) or 'none'}): logistic regression needs two or more")
-    if C is None:
-        C, how = choose_c(X, yy, folds, sample, seed)
-    else:
-        how = {"C_source": "the option C"}
-    est = LogisticRegression(C=C, max_iter=MAX_ITER)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        est.fit(X, yy)
+    with blas_threads(int(np.prod(X.shape))):
+        if C is None:
+            C, how = choose_c(X, yy, folds, sample, seed)
+        else:
+            how = {"C_source": "the option C"}
+        est = LogisticRegression(C=C, max_iter=MAX_ITER)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            est.fit(X, yy)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     info: dict[str, Any] = {
         "classifier": "logistic", "estimator": "scikit-learn LogisticRegression (lbfgs, L2)", "C": float(C), **how,
