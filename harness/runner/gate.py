@@ -183,7 +183,7 @@ def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple
         if r.get("gold") not in index:
             raise CannotJudge(f"{what}: example {ex!r} has gold label {r.get('gold')!r}, not in the label set")
         y_true[i] = index[r["gold"]]
-        if r.get("status", "ok") == "ok" and r.get("pred") in index:
+        if r.get("pred") in index:  # as the run reads its predictions (runner.pipeline.metric_data)
             y_pred[i] = index[r["pred"]]
         probs = r.get("probs")
         if isinstance(probs, dict):
