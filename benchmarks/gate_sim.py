@@ -73,3 +73,15 @@ def write_run(folder: Path, sim: dict[str, np.ndarray], probabilities: bool = Tr
     }
     (folder / "results.json").write_text(json.dumps(results), encoding="utf-8")
     return folder
+
+
+def cell_probabilities(acc_candidate: float, acc_reference: float, load: float) -> dict[str, float]:
+    """The exact probabilities of the paired table in :func:`simulate`'s model: ``only_candidate`` (only the
+    candidate right), ``only_reference``, and ``correlation`` (of the two models' right/wrong outcomes)."""
+    from scipy.stats import multivariate_normal
+
+    t_c, t_r, r = norm.ppf(1.0 - acc_candidate), norm.ppf(1.0 - acc_reference), load * load
+    both = float(multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]]).cdf([-t_c, -t_r]))
+    a_c, a_r = acc_candidate, acc_reference
+    corr = (both - a_c * a_r) / np.sqrt(a_c * (1 - a_c) * a_r * (1 - a_r))
+    return {"only_candidate": a_c - both, "only_reference": a_r - both, "correlation": float(corr)}

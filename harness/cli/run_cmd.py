@@ -16,7 +16,7 @@ from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
 from ..runner import RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
-from ..runner.gate import GateRequest, check_suite_rules
+from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules
 from ..suite import load_suite
 from .common import PLUGIN_OPT, apply_options, cli_models, default_out, registry_from
 from .gate_cmd import run_gate
@@ -94,7 +94,7 @@ def run(
 
     merged = apply_options(merge_specs(s, specs, only), opts)
     if gate:
-        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent
+        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent; models: before_scoring
     out_dir = out or default_out(s.name)
     engine = EngineOptions(concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,
@@ -102,7 +102,9 @@ def run(
                            max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, metrics=metric, engine=engine,
-                         prices_file=prices, console=console, stats=stats)
+                         prices_file=prices, console=console, stats=stats,
+                         before_scoring=(lambda names, base: check_before_scoring(s, registry, names, base))
+                         if gate else None)
     console.print(f"[bold]{s.name}[/]: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}")
     if dry_run:
         print_estimate(estimate(s, registry, options), console, batch=batch, max_cost=max_cost)

@@ -176,6 +176,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     if baseline not in {m.name for m in models}:
         baseline = models[0].name
     extra_pairs = comparison_pairs_of(suite, [m.name for m in models])  # checked before anything is scored
+    if options.before_scoring is not None:
+        options.before_scoring([m.name for m in models], baseline)
     t_load = time.perf_counter()
 
     engine = make_engine(suite, models, options)

@@ -3,7 +3,7 @@ their providers) and the engine they share (rate limits, prices, the budget)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ class RunOptions:
     prices_file: Path | None = None  # --prices FILE (overrides the suite's pricing and the bundled table)
     stats: CompareOptions | None = field(default_factory=CompareOptions)  # None: no intervals or tests
     console: Any = None  # a rich Console for progress bars and notices
+    # called with the run's model names (job specs expanded) and its baseline before any example is sent
+    # (``harness run --gate`` checks the gate's rules, models and stored baseline there)
+    before_scoring: Callable[[list[str], str], None] | None = None
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:
