@@ -38,8 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gate_sim import cell_probabilities, simulate, write_run  # noqa: E402
-from scipy.stats import binom, norm  # noqa: E402
+from gate_sim import cell_probabilities, exact_accuracy_rates, simulate, write_run  # noqa: E402
+from scipy.stats import norm  # noqa: E402
 
 from harness.analysis.gate.bounds import paired_binary_limits  # noqa: E402
 from harness.cli.main import main  # noqa: E402
@@ -105,25 +105,19 @@ def exact_rates(n: int, acc_ref: float, acc_cand: float, load: float, alpha: flo
     """The accuracy rule's decision alone, summed exactly over every paired table (no Monte Carlo noise):
     (share of runs it fails with the gate's construction at ``alpha``, the same for the Agresti-Min bound the
     gate used before at 0.05, the correlation of the two models' right/wrong outcomes)."""
-    cells = cell_probabilities(acc_cand, acc_ref, load)
-    share = cells["only_candidate"] + cells["only_reference"]
-    theta = cells["only_candidate"] / share
     z = float(norm.ppf(0.95))
-    now = before = 0.0
-    for n_d in range(1, n + 1):
-        w = binom.pmf(n_d, n, share)
-        if w < 1e-12:
-            continue
-        x = np.arange(n_d + 1)
-        px = binom.pmf(x, n_d, theta)
-        keep = px > 1e-14
-        x, px = x[keep], px[keep]
-        now += w * float(px[paired_binary_limits(x, n_d - x, n, alpha)[1] < 0].sum())
-        p12, p21 = (x + 0.5) / (n + 2), (n_d - x + 0.5) / (n + 2)  # Agresti-Min, candidate - reference
+
+    def now(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
+        return paired_binary_limits(x, y, m, alpha)[1] < 0
+
+    def before(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
+        p12, p21 = (x + 0.5) / (m + 2), (y + 0.5) / (m + 2)  # Agresti-Min, candidate - reference
         diff = p12 - p21
-        upper = diff + z * np.sqrt(np.maximum(p12 + p21 - diff * diff, 0) / (n + 2))
-        before += w * float(px[upper < 0].sum())
-    return now, before, cells["correlation"]
+        return diff + z * np.sqrt(np.maximum(p12 + p21 - diff * diff, 0) / (m + 2)) < 0
+
+    return (exact_accuracy_rates(n, acc_ref, acc_cand, load, now),
+            exact_accuracy_rates(n, acc_ref, acc_cand, load, before),
+            cell_probabilities(acc_cand, acc_ref, load)["correlation"])
 
 
 def cli_agrees(folder: Path, registry, checks: int, seed: int) -> int:

@@ -225,6 +225,16 @@ def single(metric: Metric, data: MetricData, *, n_resamples: int = 1000, seed: i
     return Estimate(v, n, _order_statistics(draws, metric.name, n_resamples, "bootstrap-percentile"), v, None)
 
 
+def point(metric: Metric, data: MetricData) -> Estimate:
+    """One model's own value on the rows it is computed on, without bounds (they raise NotJudged)."""
+    (d,), n = _rows(metric, data)
+    if n == 0:
+        _value(metric, data, "candidate")
+        raise NotJudged(f"{metric.name}: no example can be scored")
+    v = _value(metric, d, "candidate")
+    return Estimate(v, n, Search(lambda a: (np.nan, np.nan), "point value"), v, None)
+
+
 def unpaired(candidate: Estimate, reference: float, reference_low: float, reference_high: float,
              reference_alpha: float) -> Estimate:
     """candidate - reference without pairing: a normal approximation whose spread adds the two models'
