@@ -20,6 +20,9 @@ def estimate(suite: Suite, registry: Registry, options: RunOptions) -> list[dict
     Calls no model API (a provider may still look a fine-tuning job up to list its checkpoints)."""
     specs = merge_specs(suite, options.models, options.only_cli_models)
     models, _ = resolve_models(suite, registry, specs)
+    if options.before_scoring is not None:  # `--dry-run --gate`: the gate's own checks too, nothing sent
+        names = [m.name for m in models]
+        options.before_scoring(names, suite.baseline if suite.baseline in names else names[0])
     engine = make_engine(suite, models, replace(options, engine=replace(options.engine, progress="off")))
     examples = suite.heldout.examples
     cache = None

@@ -35,6 +35,9 @@ def test_a_checkpoint_name_the_job_does_not_have_is_an_error_before_scoring(tmp_
     assert re.search(r"suite\.yaml:\d+: gate\.candidate: no model named 'job/fnal'", err), err
     assert "job/final" in err  # the expanded names are listed
     assert not out.exists()  # nothing was scored or written
+    # a dry run checks the same, so CI can validate its gate configuration for free
+    assert main(["run", str(suite), "--out", str(out), "--dry-run", "--gate"]) == 2
+    assert "gate.candidate: no model named 'job/fnal'" in capsys.readouterr().err
 
 
 def _run(gate_suite, tmp_path, gate: dict, folder: str = "suite", n: int = 60) -> tuple[int, Path]:
