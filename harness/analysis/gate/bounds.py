@@ -30,10 +30,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
-from scipy.stats import beta, binom
 
 from ...stats.bootstrap import order_rank
+
+# scipy loads on first use (the CLI starts without it)
 
 LEVEL_MIN = 1e-9  # p-values below this are reported as this
 LEVEL_MAX = 0.4999  # a one-sided level of 0.5 is the point estimate itself
@@ -118,6 +118,8 @@ class OrderStatistics(Bounds):
 
 def _cp_lower(k: Any, n: Any, level: float) -> Any:
     """Clopper–Pearson one-sided lower bound of a proportion, ``k`` of ``n`` (arrays allowed)."""
+    from scipy.stats import beta
+
     k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
         out = beta.ppf(level, np.maximum(k, 1.0), np.maximum(n - k + 1.0, 1.0))
@@ -125,6 +127,8 @@ def _cp_lower(k: Any, n: Any, level: float) -> Any:
 
 
 def _cp_upper(k: Any, n: Any, level: float) -> Any:
+    from scipy.stats import beta
+
     k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):
         out = beta.ppf(1.0 - level, k + 1.0, np.maximum(n - k, 1.0))
@@ -155,6 +159,8 @@ class ExactProportion(Bounds):
         return float(_cp_lower(self.k, self.n, level)), float(_cp_upper(self.k, self.n, level))
 
     def p_below(self, t: float) -> float:
+        from scipy.stats import binom
+
         if t <= 0.0:
             return 1.0
         if t > 1.0:
@@ -162,6 +168,8 @@ class ExactProportion(Bounds):
         return float(binom.cdf(self.k, self.n, t))  # upper < t  <=>  level > P(X <= k; t)
 
     def p_above(self, t: float) -> float:
+        from scipy.stats import binom
+
         if t >= 1.0:
             return 1.0
         if t < 0.0:
@@ -188,11 +196,15 @@ class ExactPairedBinary(Bounds):
         return float(lower), float(upper)
 
     def p_below(self, t: float) -> float:
+        from scipy.stats import binom
+
         if t == 0.0:  # the one-sided exact McNemar test: upper < 0  <=>  level > P(X <= x; N, 1/2)
             return float(binom.cdf(self.x, self.discordant, 0.5))
         return super().p_below(t)
 
     def p_above(self, t: float) -> float:
+        from scipy.stats import binom
+
         if t == 0.0:
             return float(binom.sf(self.x - 1, self.discordant, 0.5))
         return super().p_above(t)
@@ -203,6 +215,7 @@ def smallest_level(gap: Callable[[float], float]) -> float | None:
     threshold), or None when there is none. ``gap`` grows as the level falls (bounds widen), so the search
     runs on ``z = Φ⁻¹(1 - a)``, where Wald-type bounds are straight lines: regula falsi (Illinois) finds the
     crossing in a few steps, and bisection every third step keeps it safe for bounds that are not."""
+    from scipy.special import ndtr, ndtri
 
     def level(z: float) -> float:
         return float(ndtr(-z))
