@@ -89,8 +89,9 @@ def resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.nda
     return _safe(generic_resampled(one))
 
 
-def _hook(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """Call a metric's closed-form hook: (result or None, reason when the statistic is not available)."""
+def closed_form(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Call a metric's closed-form hook (:meth:`Metric.interval`, :meth:`Metric.paired_test`): (result or
+    None, the reason when the statistic is not available). The gate reads the hooks through it too."""
     try:
         return fn(*args), None
     except NotAvailable as na:
@@ -216,7 +217,7 @@ class _Run:
         if ov.value is None:
             return {"low": None, "high": None, "reason": ov.reason}
         data = self.models[name]
-        iv, reason = _hook(met.interval, data, self.options.alpha)
+        iv, reason = closed_form(met.interval, data, self.options.alpha)
         if reason is not None:
             return {"low": None, "high": None, "method": None, "reason": reason}
         if iv is not None:
@@ -248,7 +249,7 @@ class _Run:
             entry["reason"] = f"{met.name} is not available for {who}: {(va.reason or vb.reason)}"
             return entry, None
         entry["delta"] = va.value - vb.value
-        t, reason = _hook(met.paired_test, da, db, self.options.alpha)
+        t, reason = closed_form(met.paired_test, da, db, self.options.alpha)
         if reason is not None:
             entry["reason"] = f"no paired test: {reason}"
             return entry, None
@@ -350,5 +351,5 @@ def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baselin
     return intervals, comparisons
 
 
-__all__ = ["CompareOptions", "compare", "comparison_pairs", "interval_json", "metric_rows", "resampler",
-           "test_fields"]
+__all__ = ["CompareOptions", "closed_form", "compare", "comparison_pairs", "interval_json", "metric_rows",
+           "resampler", "test_fields"]

@@ -15,7 +15,7 @@ from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
 from ..runner import Plan, RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
-from ..runner.gate import GateRequest, check_suite_rules
+from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules
 from ..runner.setup import DEFAULT_MAX_FAILED
 from ..suite import load_suite
 from .common import (
@@ -123,7 +123,7 @@ def run(
 
     merged = apply_options(merge_specs(s, specs, only), opts)
     if gate:
-        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent
+        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent; models: before_scoring
     out_dir = out or default_out(s.name)
     engine = EngineOptions(concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,
@@ -133,7 +133,9 @@ def run(
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, only=only, metrics=metric,
                          engine=engine,
                          prices_file=prices, console=log, stats=stats, max_failed=failed_limit,
-                         allow_data_errors=allow_data_errors, on_validation=lambda v: chatty and print_findings(v, log))
+                         allow_data_errors=allow_data_errors, on_validation=lambda v: chatty and print_findings(v, log),
+                         before_scoring=(lambda names, base: check_before_scoring(s, registry, names, base))
+                         if gate else None)
 
     # status lines (and the data checks' warnings) go with the progress display (stderr; none under --quiet,
     # --progress off or pytest), and only once every check passed: bad input is one line on stderr

@@ -71,9 +71,13 @@ def _entry(results: dict[str, Any], name: str) -> dict[str, Any]:
     return next(m for m in results["models"] if m.get("name") == name)
 
 
-def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) -> WrittenRules:
+def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) -> tuple[WrittenRules, WrittenRules]:
+    """(the settings, where the rules were written). A suite's ``gate:`` section without ``rules:`` takes the
+    default rules with its own settings: a mistake in those settings names the suite's line, and a relative
+    ``baseline`` is relative to the suite, while each rule's ``where`` names the defaults file."""
     if request.rules is not None:
-        return load_rules_file(request.rules)
+        written = load_rules_file(request.rules)
+        return written, written
     suite = request.suite
     if suite is None:
         path = Path(str((results.get("suite") or {}).get("path") or ""))
@@ -87,8 +91,11 @@ def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) 
         defaults = default_rules()
         section = defaults.section.model_copy(update={k: v for k, v in written.section.model_dump().items()
                                                       if k != "rules" and k in written.section.model_fields_set})
-        return WrittenRules(section, defaults.located, (), f"the default rules (settings from {written.source})")
-    return written or default_rules()
+        settings = WrittenRules(section, written.located, written.prefix,
+                                f"the default rules (settings from {written.source})")
+        return settings, defaults
+    written = written or default_rules()
+    return written, written
 
 
 def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[WrittenRules, str] | None,
@@ -183,7 +190,7 @@ def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple
         if r.get("gold") not in index:
             raise CannotJudge(f"{what}: example {ex!r} has gold label {r.get('gold')!r}, not in the label set")
         y_true[i] = index[r["gold"]]
-        if r.get("status", "ok") == "ok" and r.get("pred") in index:
+        if r.get("pred") in index:  # as the run reads its predictions (runner.pipeline.metric_data)
             y_pred[i] = index[r["pred"]]
         probs = r.get("probs")
         if isinstance(probs, dict):
@@ -247,13 +254,35 @@ def check_suite_rules(suite: Suite, registry: Registry) -> None:
     _check_rules(written, registry, shape, [_rule(written, i, raw) for i, raw in enumerate(written.section.rules)])
 
 
+def check_before_scoring(suite: Suite, registry: Registry, names: Sequence[str], baseline: str) -> None:
+    """``harness run --gate``, once the run's models are known (job specs expanded into their checkpoints)
+    and before any example is sent: everything the gate will check that needs no results — the rules, the
+    candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data
+    and labels). A mistake is an error now (exit 2), not a verdict after the whole run was paid for."""
+    check_suite_rules(suite, registry)
+    written, _ = _rules_for(GateRequest(Path(suite.path), suite=suite), {}, [])
+    dataset = suite.heldout
+    run = {"models": [{"name": name} for name in names], "baseline": baseline,
+           "suite": {"labels": [{"name": lab} for lab in suite.labels], "dataset": {"sha256": dataset.sha256}}}
+    stored = None
+    if written.section.baseline:
+        path = written.relative(written.section.baseline)
+        try:
+            stored_results = load_results(path)
+        except HarnessError as exc:
+            raise written.error(f"the stored baseline cannot be read: {exc.one_line()}", "baseline") from None
+        stored = StoredRun(path, stored_results, None)
+        _check_same_data(run, stored, Path(suite.path))
+    _choose_models(GateRequest(Path(suite.path), suite=suite), written, run, stored)
+
+
 def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
     """Read and check everything the gate needs; judge nothing."""
     run = _read(request.results, "results")
     notes: list[str] = []
-    written = _rules_for(request, run, notes)
-    rules = [_rule(written, i, raw) for i, raw in enumerate(written.section.rules or [])]
-    _check_rules(written, registry, run, rules)
+    written, rules_written = _rules_for(request, run, notes)
+    rules = [_rule(rules_written, i, raw) for i, raw in enumerate(written.section.rules or [])]
+    _check_rules(rules_written, registry, run, rules)
     stored = None
     baseline = request.baseline or (written.relative(written.section.baseline) if written.section.baseline else None)
     if baseline is not None:

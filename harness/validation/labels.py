@@ -68,8 +68,8 @@ def check_label_tokens(name: str, facts: ModelFacts, labels: Sequence[str], spac
         parts = "; ".join(f"{' and '.join(sorted(g, key=list(labels).index))} begin with "
                           f"{_token_text(tok, [t])}" for t, g in clashes.items())
         out.append(finding("label-first-token-collision", ERROR, "tokens", f"under {tok.name} ({name}), {parts}: "
-                           "one-token probabilities cannot tell these labels apart (rename them, or score whole labels: "
-                           "the option scoring: full)", count=len(items), items=items, model=name,
+                           "one-token probabilities cannot tell these labels apart (rename them, or score "
+                           "whole labels: the option scoring: full)", count=len(items), items=items, model=name,
                            hint="rename the labels so their first tokens differ, or score whole labels with the "
                                 "model option scoring: full where the provider offers it"))
     written = space if not facts.chat else ""

@@ -330,3 +330,24 @@ rules:
     assert first["bounds"]["confidence"] == pytest.approx(0.9) and verdict["alpha"] == 0.1
     assert verdict["rules"][5]["class"] == "neg" and verdict["rules"][3]["on"] == "bound"
     assert verdict["family"]["size"] == 4  # two regressions, non-inferiority, the floor on its bound
+
+
+def test_optional_rule_is_skipped_when_the_reference_lacks_the_metric_not_when_the_candidate_does(pair_run,
+                                                                                                  tmp_path):
+    """The default AUROC rule against a reference without probabilities (e.g. a committed baseline scored
+    without them) has nothing to regress from: skipped, the gate judges accuracy. A candidate that lost the
+    probabilities the reference had is not judged (fails closed)."""
+    run = pair_run(same_as_base())
+    rows_file = run / "predictions.jsonl"
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    for r in rows:
+        if r["model"] == "base":
+            r["probs"] = None
+    rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert gate(run, "--candidate", "cand", "--json", tmp_path / "v.json") == 0
+    rules = json.loads((tmp_path / "v.json").read_text())["rules"]
+    assert [r["verdict"] for r in rules] == ["pass", "skipped", "pass"]
+    assert "not available for the reference 'base'" in rules[1]["reason"]
+    assert gate(run, "--candidate", "base", "--against", "cand", "--json", tmp_path / "w.json") == 3
+    rules = json.loads((tmp_path / "w.json").read_text())["rules"]
+    assert rules[1]["verdict"] == "not_judged" and "not available for the candidate" in rules[1]["reason"]
