@@ -11,7 +11,7 @@ target ``sqrt(theta)`` (the true ECE), so two models can be made *equally* misca
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -69,7 +69,7 @@ class World:
         return y, pa[z1, z2], pb[z1, z2]
 
 
-@lru_cache(maxsize=None)
+@cache
 def world(k: int) -> World:
     return World(k)
 
