@@ -133,10 +133,11 @@ def run(
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, only=only, metrics=metric,
                          engine=engine,
                          prices_file=prices, console=log, stats=stats, max_failed=failed_limit,
-                         allow_data_errors=allow_data_errors, on_validation=lambda v: chatty and print_findings(v, log))
+                         allow_data_errors=allow_data_errors, on_validation=lambda v: print_findings(v, log))
 
-    # status lines (and the data checks' warnings) go with the progress display (stderr; none under --quiet,
-    # --progress off or pytest), and only once every check passed: bad input is one line on stderr
+    # status lines go with the progress display (stderr; none under --quiet, --progress off or pytest), and only
+    # once every check passed: bad input is one line on stderr. The data checks' warnings (and errors overridden
+    # with --allow-data-errors) are printed whatever the display: --quiet leaves stderr to warnings and errors
     chatty = verbose or resolve_mode(progress) != "off"
 
     def say(text: str, style: str | None = None) -> None:

@@ -49,8 +49,14 @@ def test_warnings_are_printed_recorded_and_reported(write_suite, harness_cli, tm
     held = _rows(toy_pairs(40, seed=4))
     held[2]["completion"] = held[2]["completion"].strip()
     root = write_suite(held, train=_rows(toy_pairs(80, seed=3)), models={"base": "demo:base"})
-    quiet = harness_cli("run", root, "--out", tmp_path / "quiet", "--no-report")  # progress off: no status lines
-    assert quiet.code == 0 and "data check" not in quiet.err + quiet.out
+    # printed whatever the progress display: with it off (as under pytest), and with --quiet, which leaves stderr
+    # to warnings and errors (README, "Output streams"); never on stdout, which carries the tables
+    for flags in ((), ("--quiet",), ("--progress", "off")):
+        plain = harness_cli("run", root, "--out", tmp_path / "plain", "--no-report", *flags)
+        assert plain.code == 0, plain.err
+        assert "data check: warning  completion-whitespace" in plain.err and "data check" not in plain.out, flags
+    quiet = harness_cli("run", root, "--out", tmp_path / "plain", "--no-report", "--quiet")
+    assert [line for line in quiet.err.splitlines() if line.strip() and "data check" not in line] == []
     res = harness_cli("run", root, "--out", tmp_path / "out", "--verbose")  # printed with the status lines
     assert res.code == 0, res.err
     assert "data check: warning  completion-whitespace" in res.err
