@@ -82,3 +82,25 @@ def test_plan_reads_what_a_run_can_detect(write_suite, harness_cli, tmp_path):
     from harness.stats.samplesize import paired_mde
 
     assert pair["mde_now"] == paired_mde(60, max(pair["discordance"], 1 / 60))
+
+
+def test_plan_repeats_the_runs_mde_column_at_the_runs_level(write_suite, harness_cli, tmp_path):
+    root = write_suite(_rows(toy_pairs(60, seed=4)), train=_rows(toy_pairs(120, seed=3)),
+                       models={"base": "demo:base", "ft": "demo:finetuned", "twin": "demo:finetuned"},
+                       comparisons=[["twin", "ft"]])
+    assert harness_cli("run", root, "--out", tmp_path / "out", "--no-report").code == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    comp = results["comparisons"]
+    assert comp["mde"]["alpha"] == 0.05 / 3
+    res = harness_cli("plan", tmp_path / "out", "--json")
+    doc = json.loads(res.out)
+    assert res.code == 0 and doc["alpha"] == comp["mde"]["alpha"] and "alpha / 3" in doc["alpha_rule"]
+    for mine, runs in zip(doc["pairs"], comp["pairs"]):
+        assert (mine["a"], mine["b"]) == (runs["a"], runs["b"])
+        assert mine["mde_now"] == runs["mde_accuracy"]  # the same computation: equal, not merely close
+    twin = doc["pairs"][-1]
+    assert twin["discordant"] == 0 and twin["mde_now"] is None
+    text = harness_cli("plan", tmp_path / "out").out
+    assert "twin vs ft: 60 examples, disagreeing on 0 (0.0%); detects no difference at this power" in text
+    assert "no difference or more" not in text
+    assert json.loads(harness_cli("plan", tmp_path / "out", "--json", "--alpha", "0.05").out)["alpha"] == 0.05
