@@ -8,7 +8,7 @@ predictions missing, are :class:`CannotJudge` (exit 3: the gate fails closed).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class GateRequest:
     rules: Path | None = None
     strict: bool = False  # --strict: inconclusive rules fail (a rules file's `strict: true` does too)
     suite: Suite | None = None  # the suite of the run, when known (harness run --gate)
+    notes: tuple[str, ...] = ()  # said in every output of the verdict (e.g. gate: settings left out with --only)
 
 
 @dataclass
@@ -256,6 +257,28 @@ def _check_rules(written: WrittenRules, registry: Registry, results: dict[str, A
                                 "rules", i, "class")
 
 
+def suite_gate_for_run(suite: Suite, names: Sequence[str], only: bool) -> tuple[Suite, list[str]]:
+    """``harness run --gate``, once the run's models are known and before anything is scored: the suite's
+    ``gate:`` section's ``candidate`` (and ``against``, unless it names a stored ``baseline:``) must be models of
+    the run. With ``--only`` the suite's own models are not run, so such a setting is left out — the gate then
+    chooses as without it — and a note says so; otherwise it is an error naming the line (exit 2)."""
+    sec = suite.gate
+    if sec is None:
+        return suite, []
+    fields = ["candidate"] + (["against"] if sec.baseline is None else [])
+    missing = [(f, getattr(sec, f)) for f in fields if getattr(sec, f) is not None and getattr(sec, f) not in names]
+    if not missing:
+        return suite, []
+    written = suite_rules(suite)
+    if not only and written is not None:
+        field, name = missing[0]
+        raise written.error(f"no model named {name!r} in this run (models: {', '.join(names)})", field)
+    notes = [f"the suite's gate: {field}: {name} is left out: --only runs just the --model models, and {name!r} "
+             "is not among them" for field, name in missing]
+    gate = sec.model_copy(update={field: None for field, _ in missing})
+    return replace(suite, gate=gate), notes
+
+
 def check_suite_rules(suite: Suite, registry: Registry) -> None:
     """``harness run --gate``: the suite's rules checked (metrics, classes) before anything is sent."""
     written = suite_rules(suite)
@@ -268,7 +291,7 @@ def check_suite_rules(suite: Suite, registry: Registry) -> None:
 def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
     """Read and check everything the gate needs; judge nothing."""
     run = _read(request.results, "results")
-    notes: list[str] = []
+    notes: list[str] = list(request.notes)
     written, rules_at = _rules_for(request, run, notes)
     rules = [_rule(rules_at, i, raw) for i, raw in enumerate(rules_at.section.rules or [])]
     _check_rules(rules_at, registry, run, rules)

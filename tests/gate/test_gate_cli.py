@@ -340,6 +340,30 @@ def test_run_with_gate_takes_the_gates_exit_code(gate_suite, run_models, tmp_pat
     assert (bad / "results.json").is_file()  # nothing computed is lost
 
 
+def test_run_gate_checks_the_suites_gate_models_before_scoring(gate_suite, run_models, tmp_path, capsys):
+    gold = gold_labels(N, ("neg", "pos"))
+    base = predictions(gold, ["neg", "pos"], same_as_base())
+    section = {"candidate": "job/final", "against": "job/base"}  # the suite's own models, e.g. a demo job
+    suite = gate_suite(gold, gate=section)
+    # --only runs just the --model models: the section's names are left out (as comparisons: are), with a note
+    run = run_models(suite, {"base": base, "cand": predictions(gold, ["neg", "pos"], worse())}, out="only",
+                     extra=["--gate"], expect=4)
+    verdict = json.loads((run / "gate.json").read_text())
+    assert (verdict["candidate"]["name"], verdict["reference"]["name"]) == ("cand", "base")
+    assert any("gate: candidate: job/final is left out" in n for n in verdict["notes"])
+    assert "left out" in (run / "gate.md").read_text()
+    # without --only, a name the run does not have is bad input, found before anything is scored
+    rows = tmp_path / "base.jsonl"
+    rows.write_text("".join(json.dumps(r) + "\n" for r in base), encoding="utf-8")
+    suite = gate_suite(gold, folder="named", gate=section, models={"base": f"predictions:{rows}"})
+    capsys.readouterr()
+    out = tmp_path / "named-run"
+    assert main(["run", str(suite), "--out", str(out), "--gate", "--no-report"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {suite / 'suite.yaml'}:") and "gate.candidate: no model named 'job/final'" in err
+    assert "\n" not in err and not out.exists()
+
+
 def test_hostile_names_stay_text_in_junit_and_markdown(pair_run, tmp_path):
     name = 'x<script>alert(1)</script>&[a](http://e.invalid)\x07 @team |'
     run = pair_run(same_as_base(), names=("base", name))
