@@ -27,8 +27,8 @@ from ..stats.bootstrap import generic_resampled, interval_from_draws, order_rank
 from ..stats.linear import Linear
 from ..stats.multiple import cochran_q, holm
 from ..stats.plan import Job, run_jobs
-from ..stats.power import mde_paired_accuracy
 from ..stats.results import Interval, PairedTest
+from ..stats.samplesize import detectable_difference
 
 CORRECTION = "holm"
 MDE_POWER = 0.8
@@ -329,7 +329,7 @@ def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baselin
     for entry in results_pairs:
         da, db = models[entry["a"]], models[entry["b"]]
         discordance = float(np.mean((da.y_pred == da.y_true) != (db.y_pred == db.y_true))) if da.n else 0.0
-        entry["mde_accuracy"] = float(mde_paired_accuracy(da.n, discordance, mde_alpha, MDE_POWER)) if da.n else None
+        entry["mde_accuracy"] = detectable_difference(da.n, discordance, MDE_POWER, mde_alpha)  # None: none detectable
 
     omnibus = None
     if len(scored) >= 3 and models[scored[0]].n:
