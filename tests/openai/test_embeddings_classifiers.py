@@ -144,3 +144,23 @@ def test_a_changed_training_split_means_a_refit(fake, tmp_path, capsys) -> None:
     info = model_entry(out)["info"]
     assert info["classifier_state"] == "fitted in this run"
     assert "not reused (it was fitted on other data or settings)" in " ".join(err.split())
+
+
+def test_harness_report_on_a_finished_run_needs_no_classifier_and_no_server(fake, tmp_path, capsys) -> None:
+    from harness.cli.main import main
+
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
+        "emb": f"embeddings:{MODEL}",
+        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+    for f in (out / "classifiers").iterdir():
+        f.unlink()  # the fitted models gone: the report reads results.json and predictions.jsonl only
+    n = len(fake.requests)
+    capsys.readouterr()
+    assert main(["report", str(out / "results.json")]) == 0, capsys.readouterr().err
+    assert len(fake.requests) == n
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "emb" in html and "zs" in html and "zero-shot" in html
+    assert not any((out / "classifiers").iterdir())  # nothing was refitted

@@ -27,7 +27,9 @@ from openai_testkit import AZURE_KEY, KEY
 
 
 def _one_line(err: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line.strip() and not line.startswith("notice:")]
+    """The error, one line (notices, and the data checks' warnings printed before anything is scored, are not it)."""
+    lines = [line for line in err.strip().splitlines()
+             if line.strip() and not line.startswith("notice:") and not line.lstrip().startswith("data check:")]
     assert "Traceback" not in err
     assert len(lines) == 1, err
     return lines[0]
