@@ -37,6 +37,9 @@ BLOCK = 8192  # rows per block when normalising and multiplying
 #: Below this many values a fit runs BLAS on one thread: on small matrices threads gain nothing, and on a busy
 #: machine (two models fitting at once, other processes) their spinning made a 0.9 s fit take a minute.
 SMALL = 1 << 22
+#: The cross-validation's 30 fits (at most ``cv_sample`` rows each) always run BLAS on one thread: measured with
+#: benchmarks/bench_embeddings.py at 10,000 × 1,536 on a shared 2-core machine, 60 s on one thread against
+#: 153-214 s with BLAS's default threads (a plain fit: 1.7 s against 6-9 s).
 
 
 def blas_threads(values: int) -> contextlib.AbstractContextManager[Any]:
@@ -120,7 +123,7 @@ def choose_c(X: np.ndarray, y: np.ndarray, folds: int, sample: int, seed: int) -
                                        "few to cross-validate"}
     losses = np.zeros(len(CS))
     skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), blas_threads(0):  # at most cv_sample rows: one BLAS thread (see SMALL)
         warnings.simplefilter("ignore")  # a large C may not converge on a fold: its loss says how it did
         for train, held in skf.split(np.zeros(len(ys)), ys):
             Xtr, ytr, Xva, yva = Xs[train], ys[train], Xs[held], ys[held]
