@@ -23,7 +23,7 @@ from ..metrics import MetricData, MetricValue, evaluate
 from ..output import results as output
 from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
 from ..plugins import Registry
-from ..providers import Model
+from ..providers import Model, output_dir_scope
 from ..suite import Suite
 from .metricwarnings import collapsed_warnings
 from .plan import Plan, plan_run
@@ -195,7 +195,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         examples = dataset.examples + (validation.examples if validation is not None else ())
         runs.extend(await _score(models, examples, engine, on_model_done))
 
-    asyncio.run(score())
+    with output_dir_scope(Path(options.out_dir)):  # what a model keeps for the run goes beside its results
+        asyncio.run(score())
     t_pred = time.perf_counter()
 
     model_entries: list[dict[str, Any]] = []
