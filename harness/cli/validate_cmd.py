@@ -29,12 +29,14 @@ def validate(
     fix: Path | None = typer.Option(None, "--fix", help="Write a corrected copy to this new folder (a whole suite) "
                                        "or .jsonl/.csv/.tsv file (the held-out file); never overwrites the input."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 on warnings too, not only on errors."),
+    allow_external_data: bool = typer.Option(False, "--allow-external-data",
+                                             help="Read data files outside the suite folder (refused by default)."),
     plugin: list[str] | None = PLUGIN_OPT,
 ) -> None:
     """Check a suite's data before money is spent: format parity with training, labels and their tokens,
     lengths, duplicates and leakage, size and balance. Exit code 2 when there are errors."""
     registry = registry_from(plugin)
-    loaded = load_suite(suite)
+    loaded = load_suite(suite, allow_external_data=allow_external_data)
     specs, opts = cli_models([m if _named(m) else f"{m}={m}" for m in model or []], option)
     specs = apply_options(model_specs(loaded, specs, only), opts)
     checked = check_suite(loaded, specs, only=True, registry=registry)

@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from .. import jsonio
 from ..errors import InputError
 from ..examples import Example
 from ..textfile import csv_source, lines, read_text
+from .prompt_template import PromptTemplate, TemplateProblem
 from .schema import DataSection, PromptSection
 
 
@@ -106,15 +104,19 @@ class _PromptBuilder:
     def __init__(self, suite: DataSource) -> None:
         self.sep = suite.prompt.separator
         self.system = suite.prompt.system
-        self.template = None
-        if suite.prompt.template is not None:
-            env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-            try:
-                self.template = env.from_string(suite.prompt.template)
-            except TemplateError as exc:
-                raise InputError(f"invalid template: {exc}", file=suite.path,
-                                 line=suite.line_of("prompt", "template"), field="prompt.template") from None
+        self.template: PromptTemplate | None = None
         self.suite = suite
+        if suite.prompt.template is not None:
+            try:
+                self.template = PromptTemplate(suite.prompt.template)
+            except TemplateProblem as exc:
+                raise self._error(exc.message, exc.line) from None
+
+    def _error(self, message: str, line: int | None) -> InputError:
+        """A template mistake: named at the suite file's ``prompt.template`` (and the template's own line)."""
+        at = f" (template line {line})" if line is not None and "\n" in (self.suite.prompt.template or "") else ""
+        return InputError(f"{message}{at}", file=self.suite.path, line=self.suite.line_of("prompt", "template"),
+                          field="prompt.template")
 
     def strip_sep(self, prompt: str) -> str:
         return prompt[: -len(self.sep)] if self.sep and prompt.endswith(self.sep) else prompt
@@ -124,14 +126,22 @@ class _PromptBuilder:
             return text + self.sep
         try:
             return self.template.render(text=text, **fields) + self.sep
-        except TemplateError as exc:
-            raise InputError(f"prompt template failed: {exc}", file=file, line=line,
-                             field="prompt.template") from None
+        except TemplateProblem as exc:
+            raise self._error(f"the prompt template fails on {_where(file, self.suite.path.parent)}:{line}: "
+                              f"{exc.message}", exc.line) from None
 
     def messages(self, user: str) -> tuple[dict[str, str], ...]:
         msgs = [{"role": "system", "content": self.system}] if self.system else []
         msgs.append({"role": "user", "content": user})
         return tuple(msgs)
+
+
+def _where(file: Path, root: Path) -> str:
+    """A data file as the user knows it: relative to the suite folder when inside it."""
+    try:
+        return str(file.resolve().relative_to(root.resolve()))
+    except (ValueError, OSError):
+        return file.name
 
 
 def _label(raw: Any, labels: tuple[str, ...], file: Path, line: int, field: str) -> str:

@@ -172,12 +172,16 @@ def schema_error(exc: ValidationError, located: Located, prefix: tuple[Any, ...]
     return located.error(msg, loc)
 
 
+#: Every field of ``data:`` that names a file (all are confined to the suite folder alike).
+DATA_PATH_FIELDS = ("heldout", "train", "validation")
+
+
 def _check_data_paths(data: DataSection, path: Path, located: Located, allow_external: bool) -> None:
     """Data paths must be usable paths and, unless ``allow_external``, inside the suite folder (after following
     symlinks): a suite is often someone else's, and ``heldout: ../../.ssh/id_rsa`` must not read, echo or
     report a file of this machine."""
     root = path.parent.resolve()
-    for which in ("heldout", "train"):
+    for which in DATA_PATH_FIELDS:
         rel = getattr(data, which)
         if rel is None:
             continue

@@ -207,6 +207,13 @@ yaml_case("suite-train-outside-folder", with_yaml("  format: openai-jsonl\n", " 
                                                   "  train: ../../train.jsonl\n"), "suite.yaml:5", "data.train",
           "outside the suite folder")
 
+yaml_case("suite-validation-outside-folder", with_yaml("  format: openai-jsonl\n", "  format: openai-jsonl\n"
+                                                       "  validation: ../../../../etc/passwd\n"), "suite.yaml:5",
+          "data.validation", "outside the suite folder", "--allow-external-data")
+yaml_case("suite-validation-absolute-path", with_yaml("  format: openai-jsonl\n", "  format: openai-jsonl\n"
+                                                      "  validation: /etc/passwd\n"), "suite.yaml:5",
+          "data.validation", "outside the suite folder")
+
 
 @case("suite-heldout-symlink-out", "suite.yaml:3", "data.heldout", "symlink")
 def _symlink_out(work: Path) -> list[str]:
@@ -241,6 +248,28 @@ yaml_case("template-undefined-variable", SUITE_YAML + "prompt:\n  template: '{{ 
 yaml_case("template-sandbox-escape", SUITE_YAML + "prompt:\n  template: \"{{ text.__class__.__mro__[1]"
           ".__subclasses__() }}\"\n", "heldout.jsonl:1", "prompt.template")
 yaml_case("template-not-a-string", SUITE_YAML + "prompt:\n  template: [1, 2]\n", "suite.yaml:11", "prompt.template")
+
+# templates are untrusted code: no loader, bounded loops, sizes and numbers; every mistake one clean error at the
+# suite's prompt.template, in `run` and in `run --dry-run` alike (finding 5 of the acceptance review)
+_TEMPLATES = {
+    "include": ('{% include "heldout.jsonl" %}', "include"),
+    "extends": ('{% extends "suite.yaml" %}', "extends"),
+    "import": ('{% import "suite.yaml" as s %}{{ text }}', "import"),
+    "huge-range": ("{% for i in range(100000000) %}x{% endfor %}", "too large"),
+    "string-repeat": ('{{ "x" * 100000000 }}', "over 1,000,000"),
+    "doubling-macro": ("{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f(text) }}", "over 1,000,000"),
+    "nested-loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "steps"),
+    "exponential-macro": ("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+                          "{{ f(60) }}", "steps"),
+    "huge-width": ("{{ text | center(1000000000) }}", "too large"),
+    "huge-power": ("{{ 9 ** 99999999 }}", "exponent"),
+    "division-by-zero": ("{{ text }}{{ 1 / 0 }}", "ZeroDivisionError"),
+}
+for _name, (_source, _gist) in _TEMPLATES.items():
+    _yaml = SUITE_YAML + f"prompt:\n  template: {json.dumps(_source)}\n"
+    yaml_case(f"template-{_name}", _yaml, "suite.yaml:11", "prompt.template", _gist)
+    case(f"template-{_name}-dry-run", "suite.yaml", "prompt.template", _gist)(
+        lambda work, _y=_yaml: run(work, make_suite(work, _y), "--dry-run"))
 
 # --- data files ------------------------------------------------------------------------------------------
 
