@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from .. import jsonio
 from ..errors import InputError
 from ..examples import Example
-from ..textfile import csv_source, lines, read_text
+from ..textfile import check_header, csv_source, lines, read_text
 from .prompt_template import PromptTemplate, TemplateProblem
 from .schema import DataSection, PromptSection
 
@@ -75,10 +75,13 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            row = jsonio.loads(line, exact_ints=True)  # an id may be a long integer
+            row = jsonio.loads(line, exact_ints=True, unique_keys=True)  # an id may be a long integer
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
                              line=lineno) from None
+        except jsonio.DuplicateKey as exc:
+            raise InputError(f"duplicate key {exc.key!r} (a JSON object names it twice)", file=path, line=lineno,
+                             field=exc.field) from None
         if not isinstance(row, dict):
             raise InputError("each line must be a JSON object", file=path, line=lineno)
         yield lineno, row
@@ -90,10 +93,19 @@ def _csv_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, dict
     try:
         if reader.fieldnames is None:
             return
+        check_header(reader.fieldnames, path)
         start = 2
         for row in reader:
             if None in row:
                 raise InputError("more fields than the header has", file=path, line=start)
+            short = [k for k, v in row.items() if v is None]  # the row ended before these columns
+            if short:
+                tail = text.rstrip("\r\n")  # a quote never closed: its field holds the rest of the file
+                open_quote = any(("\n" in v or "\r" in v) and tail.endswith(v.rstrip("\r\n"))
+                                 for v in row.values() if v)
+                why = "; a quote opened on this line is never closed" if open_quote else ""
+                raise InputError(f"fewer fields than the header has: no {short[0]!r}{why}", file=path,
+                                 line=start, field=short[0])
             yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:

@@ -316,9 +316,24 @@ data_case("csv-label-outside-set", _csv + "c,rude,maybe\n", "heldout.csv:4", "la
           fmt="csv")
 data_case("csv-bom-duplicate-id", b"\xef\xbb\xbf" + (_csv + "a,rude,neg\n").encode(), "heldout.csv:4", "id", "'a'",
           file="heldout.csv", fmt="csv")
-data_case("csv-unclosed-quote", _csv + 'c,"rude,neg\n', "heldout.csv:4", "label", file="heldout.csv", fmt="csv")
-data_case("csv-field-too-large", _csv + "c," + "x" * 200_000 + ",neg\n", "heldout.csv:4", "malformed CSV",
+data_case("csv-unclosed-quote", _csv + 'c,"rude,neg\n', "heldout.csv:4", "label", "never closed",
           file="heldout.csv", fmt="csv")
+data_case("csv-unclosed-quote-mid-file", _csv + 'c,"rude,neg\nd,fine,pos\n', "heldout.csv:4", "label",
+          "never closed", file="heldout.csv", fmt="csv")
+data_case("csv-short-row", _csv + "c,rude\n", "heldout.csv:4", "label", "fewer fields", file="heldout.csv",
+          fmt="csv")
+# duplicate names: a reader would keep one of the two silently (acceptance finding 8)
+data_case("csv-duplicate-column", "id,text,label,label\na,awful,neg,pos\n", "heldout.csv:1", "label",
+          "duplicate column", file="heldout.csv", fmt="csv")
+data_case("tsv-duplicate-column", "id\ttext\ttext\tlabel\na\tawful\tgreat\tneg\n", "heldout.tsv:1", "text",
+          "duplicate column", file="heldout.tsv", fmt="tsv")
+data_case("jsonl-duplicate-key", "".join(_rows[:2]) + '{"id": "x", "prompt": "p", "completion": " pos", '
+          '"completion": " neg"}\n', "heldout.jsonl:3", "completion", "duplicate key")
+data_case("jsonl-duplicate-key-with-spaces", '{"id": "x", "prompt": "a \\": b", "id" : "y", "completion": " pos"}\n',
+          "heldout.jsonl:1", "id", "duplicate key")
+data_case("chat-duplicate-nested-key", json.dumps({"messages": [{"role": "user", "content": "x"}]})[:-2] +
+          ', {"role": "assistant", "content": "neg", "content": "pos"}]}\n', "heldout.jsonl:1",
+          "messages[1].content", "duplicate key", fmt="chat-jsonl")
 data_case("tsv-header-not-utf8", b"id\ttext\tlab\xffel\na\tawful\tneg\n", "heldout.tsv:1", "UTF-8",
           file="heldout.tsv", fmt="tsv")
 data_case("csv-id-field-missing", _csv, "heldout.csv:2", "uid", "missing example id", file="heldout.csv", fmt="csv",
@@ -353,6 +368,14 @@ preds_case("predictions-no-label-or-probs", '{"id": "a"}\n', "p.jsonl:1", "label
 preds_case("predictions-no-id", '{"label": "pos"}\n', "p.jsonl:1", "id", "missing example id")
 preds_case("predictions-nested-too-deep", '{"id": "a", "label": ' + "[" * 5000 + "]" * 5000 + "}\n", "p.jsonl:1",
            "nested too deeply")
+preds_case("predictions-duplicate-key", '{"id": "a", "label": "pos", "label": "neg"}\n', "p.jsonl:1", "label",
+           "duplicate key")
+preds_case("predictions-duplicate-probability", '{"id": "a", "probs": {"neg": 0.2, "pos": 0.8, "pos": 0.1}}\n',
+           "p.jsonl:1", "probs.pos", "duplicate key")
+preds_case("predictions-csv-duplicate-column", "id,label,label\na,pos,neg\n", "p.csv:1", "label",
+           "duplicate column", file="p.csv")
+preds_case("predictions-not-utf8-key", b'{"id": "a", "probs": {"n\xffg": 0.2, "pos": 0.8}}\n', "p.jsonl:1",
+           "probs.n\\xffg", "UTF-8")
 preds_case("predictions-csv-probability-text", "id,label,prob_neg,prob_pos\na,pos,0.1,0.9\nb,neg,high,0.2\n",
            "p.csv:3", "prob_neg", "'high'", file="p.csv")
 case("predictions-file-missing", "nope.jsonl", "models.p", "not found")(

@@ -303,3 +303,26 @@ def test_validate_reports_a_bad_template_as_an_error_finding_not_a_crash(harness
     assert res.code == 2, res.err
     assert "Traceback" not in res.err and "internal error" not in res.err
     assert "prompt.template" in res.out
+
+
+def test_a_csv_field_over_the_csv_modules_default_limit_is_read(harness_cli, tmp_path):
+    """Finding 15: a 200,000-character document is data, not "malformed CSV" (the csv module's 131,072 limit)."""
+    text = SUITE_YAML.replace("heldout: heldout.jsonl\n  format: openai-jsonl", "heldout: heldout.csv\n  format: csv")
+    suite = make_suite(tmp_path, text, "id,text,label\na," + "long " * 40_000 + ",neg\nb,great,pos\n", "heldout.csv")
+    preds = write(tmp_path / "p.jsonl", '{"id": "a", "label": "neg"}\n{"id": "b", "label": "pos"}\n')
+    res = harness_cli(*run(tmp_path, suite, "--no-report", "--only", "--model", f"p=predictions:{preds}"))
+    assert res.code == 0, res.err
+    assert results_of(tmp_path / "out")["models"][0]["counts"]["ok"] == 2
+
+
+@pytest.mark.parametrize(("name", "content", "gist"), [
+    ("heldout.csv", "id,text,label,label\na,awful,neg,pos\n", "duplicate column 'label'"),
+    ("heldout.jsonl", '{"id": "a", "prompt": "x", "completion": " neg", "completion": " pos"}\n',
+     "duplicate key 'completion'")])
+def test_validate_reports_duplicate_names_as_errors(harness_cli, tmp_path, name, content, gist):
+    """Finding 8: `harness validate` flags a duplicated CSV column / JSON key (exit 2) instead of reading one."""
+    fmt = "csv" if name.endswith(".csv") else "openai-jsonl"
+    text = SUITE_YAML.replace("heldout: heldout.jsonl\n  format: openai-jsonl", f"heldout: {name}\n  format: {fmt}")
+    res = harness_cli("validate", make_suite(tmp_path, text, content, name))
+    assert res.code == 2
+    assert gist in res.out
