@@ -561,6 +561,18 @@ def _out_results_folder(work: Path) -> list[str]:
     return run(work, make_suite(work))
 
 
+# every file the run writes is checked before a request is sent, not only results.json (acceptance finding 10)
+for _file, _extra in (("report.html", ()), ("examples.jsonl", ("--no-report",)),
+                      ("predictions.jsonl", ("--no-report",)), ("gate.md", ("--gate", "--model", "b=openai:gpt-4o")),
+                      ("gate.junit.xml", ("--gate", "--no-report", "--model", "b=openai:gpt-4o"))):
+    def _make(work: Path, _file: str = _file, _extra: tuple[str, ...] = _extra) -> list[str]:
+        (work / "out" / _file).mkdir(parents=True)
+        return run(work, make_suite(work), *_extra)
+    case(f"cli-out-{_file}-is-a-folder", _file, "--out", "is a folder")(_make)
+    case(f"cli-out-{_file}-is-a-folder-dry-run", _file, "--out", "is a folder")(
+        lambda work, _m=_make: [*_m(work), "--dry-run"])
+
+
 @case("cli-export-out-is-a-file", "tables", "--out", "is a file")
 def _export_out_file(work: Path) -> list[str]:
     folder = work / "run"
