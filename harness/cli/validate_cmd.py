@@ -45,7 +45,8 @@ def validate(
     if fix is not None:
         report = fix_suite(checked, fix)
         fixed = {"out": str(report.out), "heldout": str(report.heldout), "changes": report.changes,
-                 "removed": report.removed, "edited": report.edited}
+                 "removed": report.removed, "edited": report.edited,
+                 "not_fixed": [f.to_json() for f in report.unfixed]}
         again = check_suite(revalidation_suite(loaded, report), specs, only=True, registry=registry).validation
         fixed["revalidated"] = again.summary()
         fixed["remaining"] = [f.to_json() for f in again.findings if f.severity != "info"]
@@ -89,7 +90,10 @@ def print_validation(v: Validation) -> None:
         typer.echo(finding_line(f))
     s = v.summary()
     fixable = sum(1 for f in v.findings if f.fixable)
+    manual = [f.code for f in v.findings if f.severity == "error" and not f.fixable]
     tail = f"; --fix OUT corrects {fixable} of them" if fixable else ""
+    if fixable and manual:
+        tail += f", not the error(s) {', '.join(manual)}"
     verdict = ("errors stop `harness run` (override: --allow-data-errors)" if s["error"]
                else "no errors: `harness run` will proceed")
     typer.echo(f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} note(s) — {verdict}{tail}")
@@ -107,8 +111,15 @@ def print_fix(fixed: dict) -> None:
     typer.echo(f"corrected copy written to {fixed['out']}:")
     for change in fixed["changes"] or ["nothing needed correcting: the copy holds the same data"]:
         typer.echo(f"  {change}")
+    for f in fixed.get("not_fixed", []):
+        if f["severity"] == "error":
+            rows = f" (rows {', '.join(map(str, f['rows'][:10]))})" if f.get("rows") else ""
+            typer.echo(f"  not corrected (--fix cannot): {f['code']}{rows}: {f['message']}")
     again = fixed.get("revalidated")
     if again is not None:
-        typer.echo(f"the copy re-validated: {again['error']} error(s), {again['warning']} warning(s)")
+        verdict = ("clean: no errors" if not again["error"] else
+                   f"{again['error']} error(s) remain, to correct by hand before `harness run`")
+        typer.echo(f"the copy re-validated: {verdict}, {again['warning']} warning(s)")
         for f in fixed["remaining"]:
-            typer.echo(f"  still: {f['severity']} {f['code']}: {f['message']}")
+            rows = f" (rows {', '.join(map(str, f['rows'][:10]))})" if f.get("rows") else ""
+            typer.echo(f"  still: {f['severity']} {f['code']}{rows}: {f['message']}")
