@@ -71,6 +71,9 @@ class Suite:
     thresholds: ThresholdSection = field(default_factory=ThresholdSection)
     validate: ValidateSection = field(default_factory=ValidateSection)  # suite.yaml `validate:` (data checks)
     descriptions: dict[str, str] = field(default_factory=dict)  # label → its `description` (those that have one)
+    # --allow-external-data: data files (and files its models name, such as a predictions file) may be outside
+    # the suite folder
+    allow_external_data: bool = False
 
     @property
     def root(self) -> Path:
@@ -256,4 +259,4 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
                  rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()},
                  selection=parsed.selection or SelectionSection(),
                  thresholds=parsed.thresholds or ThresholdSection(),
-                 validate=parsed.validate_, descriptions=descriptions)
+                 validate=parsed.validate_, descriptions=descriptions, allow_external_data=allow_external_data)

@@ -214,6 +214,11 @@ yaml_case("suite-validation-absolute-path", with_yaml("  format: openai-jsonl\n"
                                                       "  validation: /etc/passwd\n"), "suite.yaml:5",
           "data.validation", "outside the suite folder")
 
+yaml_case("suite-predictions-file-outside-folder", SUITE_YAML + "  p: predictions:/etc/passwd\n", "suite.yaml:10",
+          "models.p", "outside the suite folder", "--allow-external-data")
+yaml_case("suite-model-file-outside-folder", SUITE_YAML + "  m: sklearn:../../m.skops\n", "suite.yaml:10",
+          "models.m", "outside the suite folder")
+
 
 @case("suite-heldout-symlink-out", "suite.yaml:3", "data.heldout", "symlink")
 def _symlink_out(work: Path) -> list[str]:
