@@ -273,7 +273,7 @@ _TEMPLATES = {
 for _name, (_source, _gist) in _TEMPLATES.items():
     _yaml = SUITE_YAML + f"prompt:\n  template: {json.dumps(_source)}\n"
     yaml_case(f"template-{_name}", _yaml, "suite.yaml:11", "prompt.template", _gist)
-    case(f"template-{_name}-dry-run", "suite.yaml", "prompt.template", _gist)(
+    case(f"template-{_name}-dry-run", "suite.yaml:11", "prompt.template", _gist)(
         lambda work, _y=_yaml: run(work, make_suite(work, _y), "--dry-run"))
 
 # --- data files ------------------------------------------------------------------------------------------
