@@ -142,3 +142,19 @@ def test_whatever_fix_corrects_the_run_can_then_read(write_suite, tmp_path, harn
     from harness.suite.datasets import load_dataset
 
     assert len(load_dataset(load_suite(tmp_path / "fixed"), "heldout")) == 29
+
+
+def test_every_error_of_the_runs_reader_is_found_not_only_the_first(write_suite, monkeypatch):
+    """Finding 12: the run's reader stops at its first error; validate asks it again on the rows no finding names,
+    so an error only the reader sees is reported even when others were found (the safety net)."""
+    import harness.validation.duplicates as duplicates
+
+    monkeypatch.setattr(duplicates, "same_content_other_label", lambda held: ([], {}))  # a check that misses it
+    held = completion_rows(30, "held")
+    held[10] = dict(held[9])  # an exact duplicate (found by the lenient reading)
+    held[12] = {"prompt": held[9]["prompt"], "completion": " pos" if held[9]["completion"] == " neg" else " neg"}
+    held[20] = dict(held[19])  # another exact duplicate
+    v = validate(write_suite(held))
+    unreadable = v.get("unreadable")
+    assert unreadable is not None and unreadable.rows == (13,), [f.to_json() for f in v.findings]
+    assert v.get("duplicate").rows == (11, 21)
