@@ -89,9 +89,9 @@ def write_suite(root: Path, kind: str) -> Path:
                 elif m == "base" and r < 0.05:
                     del row["label"]  # probabilities only: the label is the argmax
                 fh.write(json.dumps(row) + "\n")
-    model_lines = "".join(
-        f"  {m}:\n    provider: predictions\n    argument: {m}.{'csv' if kind == 'binary' and m == 'ckpt' else 'jsonl'}\n"
-        + ("    options: {renormalize: true}\n" if m == "ft" else "") for m in models)
+    files = {m: f"{m}.{'csv' if kind == 'binary' and m == 'ckpt' else 'jsonl'}" for m in models}
+    model_lines = "".join(f"  {m}:\n    provider: predictions\n    argument: {files[m]}\n"
+                          + ("    options: {renormalize: true}\n" if m == "ft" else "") for m in models)
     extra = ("validation: validation.jsonl\n  " if n_val else "")
     text = (f"name: same-{kind}\ndata:\n  heldout: heldout.jsonl\n  {extra}format: openai-jsonl\n"
             f"labels: [{', '.join(labels)}]\n" + ("positive: pos\n" if kind == "binary" else "")
