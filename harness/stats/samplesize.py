@@ -14,6 +14,7 @@ searches.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -50,6 +51,15 @@ def _critical(d: np.ndarray, alpha: float) -> np.ndarray:
     return lo
 
 
+@lru_cache(maxsize=32)
+def _critical_range(first: int, last: int, alpha: float) -> np.ndarray:
+    """:func:`_critical` for ``d = first..last``, kept: a search for a sample size or an MDE asks for the same
+    range at every step (the critical values depend on ``d`` and ``alpha`` only)."""
+    k = _critical(np.arange(first, last + 1, dtype=np.int64), alpha)
+    k.setflags(write=False)
+    return k
+
+
 def paired_power(n: int, discordance: float, delta: float, alpha: float = 0.05) -> float:
     """Exact power of the two-sided mid-p McNemar test at level ``alpha`` for ``n`` pairs."""
     _check(discordance, delta)
@@ -61,7 +71,7 @@ def paired_power(n: int, discordance: float, delta: float, alpha: float = 0.05) 
     d = np.arange(max(0, int(mean - 12 * sd) - 1), min(n, int(mean + 12 * sd) + 2) + 1, dtype=np.int64)
     weight = binom_pmf(d, n, discordance)
     q = (discordance + delta) / (2.0 * discordance)  # P(B alone right | discordant)
-    k = _critical(d, alpha)
+    k = _critical_range(int(d[0]), int(d[-1]), alpha)
     reject = binom_cdf(k, d, q) + binom_sf(d - k - 1, d, q)
     reject = np.where(k >= 0, reject, 0.0)
     return float(min(1.0, np.sum(weight * reject)))

@@ -53,6 +53,10 @@ def content_id(*parts: str) -> str:
     return f"ex-{h[:12]}"
 
 
+def _context_id(context: tuple[dict[str, str], ...]) -> str:
+    return content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+
+
 def infer_format(path: Path, text: str | None = None) -> str:
     """The data format of a file: by extension (``.csv``, ``.tsv``), else chat or OpenAI JSONL by its first row."""
     suffix = path.suffix.lower()
@@ -187,7 +191,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
             text = builder.strip_sep(row["prompt"])
             prompt = builder.prompt(text, {}, path, line) if builder.template else row["prompt"]
             messages = builder.messages(prompt)
-            derived = content_id(row["prompt"])
+            derived = (content_id, row["prompt"])
             content_field = "prompt"
         elif fmt == "chat-jsonl":
             msgs = row.get("messages")
@@ -207,7 +211,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
             text = "\n".join(m["content"] for m in context if m["role"] == "user")
             prompt = builder.prompt(text, {}, path, line)
             messages = context
-            derived = content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+            derived = (_context_id, context)
             content_field = "messages"
         else:
             for key in (suite.data.text_field, suite.data.label_field):
@@ -218,10 +222,10 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
             label = _label(row[suite.data.label_field], labels, path, line, suite.data.label_field)
             prompt = builder.prompt(text, {k: v for k, v in row.items() if k != "text"}, path, line)
             messages = builder.messages(prompt)
-            derived = content_id(text)
+            derived = (content_id, text)
             content_field = suite.data.text_field
         explicit = _explicit_id(row, suite.data.id_field, path, line)
-        ex_id = explicit or derived
+        ex_id = explicit or derived[0](derived[1])  # the content's digest only where there is no id
         if ex_id in seen:
             if explicit:
                 what, where = "example id", suite.data.id_field or "id"
