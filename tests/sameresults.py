@@ -43,8 +43,9 @@ def _probs(rng: random.Random, gold: int, k: int, skill: float) -> list[float]:
     return [v / s for v in e]
 
 
-def write_suite(root: Path, kind: str) -> Path:
-    """A suite folder of one of :data:`KINDS` (``binary``: 3 models and a validation split; ``multiclass``)."""
+def write_suite(root: Path, kind: str, csv_checkpoint: bool = True) -> Path:
+    """A suite folder of one of :data:`KINDS` (``binary``: 3 models — one a CSV file unless not
+    ``csv_checkpoint`` — and a validation split; ``multiclass``)."""
     rng = random.Random({"binary": 1, "multiclass": 2}[kind])
     labels = ["neg", "pos"] if kind == "binary" else ["billing", "shipping", "account"]
     n, n_val = (1500, 400) if kind == "binary" else (1200, 0)
@@ -63,7 +64,7 @@ def write_suite(root: Path, kind: str) -> Path:
                 fh.write(json.dumps({"id": ex, "prompt": text + SEP, "completion": " " + labels[g]}) + "\n")
     models = {"base": 0.6, "ft": 1.4, "ckpt": 1.1} if kind == "binary" else {"base": 0.8, "ft": 1.5}
     for m, skill in models.items():
-        csv_file = kind == "binary" and m == "ckpt"
+        csv_file = kind == "binary" and m == "ckpt" and csv_checkpoint
         with (root / f"{m}.{'csv' if csv_file else 'jsonl'}").open("w", encoding="utf-8") as fh:
             if csv_file:
                 fh.write("id,label," + ",".join(f"prob_{lab}" for lab in labels) + "\n")
@@ -73,9 +74,15 @@ def write_suite(root: Path, kind: str) -> Path:
                 label = labels[max(range(len(labels)), key=lambda j: p[j])]
                 if m == "ft" and r < 0.01:
                     continue  # no prediction for this id: failed
-                if csv_file:
+                if kind == "binary" and m == "ckpt":
                     cells = ["" if r < 0.02 else repr(v) for v in p]
-                    fh.write(f"{ex},{'maybe' if 0.02 <= r < 0.03 else label}," + ",".join(cells) + "\n")
+                    if csv_file:
+                        fh.write(f"{ex},{'maybe' if 0.02 <= r < 0.03 else label}," + ",".join(cells) + "\n")
+                    else:
+                        row = {"id": ex, "label": "maybe" if 0.02 <= r < 0.03 else label}
+                        if r >= 0.02:
+                            row["probs"] = dict(zip(labels, p))
+                        fh.write(json.dumps(row) + "\n")
                     continue
                 row: dict[str, Any] = {"id": ex, "label": label, "probs": dict(zip(labels, p))}
                 if m == "ft" and r < 0.03:
@@ -89,7 +96,7 @@ def write_suite(root: Path, kind: str) -> Path:
                 elif m == "base" and r < 0.05:
                     del row["label"]  # probabilities only: the label is the argmax
                 fh.write(json.dumps(row) + "\n")
-    files = {m: f"{m}.{'csv' if kind == 'binary' and m == 'ckpt' else 'jsonl'}" for m in models}
+    files = {m: f"{m}.{'csv' if kind == 'binary' and m == 'ckpt' and csv_checkpoint else 'jsonl'}" for m in models}
     model_lines = "".join(f"  {m}:\n    provider: predictions\n    argument: {files[m]}\n"
                           + ("    options: {renormalize: true}\n" if m == "ft" else "") for m in models)
     extra = ("validation: validation.jsonl\n  " if n_val else "")

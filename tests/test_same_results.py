@@ -43,6 +43,28 @@ def test_predictions_jsonl_is_byte_for_byte_the_release_befores(run: tuple[str, 
     assert digest == (GOLDEN / f"{kind}.predictions.sha256").read_text(encoding="utf-8").strip()
 
 
+@pytest.mark.parametrize("kind", sameresults.KINDS)
+def test_a_runs_report_from_memory_is_the_page_read_back_from_its_files(tmp_path: Path, kind: str) -> None:
+    # `harness run` renders the report from the predictions in memory; `harness report` reads them back
+    from harness.engine import EngineOptions
+    from harness.plugins import load_registry
+    from harness.runner import RunOptions, run
+    from harness.suite import load_suite
+    from harness_reports import write_report
+
+    suite = load_suite(sameresults.write_suite(tmp_path / "suite", kind, csv_checkpoint=False))
+    out = tmp_path / "out"
+    outcome = run(suite, load_registry(entry_points=False), RunOptions(out_dir=out, engine=EngineOptions(
+        cache=False, progress="off")))
+    mem = outcome.in_memory
+    assert mem is not None and (mem.validation_columns is not None) == (kind == "binary")
+    write_report(outcome.results_path, tmp_path / "memory.html", examples=mem.examples, columns=mem.columns,
+                 validation_examples=mem.validation_examples, validation_columns=mem.validation_columns)
+    write_report(outcome.results_path, tmp_path / "files.html")
+    assert (tmp_path / "memory.html").read_text(encoding="utf-8") == \
+        (tmp_path / "files.html").read_text(encoding="utf-8")
+
+
 def test_the_report_says_what_the_release_befores_said(run: tuple[str, Path]) -> None:
     kind, out = run
     page = sameresults.report_page(str(HARNESS_SCRIPT), out)

@@ -167,7 +167,10 @@ def run(
             style="dim")
     console.print(f"results: {outcome.results_path}", markup=False, highlight=False)
     if not no_report:
-        report = write_report(outcome.results_path)
+        mem = outcome.in_memory
+        report = write_report(outcome.results_path) if mem is None else write_report(
+            outcome.results_path, examples=mem.examples, columns=mem.columns,
+            validation_examples=mem.validation_examples, validation_columns=mem.validation_columns)
         console.print(f"report:  {report}", markup=False, highlight=False)
     if gate:
         for name, error in outcome.model_errors.items():

@@ -15,7 +15,7 @@ from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
 from ..engine.options import BUDGET_EXHAUSTED
 from ..errors import HarnessError, ProviderError
-from ..examples import Example, Prediction
+from ..examples import Example, Prediction, PredictionColumns
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
 from ..output import results as output
@@ -53,6 +53,17 @@ class RunOutcome:
     budget_exhausted: bool = False
     #: models whose failed share is above ``RunOptions.max_failed``: name → (failed, n, most frequent reason)
     too_many_failed: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    #: the run's predictions in memory, for the report (None unless every model's are columns): the held-out
+    #: split's (and the validation split's) examples and each model's columns in their order
+    in_memory: InMemory | None = None
+
+
+@dataclass
+class InMemory:
+    examples: Sequence[Example]
+    columns: dict[str, PredictionColumns]
+    validation_examples: Sequence[Example] = ()
+    validation_columns: dict[str, PredictionColumns] | None = None
 
 
 def over_failed_limit(preds: Sequence[Prediction], max_failed: float | None) -> tuple[int, int, str] | None:
@@ -177,6 +188,9 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     output.make_output_dir(out)
     with paused_gc():  # thousands of predictions and rows that all stay alive
         aligned = [(r, scored.split(r.predictions, dataset.examples)) for r in runs]
+        in_memory = None
+        if aligned and all(isinstance(p, PredictionColumns) for _, p in aligned):
+            in_memory = InMemory(dataset.examples, {r.model.name: p for r, p in aligned})  # type: ignore[misc]
         n_rows = sum(len(p) for _, p in aligned)
         write_lines(out / PREDICTIONS_FILE, (chunk for r, preds in aligned  # first: nothing scored is ever lost
                                              for chunk in scored.lines(r.model.name, dataset.examples, preds)))
@@ -186,6 +200,11 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             val_split = [(r, scored.split(r.predictions, validation.examples, len(dataset.examples)))
                          for r in runs]
             val_rows = sum(len(p) for _, p in val_split)
+            if in_memory is not None and all(isinstance(p, PredictionColumns) for _, p in val_split):
+                in_memory.validation_examples = validation.examples
+                in_memory.validation_columns = {r.model.name: p for r, p in val_split}  # type: ignore[misc]
+            elif in_memory is not None:
+                in_memory = None
             write_lines(out / VALIDATION_PREDICTIONS_FILE, (
                 chunk for r, vpreds in val_split for chunk in scored.lines(r.model.name, validation.examples,
                                                                            vpreds)))
@@ -278,7 +297,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
     return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
-                      too_many_failed=too_many)
+                      too_many_failed=too_many, in_memory=in_memory)
 
 
 def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metrics: Sequence[Any], baseline: str,
