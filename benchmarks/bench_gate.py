@@ -1,20 +1,24 @@
 """How often the gate's defaults fail equally good models (false fails) and catch a real drop (power), beside
 the naive rule `accuracy delta < -0.01`, through the real `harness gate` code path.
 
-Run ``python benchmarks/bench_gate.py`` (``--sims 2000`` for tighter numbers, ``--quick`` for a smoke run).
+Run ``python benchmarks/bench_gate.py`` (2,000 runs per setting; ``--sims N``, ``--only TEXT`` for some
+settings, ``--alpha A`` to judge the default rules at another alpha, ``--quick`` for a smoke run).
 
 Each simulated run is written as results.json + predictions.jsonl (benchmarks/gate_sim.py: the latent model of
 issue 12) and judged by ``harness.runner.gate.gate`` — the function ``harness gate`` calls — with the
-default rules (regression on accuracy and AUROC at margin 0, one-sided alpha 0.05, Holm across them, health
-limits). A few runs are also put through the CLI itself (``harness gate DIR``) to check its exit code is the
-same. Settings: the issue's (accuracy 0.85, load 0.6, n = 500 equal / n = 2,000 with a 3-point drop), then
-other accuracies, correlations and sizes, with and without probabilities (without them only the accuracy
-rule applies). The naive rule is judged on the same simulated runs.
+default rules (regression on accuracy and, with probabilities, AUROC at margin 0, one-sided alpha 0.04, Holm
+across them, health limits). A few runs are also put through the CLI itself (``harness gate DIR``) to check
+its exit code is the same. Settings: the issue's (accuracy 0.85, load 0.6, n = 500 equal / n = 2,000 with a
+3-point drop), then other accuracies (0.6-0.95), correlations (load 0-0.9) and sizes (n = 100-5,000), with
+and without probabilities (without them only the accuracy rule applies). The naive rule is judged on the
+same simulated runs.
 
-Printed per setting: false-fail rate (equal models) or power (a true drop) of the defaults and of the naive
-rule, with a 95% Monte Carlo interval, the ratio gate / naive, and the rates of the other rules issue 12
-names: "any drop" (`delta < 0`), a band of ±20% of the reference (`candidate < 0.8 · reference`) and a
-two-sided 95% interval entirely below -0.01 (Agresti-Min).
+Printed per setting: the correlation of the two models' right/wrong outcomes; the false-fail rate (equal
+models) or power (a true drop) of the defaults, with a 95% Monte Carlo interval; the accuracy rule's decision
+alone summed exactly over every paired table (no Monte Carlo noise), now and with the Agresti-Min bound at
+0.05 the gate used before; the naive rule's rate; and the rates of the other rules issue 12 names: "any drop"
+(`delta < 0`), a band of ±20% of the reference (`candidate < 0.8 · reference`) and a two-sided 95% interval
+entirely below -0.01 (Agresti-Min).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import contextlib
 import io
 import math
+import re
 import sys
 import tempfile
 import time
@@ -33,12 +38,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gate_sim import simulate, write_run  # noqa: E402
+from gate_sim import cell_probabilities, exact_accuracy_rates, simulate, write_run  # noqa: E402
+from scipy.stats import norm  # noqa: E402
 
+from harness.analysis.gate.bounds import paired_binary_limits  # noqa: E402
 from harness.cli.main import main  # noqa: E402
 from harness.plugins import load_registry  # noqa: E402
 from harness.runner.gate import GateRequest, gate  # noqa: E402
 from harness.stats.accuracy import agresti_min_interval  # noqa: E402
+from harness.suite.rules import default_rules  # noqa: E402
 
 # (name, n, reference accuracy, candidate accuracy, load, probabilities)
 ISSUE = [
@@ -52,9 +60,13 @@ OTHER = [
     ("equal, acc 0.95, load 0.9, n=1000", 1000, 0.95, 0.95, 0.9, False),
     ("equal, acc 0.60, load 0.0, n=100", 100, 0.60, 0.60, 0.0, False),
     ("equal, acc 0.90, load 0.6, n=5000", 5000, 0.90, 0.90, 0.6, False),
+    ("equal, acc 0.60, load 0.0, n=5000", 5000, 0.60, 0.60, 0.0, True),
+    ("equal, acc 0.75, load 0.9, n=2000", 2000, 0.75, 0.75, 0.9, True),
     ("3-pt drop, acc 0.70, load 0.3, n=3000", 3000, 0.70, 0.67, 0.3, False),
     ("3-pt drop, acc 0.95, load 0.9, n=1000", 1000, 0.95, 0.92, 0.9, False),
     ("5-pt drop, acc 0.80, load 0.6, n=1000", 1000, 0.80, 0.75, 0.6, True),
+    ("3-pt drop, acc 0.60, load 0.0, n=5000", 5000, 0.60, 0.57, 0.0, True),
+    ("2-pt drop, acc 0.90, load 0.6, n=5000", 5000, 0.90, 0.88, 0.6, False),
 ]
 
 
@@ -64,7 +76,7 @@ def interval(k: int, n: int) -> str:
     return f"{p:6.3f} [{max(0.0, p - half):.3f}, {min(1.0, p + half):.3f}]"
 
 
-def run_setting(setting: tuple, sims: int, seed: int, folder: Path, registry) -> dict:
+def run_setting(setting: tuple, sims: int, seed: int, folder: Path, registry, rules: Path | None) -> dict:
     name, n, acc_ref, acc_cand, load, probs = setting
     rng = np.random.default_rng(seed)
     gate_fail = naive_fail = inconclusive = 0
@@ -73,7 +85,7 @@ def run_setting(setting: tuple, sims: int, seed: int, folder: Path, registry) ->
     for _ in range(sims):
         sim = simulate(rng, n, acc_ref, acc_cand, load)
         run = write_run(folder, sim, probabilities=probs)
-        verdict = gate(GateRequest(run), registry)
+        verdict = gate(GateRequest(run, rules=rules), registry)
         code = verdict.exit_code
         if code not in (0, 4):
             raise SystemExit(f"{name}: unexpected exit code {code}: {verdict.summary()}")
@@ -89,21 +101,23 @@ def run_setting(setting: tuple, sims: int, seed: int, folder: Path, registry) ->
             "inconclusive": inconclusive, "others": others, "seconds": time.perf_counter() - start}
 
 
-def table_size(n: int, acc: float, load: float, tables: int, seed: int) -> float:
-    """The false-fail rate of the accuracy rule's decision (the Agresti-Min one-sided upper bound below 0) on
-    ``tables`` paired 2x2 tables of equally good models, drawn from their exact cell probabilities: far more
-    runs than the file-level simulation can afford, to show the size is alpha up to Monte Carlo noise."""
-    from scipy.stats import multivariate_normal, norm
+def exact_rates(n: int, acc_ref: float, acc_cand: float, load: float, alpha: float) -> tuple[float, float, float]:
+    """The accuracy rule's decision alone, summed exactly over every paired table (no Monte Carlo noise):
+    (share of runs it fails with the gate's construction at ``alpha``, the same for the Agresti-Min bound the
+    gate used before at 0.05, the correlation of the two models' right/wrong outcomes)."""
+    z = float(norm.ppf(0.95))
 
-    from harness.stats.accuracy import _agresti_min
+    def now(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
+        return paired_binary_limits(x, y, m, alpha)[1] < 0
 
-    t, r = norm.ppf(1.0 - acc), load * load
-    both = multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]]).cdf([-t, -t])
-    cells = [both, acc - both, acc - both, 1 - 2 * acc + both]
-    drawn = np.random.default_rng(seed).multinomial(n, cells, size=tables)
-    unique, counts = np.unique(drawn, axis=0, return_counts=True)
-    fails = sum(c for row, c in zip(unique, counts) if _agresti_min(*map(int, row), 0.10)[1] < 0)
-    return fails / tables
+    def before(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
+        p12, p21 = (x + 0.5) / (m + 2), (y + 0.5) / (m + 2)  # Agresti-Min, candidate - reference
+        diff = p12 - p21
+        return diff + z * np.sqrt(np.maximum(p12 + p21 - diff * diff, 0) / (m + 2)) < 0
+
+    return (exact_accuracy_rates(n, acc_ref, acc_cand, load, now),
+            exact_accuracy_rates(n, acc_ref, acc_cand, load, before),
+            cell_probabilities(acc_cand, acc_ref, load)["correlation"])
 
 
 def cli_agrees(folder: Path, registry, checks: int, seed: int) -> int:
@@ -120,38 +134,51 @@ def cli_agrees(folder: Path, registry, checks: int, seed: int) -> int:
     return checks
 
 
+def rules_with_alpha(folder: Path, alpha: float) -> Path:
+    """The default rules at another alpha (``--alpha``), as a rules file."""
+    text = (Path(__file__).resolve().parents[1] / "harness" / "data" / "gate-defaults.yaml").read_text("utf-8")
+    path = folder / "rules.yaml"
+    path.write_text(re.sub(r"(?m)^alpha: *[0-9.]+", f"alpha: {alpha}", text), encoding="utf-8")
+    return path
+
+
 def main_(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sims", type=int, default=1000, help="simulated runs per setting (default 1000)")
+    ap.add_argument("--sims", type=int, default=2000, help="simulated runs per setting (default 2000)")
     ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--alpha", type=float, default=None, help="judge the default rules at this alpha instead")
+    ap.add_argument("--only", default=None, help="only the settings whose name contains this text")
     ap.add_argument("--quick", action="store_true", help="200 runs per setting, the issue's settings only")
     args = ap.parse_args(argv)
     sims = 200 if args.quick else args.sims
     settings = ISSUE if args.quick else ISSUE + OTHER
+    settings = [s for s in settings if args.only is None or args.only in s[0]]
     registry = load_registry(entry_points=False)
+    alpha = args.alpha if args.alpha is not None else float(default_rules().section.alpha)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "run"
+        rules = rules_with_alpha(Path(tmp), args.alpha) if args.alpha is not None else None
         checked = cli_agrees(folder, registry, 6, args.seed)
-        print(f"`harness gate DIR` exit codes agree with the code path on {checked} runs\n")
-        print(f"{'setting':44s} {'rate':5s} {'defaults (95% MC interval)':27s} {'naive delta<-0.01':27s} "
-              f"{'gate/naive':>10s} {'inconcl.':>8s} {'any drop':>8s} {'band 20%':>8s} {'CI95<-.01':>9s} "
-              f"{'s/run':>6s}")
+        print(f"`harness gate DIR` exit codes agree with the code path on {checked} runs")
+        print(f"default rules at one-sided alpha {alpha:g}; {sims} simulated runs per setting\n")
+        print(f"{'setting':42s} {'corr':>5s} {'rate':5s} {'defaults (95% MC interval)':27s} "
+              f"{'exact acc':>9s} {'before':>7s} {'naive delta<-0.01':27s} {'inconcl.':>8s} {'any drop':>8s} "
+              f"{'band 20%':>8s} {'CI95<-.01':>9s} {'s/run':>6s}")
         for i, setting in enumerate(settings):
-            r = run_setting(setting, sims, args.seed + i, folder, registry)
+            _, n, acc_ref, acc_cand, load, _ = setting
+            now, before, corr = exact_rates(n, acc_ref, acc_cand, load, alpha)
+            r = run_setting(setting, sims, args.seed + i, folder, registry, rules)
             what = "false" if r["equal"] else "power"
-            ratio = f"{r['gate'] / r['naive']:.2f}" if r["naive"] else "n/a"
-            print(f"{r['name']:44s} {what:5s} {interval(r['gate'], sims):27s} {interval(r['naive'], sims):27s} "
-                  f"{ratio:>10s} {r['inconclusive'] / sims:8.3f} {r['others']['any drop'] / sims:8.3f} "
-                  f"{r['others']['band 20%'] / sims:8.3f} {r['others']['CI95<-0.01'] / sims:9.3f} "
-                  f"{r['seconds'] / sims:6.3f}", flush=True)
-    print("\nThe accuracy rule's test alone, on 200,000 paired tables of equally good models per setting (its size "
-          "up to Monte Carlo noise of +-0.001):")
-    for n, acc, load in ((500, 0.85, 0.6), (100, 0.60, 0.0), (1000, 0.95, 0.9), (5000, 0.90, 0.6)):
-        print(f"  n={n:5d} accuracy {acc:.2f} load {load:.1f}: false-fail rate "
-              f"{table_size(n, acc, load, 200_000, args.seed):.4f}")
-    print("\nfalse = false-fail rate on equally good models (target <= 0.05); power = share of runs that fail "
-          "on a true drop (target >= 0.80 for the issue's 3-point drop at n = 2,000). inconcl. = share of runs "
-          "with an inconclusive rule (they pass with a warning; --strict would fail them).")
+            print(f"{r['name']:42s} {corr:5.2f} {what:5s} {interval(r['gate'], sims):27s} {now:9.4f} "
+                  f"{before:7.4f} {interval(r['naive'], sims):27s} {r['inconclusive'] / sims:8.3f} "
+                  f"{r['others']['any drop'] / sims:8.3f} {r['others']['band 20%'] / sims:8.3f} "
+                  f"{r['others']['CI95<-0.01'] / sims:9.3f} {r['seconds'] / sims:6.3f}", flush=True)
+    print("\nfalse = false-fail rate on equally good models (target: clearly <= 0.05); power = share of runs that "
+          "fail on a true drop (target >= 0.80 for the issue's 3-point drop at n = 2,000). corr = correlation of "
+          "the two models' right/wrong outcomes. exact acc = the accuracy rule's decision alone, summed exactly over "
+          "every paired table (exact conditional McNemar bound); before = the same for the Agresti-Min bound at "
+          "0.05 the gate used before. inconcl. = share of runs with an inconclusive rule (they pass with a warning; "
+          "--strict would fail them).")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +74,38 @@ def write_run(folder: Path, sim: dict[str, np.ndarray], probabilities: bool = Tr
     }
     (folder / "results.json").write_text(json.dumps(results), encoding="utf-8")
     return folder
+
+
+def cell_probabilities(acc_candidate: float, acc_reference: float, load: float) -> dict[str, float]:
+    """The exact probabilities of the paired table in :func:`simulate`'s model: ``only_candidate`` (only the
+    candidate right), ``only_reference``, and ``correlation`` (of the two models' right/wrong outcomes)."""
+    from scipy.stats import multivariate_normal
+
+    t_c, t_r, r = norm.ppf(1.0 - acc_candidate), norm.ppf(1.0 - acc_reference), load * load
+    both = float(multivariate_normal(mean=[0, 0], cov=[[1, r], [r, 1]]).cdf([-t_c, -t_r]))
+    a_c, a_r = acc_candidate, acc_reference
+    corr = (both - a_c * a_r) / np.sqrt(a_c * (1 - a_c) * a_r * (1 - a_r))
+    return {"only_candidate": a_c - both, "only_reference": a_r - both, "correlation": float(corr)}
+
+
+def exact_accuracy_rates(n: int, acc_reference: float, acc_candidate: float, load: float,
+                         decide: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> float:
+    """The probability that ``decide(x, y, n)`` (vectorised over tables: ``x`` examples only the candidate
+    got right, ``y`` only the reference) fails the candidate, summed exactly over every paired table of
+    :func:`simulate`'s model — no Monte Carlo noise."""
+    from scipy.stats import binom
+
+    cells = cell_probabilities(acc_candidate, acc_reference, load)
+    share = cells["only_candidate"] + cells["only_reference"]
+    theta = cells["only_candidate"] / share
+    total = 0.0
+    for n_d in range(1, n + 1):
+        w = binom.pmf(n_d, n, share)
+        if w < 1e-12:
+            continue
+        x = np.arange(n_d + 1)
+        px = binom.pmf(x, n_d, theta)
+        keep = px > 1e-14
+        x, px = x[keep], px[keep]
+        total += w * float(px[decide(x, n_d - x, n)].sum())
+    return total

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -255,6 +255,10 @@ class TextTokenizer(Protocol):
         """Token ids of ``text``, special-token text counting as ordinary text."""
 
 
+#: How a provider scores labels (:attr:`ModelFacts.scoring`).
+LabelScoring = Literal["first-token", "full"]
+
+
 @dataclass(frozen=True)
 class ModelFacts:
     """What a provider knows about the model a spec names *without contacting it* (no key, no request, no
@@ -264,9 +268,15 @@ class ModelFacts:
     model: str = ""  # the model the facts are about, for messages (``gpt-4o-mini``)
     tokenizer: TextTokenizer | None = None  # its tokenizer, when known offline
     context_window: int | None = None  # prompt + output tokens one request may hold
-    output_tokens: int = 1  # output tokens a request asks for
+    output_tokens: int = 1  # tokens after the prompt a request needs: the generated token(s), plus the longest
+    # label's tokens where labels are scored whole after the prompt
     chat: bool = False  # True: the model reads chat messages and writes a label without a leading space;
     # False: it reads the completion-style prompt and writes the label after a space, as trained
+    scoring: LabelScoring = "first-token"  # how the provider scores labels: "first-token" — a label's
+    # probability is read from its first token, so two labels whose first tokens are the same cannot be told
+    # apart (the provider refuses them) and a multi-token label counts by its first token; "full" — every label
+    # is scored by its whole token sequence (OpenAI providers' option scoring: full, the hf providers), so only
+    # whole spellings must differ and multi-token labels are scored whole
     prompt_tokens: Callable[[Example], int] | None = None  # tokens of the request for one example
     prompt_tokens_bound: Callable[[Example], int] | None = None  # optional: a cheap upper bound of the same
     # (no tokenizer); the length check counts exactly only the examples whose bound does not fit

@@ -1,8 +1,8 @@
 """``harness report RESULTS --format md``: a GitHub-flavoured Markdown summary for a pull-request comment or
-``$GITHUB_STEP_SUMMARY`` — the verdict, the compact delta table and the few most important flips (the
-candidate's most confident broken examples, then its most confident fixed ones). Every piece of text from
-the results, the predictions or the data is escaped (``harness.output.gate_formats.md``): it shows as typed
-and never becomes a link, an image or HTML."""
+``$GITHUB_STEP_SUMMARY`` — the verdict, the data checks' errors and warnings, the compact delta table and the few
+most important flips (the candidate's most confident broken examples, then its most confident fixed ones). Every
+piece of text from the results, the predictions or the data is escaped (``harness.output.gate_formats.md``): it
+shows as typed and never becomes a link, an image or HTML."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from . import examples as examples_mod
 from . import sections, verdict
 from .charts import model_styles
 from .tables import group_by_model
+from .validation import validation_notices
 
 FLIPS = 5  # of each kind (broken, fixed)
 TEXT_CHARS = 120
@@ -46,6 +47,8 @@ def render_markdown(results: dict[str, Any], predictions: Sequence[dict[str, Any
                 out += [f"> {md(sel['note'])}.", ""]
             elif sel["confirmation"]:
                 out += [f"Confirmed on held-out: {md(sel['confirmation']['sentence'])}.", ""]
+    checks = validation_notices(results)  # what was wrong with the data, as the HTML report says at its top
+    out += [f"> {md(notice)}" for notice in checks] + [""] if checks else []
     comp = sections.comparisons(results)
     out += _deltas(results, comp)
     out += _flips(results, predictions, texts or {}, comp, styles)

@@ -1,4 +1,4 @@
-"""The data checks' findings (results.json ``validation``) as notices at the top of the report: what was wrong
+"""The data checks' findings (results.json ``data_checks``) as notices at the top of the report: what was wrong
 with the data before the run — errors (when the run was forced with --allow-data-errors) and warnings."""
 
 from __future__ import annotations
@@ -23,5 +23,5 @@ def validation_notices(results: dict[str, Any]) -> list[str]:
             if rows else ""
         notices.append(f"Data check {f.get('severity', '')}: {f.get('message', '')}{where} [{f.get('code', '')}]")
     if len(findings) > SHOWN:
-        notices.append(f"… and {len(findings) - SHOWN} more data-check findings in results.json (validation).")
+        notices.append(f"… and {len(findings) - SHOWN} more data-check findings in results.json (data_checks).")
     return notices

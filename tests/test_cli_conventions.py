@@ -190,3 +190,18 @@ def test_a_report_template_typo_stops_a_run_before_anything_is_scored(tmp_path: 
     proc = _script("run", "baseball-hockey", "--model", "a=demo:base", "--only", "--out", str(out), "--no-report",
                    "--bootstrap", "0", env={ENV_VAR: str(mine)})
     assert proc.returncode == 0, proc.stderr  # no report, no template needed
+
+
+def test_notices_and_status_lines_are_one_line_each_in_a_log(harness_cli, tmp_path: Path) -> None:
+    # a CI log is read (and grepped) line by line: a notice is never wrapped at the console's width, and the data
+    # checks' warnings come after the status line that says what is run
+    res = harness_cli("run", "baseball-hockey", "--only", "--model", "a=demo:base", "--model", "b=demo:finetuned",
+                      "--out", tmp_path / "out", "--no-report", "--progress", "plain", "--bootstrap", "20")
+    assert res.code == 0, res.err
+    lines = res.err.splitlines()
+    left_out = [line for line in lines if "comparison [job/final, job/ckpt-step-22]" in line]
+    assert len(left_out) == 1 and left_out[0].startswith("notice: ") and left_out[0].endswith("not among them")
+    status = next(i for i, line in enumerate(lines) if line.startswith("baseball-hockey: 338 held-out examples"))
+    assert lines[status].endswith("models a, b")
+    warning = next(i for i, line in enumerate(lines) if "data check: warning" in line)
+    assert status < warning and "too-small" in lines[warning] and "harness plan" in lines[warning]

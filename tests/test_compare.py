@@ -208,3 +208,29 @@ def test_terminal_summary_marks_significant_deltas(harness_cli, tmp_path):
         assert cells[metric].endswith("▲"), (metric, cells[metric])
     quiet = harness_cli("run", "baseball-hockey", "--out", tmp_path / "b", "--no-report", "--no-stats")
     assert quiet.code == 0 and "paired comparisons" not in quiet.out
+
+
+def test_the_mde_is_the_exact_one_harness_plan_uses_and_null_when_nothing_is_detectable(registry):
+    # A run's MDE column and `harness plan RESULTS` are one computation (the exact power of the mid-p McNemar
+    # test); two models that disagree on 5 of 338 examples cannot show any accuracy difference at 80% power, so
+    # the MDE is null, not a number larger than their disagreement (Connor's approximation said 0.023 here).
+    from harness.stats.samplesize import detectable_difference, paired_mde
+
+    rng = np.random.default_rng(4)
+    n = 338
+    y = rng.integers(0, 2, n)
+    base = np.where(rng.random(n) < 0.7, y, 1 - y)
+    close = base.copy()
+    close[np.flatnonzero(base == y)[:3]] ^= 1  # 3 broken
+    close[np.flatnonzero(base != y)[:2]] ^= 1  # 2 fixed: 5 disagreements
+    far = np.where(rng.random(n) < 0.9, y, 1 - y)
+    models = {name: _data(["neg", "pos"], y, pred, None) for name, pred in
+              (("base", base), ("close", close), ("far", far))}
+    _, comp = compare(models, [registry.metrics["accuracy"]], "base", CompareOptions(n_resamples=100))
+    pairs = {p["a"]: p for p in comp["pairs"]}
+    assert pairs["close"]["discordant"] == {"a_only": 2, "b_only": 3} and pairs["close"]["mde_accuracy"] is None
+    alpha = comp["mde"]["alpha"]
+    assert alpha == pytest.approx(0.05 / 2)
+    disc = sum(pairs["far"]["discordant"].values()) / n
+    assert pairs["far"]["mde_accuracy"] == pytest.approx(paired_mde(n, disc, 0.8, alpha))
+    assert detectable_difference(n, 5 / n, 0.8, alpha) is None and 0 < pairs["far"]["mde_accuracy"] < disc

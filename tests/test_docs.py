@@ -54,3 +54,43 @@ def test_every_run_option_the_readme_names_exists(capsys):
 def test_linked_docs_exist(doc):
     assert f"docs/{doc}" in README
     assert (ROOT / "docs" / doc).is_file()
+
+
+# --- results.json's keys: what the docs name is what a run writes -------------------------------------------------
+
+def _documented_top_level() -> set[str]:
+    text = (ROOT / "docs" / "results-format.md").read_text(encoding="utf-8")
+    table = text.split("## Top level", 1)[1].split("\n## ", 1)[0]
+    names = set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M))
+    added = text.split("### Added in version 2, optional", 1)[1].split("\n## ", 1)[0]
+    return names | set(re.findall(r"`([a-z_]+)` \(", added))
+
+
+@pytest.fixture(scope="module")
+def demo_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    import json
+
+    from harness.analysis.compare import CompareOptions
+    from harness.plugins import load_registry
+    from harness.runner import RunOptions, run
+
+    out = tmp_path_factory.mktemp("demo")
+    outcome = run(load_suite("baseball-hockey"), load_registry(entry_points=False),
+                  RunOptions(out_dir=out, stats=CompareOptions(n_resamples=50)))
+    return json.loads(outcome.results_path.read_text(encoding="utf-8"))
+
+
+def test_every_top_level_key_a_run_writes_is_documented(demo_results):
+    documented = _documented_top_level()
+    assert {"format", "models", "data_checks", "verdict", "validation"} <= documented
+    assert not set(demo_results) - documented, "results.json keys missing from docs/results-format.md"
+
+
+def test_the_docs_name_the_key_the_data_checks_are_recorded_under(demo_results):
+    key = next(k for k, v in demo_results.items() if isinstance(v, dict) and "findings" in v)
+    assert key == "data_checks"
+    readme = README.split("## Validating data before a run", 1)[1].split("\n## ", 1)[0]
+    report = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    named = re.findall(r"warnings\*\* are printed, recorded in results\.json \(`([a-z_]+)`\)", readme)
+    named += re.findall(r"data checks' errors and warnings \(results\.json `([a-z_]+)`", report)
+    assert named == [key, key]

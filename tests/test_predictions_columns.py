@@ -1,6 +1,7 @@
-"""The predictions provider's column reader (plugins/providers/_columnar.py) reads exactly what the row-by-row
-reader reads: on random files mixing every kind of row, the columns equal the row reader's predictions, and
-wherever the row reader raises (or takes something unusual), the column reader hands the file back to it."""
+"""The predictions provider's column reader (plugins/providers/predictions_file/columns.py) reads exactly what
+the row-by-row reader reads: on random files mixing every kind of row, the columns equal the row reader's
+predictions, and wherever the row reader raises (or takes something unusual), the column reader hands the file
+back to it."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import pytest
 from harness.errors import InputError
 from harness.examples import Example, Prediction, PredictionColumns
 from harness.providers import ModelSpec
-from harness_plugins.providers._columnar import read_columns
 from harness_plugins.providers.predictions_file import (
     PROB_TOLERANCE,
     RENORMALIZED,
     PredictionsModel,
     PredictionsOptions,
 )
+from harness_plugins.providers.predictions_file.columns import read_columns
 
 LABELS = ("neg", "pos", "mid")
 

@@ -27,8 +27,8 @@ from ..stats.bootstrap import generic_resampled, interval_from_draws, order_rank
 from ..stats.linear import Linear
 from ..stats.multiple import cochran_q, holm
 from ..stats.plan import Job, run_jobs
-from ..stats.power import mde_paired_accuracy
 from ..stats.results import Interval, PairedTest
+from ..stats.samplesize import detectable_difference
 
 CORRECTION = "holm"
 MDE_POWER = 0.8
@@ -89,8 +89,9 @@ def resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.nda
     return _safe(generic_resampled(one))
 
 
-def _hook(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """Call a metric's closed-form hook: (result or None, reason when the statistic is not available)."""
+def closed_form(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+    """Call a metric's closed-form hook (:meth:`Metric.interval`, :meth:`Metric.paired_test`): (result or
+    None, the reason when the statistic is not available). The gate reads the hooks through it too."""
     try:
         return fn(*args), None
     except NotAvailable as na:
@@ -216,7 +217,7 @@ class _Run:
         if ov.value is None:
             return {"low": None, "high": None, "reason": ov.reason}
         data = self.models[name]
-        iv, reason = _hook(met.interval, data, self.options.alpha)
+        iv, reason = closed_form(met.interval, data, self.options.alpha)
         if reason is not None:
             return {"low": None, "high": None, "method": None, "reason": reason}
         if iv is not None:
@@ -248,7 +249,7 @@ class _Run:
             entry["reason"] = f"{met.name} is not available for {who}: {(va.reason or vb.reason)}"
             return entry, None
         entry["delta"] = va.value - vb.value
-        t, reason = _hook(met.paired_test, da, db, self.options.alpha)
+        t, reason = closed_form(met.paired_test, da, db, self.options.alpha)
         if reason is not None:
             entry["reason"] = f"no paired test: {reason}"
             return entry, None
@@ -328,7 +329,7 @@ def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baselin
     for entry in results_pairs:
         da, db = models[entry["a"]], models[entry["b"]]
         discordance = float(np.mean((da.y_pred == da.y_true) != (db.y_pred == db.y_true))) if da.n else 0.0
-        entry["mde_accuracy"] = float(mde_paired_accuracy(da.n, discordance, mde_alpha, MDE_POWER)) if da.n else None
+        entry["mde_accuracy"] = detectable_difference(da.n, discordance, MDE_POWER, mde_alpha)  # None: none detectable
 
     omnibus = None
     if len(scored) >= 3 and models[scored[0]].n:
@@ -350,5 +351,5 @@ def compare(models: Mapping[str, MetricData], metrics: Sequence[Metric], baselin
     return intervals, comparisons
 
 
-__all__ = ["CompareOptions", "compare", "comparison_pairs", "interval_json", "metric_rows", "resampler",
-           "test_fields"]
+__all__ = ["CompareOptions", "closed_form", "compare", "comparison_pairs", "interval_json", "metric_rows",
+           "resampler", "test_fields"]

@@ -14,8 +14,8 @@ import typer
 from ..errors import UsageError
 from ..output.results import load_results
 from ..stats.samplesize import (
+    detectable_difference,
     independent_discordance,
-    paired_mde,
     paired_sample_size,
     unpaired_sample_size,
 )
@@ -35,7 +35,9 @@ def plan(
                                       help="Share of examples the two models disagree on (one right, the other "
                                            "wrong). A results.json gives the observed one."),
     power: float = typer.Option(0.8, "--power", min=0.01, max=0.9999, help="Probability of detecting it."),
-    alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, help="Significance level (two-sided)."),
+    alpha: float | None = typer.Option(None, "--alpha", min=0.0001, max=0.5,
+                                       help="Significance level (two-sided; default 0.05 — with a results.json, "
+                                            "the level of its MDE column: alpha / the number of comparisons)."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """How many held-out examples a paired comparison needs to detect an accuracy difference (and, given a
@@ -46,7 +48,7 @@ def plan(
         if accuracy is None:
             raise UsageError("--accuracy: give the reference model's accuracy (e.g. --accuracy 0.85), or a "
                              "results.json to plan from")
-        out = _plan(accuracy, 0.02 if mde is None else mde, discordance, power, alpha)
+        out = _plan(accuracy, 0.02 if mde is None else mde, discordance, power, 0.05 if alpha is None else alpha)
     if as_json:
         typer.echo(json.dumps(out, indent=2))
     elif results is not None:
@@ -110,11 +112,18 @@ def _accuracy(res: dict[str, Any], model: str) -> float | None:
     return None
 
 
-def _from_results(path: Path, mde: float | None, power: float, alpha: float) -> dict[str, Any]:
+def _from_results(path: Path, mde: float | None, power: float, alpha: float | None) -> dict[str, Any]:
     res = load_results(path)
     recorded = ((res.get("data_checks") or {}).get("settings") or {}).get("mde")
     target = mde if mde is not None else (float(recorded) if isinstance(recorded, (int, float)) else 0.02)
-    pairs = ((res.get("comparisons") or {}).get("pairs")) or []
+    comparisons = res.get("comparisons") or {}
+    run_level = (comparisons.get("mde") or {}) if isinstance(comparisons.get("mde"), dict) else {}
+    level_rule = None
+    if alpha is None:  # the level the run's MDE column used, so the numbers are the run's
+        recorded_alpha = run_level.get("alpha")
+        alpha = float(recorded_alpha) if isinstance(recorded_alpha, (int, float)) and 0 < recorded_alpha < 1 else 0.05
+        level_rule = run_level.get("rule") if isinstance(recorded_alpha, (int, float)) else None
+    pairs = comparisons.get("pairs") or []
     out_pairs = []
     for p in pairs:
         n = p.get("n")
@@ -123,7 +132,7 @@ def _from_results(path: Path, mde: float | None, power: float, alpha: float) -> 
             continue
         k = disc["a_only"] + disc.get("b_only", 0)
         psi = max(k / n, 1.0 / n)  # no disagreement seen: assume one (the next set will have some)
-        now = paired_mde(n, psi, power, alpha)
+        now = detectable_difference(n, k / n, power, alpha)  # what the run's MDE column says
         needed = paired_sample_size(target, psi, power, alpha) if target <= psi else None
         out_pairs.append({"a": p.get("a"), "b": p.get("b"), "n": n, "discordant": k, "discordance": k / n,
                           "accuracy_a": _accuracy(res, str(p.get("a"))), "accuracy_b": _accuracy(res, str(p.get("b"))),
@@ -133,16 +142,18 @@ def _from_results(path: Path, mde: float | None, power: float, alpha: float) -> 
         raise UsageError(f"{path}: the results have no paired comparisons (run with two or more models and "
                          "without --no-stats)")
     return {"results": str(path), "test": "mcnemar-midp (two-sided), exact power", "alpha": alpha,
-            "power": power, "mde": target, "pairs": out_pairs}
+            "alpha_rule": level_rule, "power": power, "mde": target, "pairs": out_pairs}
 
 
 def _print_results(r: dict[str, Any]) -> None:
-    typer.echo(f"{r['results']}: {r['test']}, alpha {r['alpha']:g}, power {r['power']:.0%}, "
+    rule = f" (the run's: {r['alpha_rule']})" if r.get("alpha_rule") else ""
+    typer.echo(f"{r['results']}: {r['test']}, alpha {r['alpha']:.3g}{rule}, power {r['power']:.0%}, "
                f"target difference {r['mde'] * 100:.1f} points")
     for p in r["pairs"]:
-        now = "no difference" if p["mde_now"] is None else f"{p['mde_now'] * 100:.1f} points"
+        now = ("detects no difference at this power (the models disagree on too few examples)"
+               if p["mde_now"] is None else f"detects {p['mde_now'] * 100:.1f} points or more")
         line = (f"  {p['a']} vs {p['b']}: {p['n']:,} examples, disagreeing on {p['discordant']:,} "
-                f"({p['discordance']:.1%}); detects {now} or more")
+                f"({p['discordance']:.1%}); {now}")
         if p["n_needed"] is None:
             line += (f"; {p['mde'] * 100:.1f} points is more than they disagree on, so no number of examples "
                      "shows it")

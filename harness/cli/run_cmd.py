@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -15,9 +16,9 @@ from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
 from ..runner import Plan, RunOptions, estimate, merge_specs
 from ..runner import run as run_suite
-from ..runner.gate import GateRequest, check_suite_rules
+from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules, suite_gate_for_run
 from ..runner.setup import DEFAULT_MAX_FAILED
-from ..suite import load_suite
+from ..suite import Suite, load_suite
 from .common import (
     PLUGIN_OPT,
     QUIET_OPT,
@@ -122,30 +123,43 @@ def run(
     specs, opts = cli_models(model, option)
 
     merged = apply_options(merge_specs(s, specs, only), opts)
+    gated: list[tuple[Suite, list[str]]] = [(s, [])]
     if gate:
-        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent
+        check_suite_rules(s, registry)  # a bad rule is an error before anything is sent; models: before_scoring
+
+    def gate_before_scoring(names: list[str], baseline: str) -> None:
+        """The gate: section's models are the run's (left out with a note under --only), and everything else the
+        gate checks without results holds — before any example is sent."""
+        gated[0] = suite_gate_for_run(s, names, only)
+        check_before_scoring(gated[0][0], registry, names, baseline)
+
     out_dir = out or default_out(s.name)
     engine = EngineOptions(concurrency=concurrency, max_attempts=max_attempts, timeout=timeout,
                            rate_limit=RateLimit(rpm, tpm), cache=not no_cache, cache_path=cache,
                            refresh=refresh, offline=offline, batch=batch, poll_interval=poll_interval,
                            max_cost=max_cost, progress=progress)  # a dry run shows none (runner.estimate)
     stats = None if no_stats or bootstrap == 0 else CompareOptions(alpha=alpha, n_resamples=bootstrap, seed=seed)
+    checked: list[Any] = []  # the data checks' findings, printed once the run's own checks passed (planned)
     options = RunOptions(out_dir=out_dir, models=merged, only_cli_models=True, only=only, metrics=metric,
                          engine=engine,
                          prices_file=prices, console=log, stats=stats, max_failed=failed_limit,
-                         allow_data_errors=allow_data_errors, on_validation=lambda v: chatty and print_findings(v, log))
+                         allow_data_errors=allow_data_errors, on_validation=checked.append,
+                         before_scoring=gate_before_scoring if gate else None)
 
-    # status lines (and the data checks' warnings) go with the progress display (stderr; none under --quiet,
-    # --progress off or pytest), and only once every check passed: bad input is one line on stderr
+    # status lines go with the progress display (stderr; none under --quiet, --progress off or pytest), and only
+    # once every check passed: bad input is one line on stderr. The data checks' warnings (and errors overridden
+    # with --allow-data-errors) are printed whatever the display: --quiet leaves stderr to warnings and errors
     chatty = verbose or resolve_mode(progress) != "off"
 
     def say(text: str, style: str | None = None) -> None:
         if chatty:
-            log.print(text, style=style, markup=False, highlight=False)
+            log.print(text, style=style, markup=False, highlight=False, soft_wrap=True)  # one line each in a log
 
     def planned(plan: Plan) -> None:
         say(f"{s.name}: {len(s.heldout)} held-out examples, labels {', '.join(s.labels)}; "
             f"models {', '.join(m.name for m in plan.models)}", style="bold")
+        for findings in checked:
+            print_findings(findings, log)
         if verbose:
             say(f"  out: {out_dir}; cache: {'off' if no_cache else resolve_cache_path(cache)}; concurrency "
                 f"{concurrency}, max attempts {max_attempts}, timeout {timeout:g}s, max failed {failed_limit:.0%}",
@@ -176,8 +190,9 @@ def run(
         for name, error in outcome.model_errors.items():
             log.print(f"model {name} failed: {error}", style="yellow", markup=False)
         out = outcome.results_path.parent
-        raise typer.Exit(run_gate(GateRequest(outcome.results_path, suite=s), plugin, console,
-                                  out / "gate.junit.xml", out / "gate.md", out / "gate.json"))
+        gate_suite, gate_notes = gated[0]
+        raise typer.Exit(run_gate(GateRequest(outcome.results_path, suite=gate_suite, notes=tuple(gate_notes)),
+                                  plugin, console, out / "gate.junit.xml", out / "gate.md", out / "gate.json"))
     if outcome.model_errors:
         names = ", ".join(outcome.model_errors)
         raise ProviderError(f"model(s) {names} failed (results for the others were written); "

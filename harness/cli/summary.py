@@ -131,6 +131,9 @@ def print_comparisons(results: dict[str, Any], console: Console | None = None) -
     level = f" at alpha = {mde['alpha']:.3g} ({mde.get('rule', '')})" if mde.get("alpha") is not None else ""
     console.print(f"MDE: the smallest accuracy difference this held-out set detects with 80% power{level}",
                   style="dim")
+    if any(p.get("mde_accuracy") is None and p.get("n") for p in comp.get("pairs", [])):
+        console.print("MDE -: no difference is detectable at that power (the two models disagree on too few "
+                      "examples)", style="dim")
     for skipped in comp.get("skipped") or []:
         console.print(f"not compared: {skipped['a']} vs {skipped['b']} — {skipped['reason']}", style="yellow")
     for note in comp.get("notes") or []:

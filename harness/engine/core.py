@@ -106,7 +106,7 @@ class Engine:
         if self.console is not None:
             from rich.markup import escape
 
-            self.console.print(f"[yellow]notice:[/] {escape(text)}")
+            self.console.print(f"[yellow]notice:[/] {escape(text)}", soft_wrap=True)  # one line each in a log
         else:
             print(f"notice: {text}", file=sys.stderr)
 

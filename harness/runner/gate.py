@@ -8,7 +8,7 @@ predictions missing, are :class:`CannotJudge` (exit 3: the gate fails closed).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class GateRequest:
     rules: Path | None = None
     strict: bool = False  # --strict: inconclusive rules fail (a rules file's `strict: true` does too)
     suite: Suite | None = None  # the suite of the run, when known (harness run --gate)
+    notes: tuple[str, ...] = ()  # said in every output of the verdict (e.g. gate: settings left out with --only)
 
 
 @dataclass
@@ -71,9 +72,23 @@ def _entry(results: dict[str, Any], name: str) -> dict[str, Any]:
     return next(m for m in results["models"] if m.get("name") == name)
 
 
-def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) -> WrittenRules:
+def _with_defaults(written: WrittenRules) -> tuple[WrittenRules, WrittenRules]:
+    """(the settings, the rules): rules written without ``rules:`` (a suite's ``gate:`` section or a ``--rules``
+    file alike) keep the documented default rules and take their other settings (candidate, against, baseline,
+    alpha, strict) from what was written — a gate never passes for want of rules. The settings keep the file
+    they were written in (errors name its lines; a relative ``baseline:`` is relative to it); the rules, theirs."""
+    if written.section.rules is not None:
+        return written, written
+    defaults = default_rules()
+    section = defaults.section.model_copy(update={k: v for k, v in written.section.model_dump().items()
+                                                  if k != "rules" and k in written.section.model_fields_set})
+    return WrittenRules(section, written.located, written.prefix,
+                        f"the default rules (settings from {written.source})"), defaults
+
+
+def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) -> tuple[WrittenRules, WrittenRules]:
     if request.rules is not None:
-        return load_rules_file(request.rules)
+        return _with_defaults(load_rules_file(request.rules))
     suite = request.suite
     if suite is None:
         path = Path(str((results.get("suite") or {}).get("path") or ""))
@@ -83,12 +98,7 @@ def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) 
             notes.append(f"the run's suite file {path} was not found, so its gate: section (if any) was not "
                          "read: give --rules to use it")
     written = suite_rules(suite) if suite is not None else None
-    if written is not None and written.section.rules is None:  # `gate:` without rules: defaults, its settings
-        defaults = default_rules()
-        section = defaults.section.model_copy(update={k: v for k, v in written.section.model_dump().items()
-                                                      if k != "rules" and k in written.section.model_fields_set})
-        return WrittenRules(section, defaults.located, (), f"the default rules (settings from {written.source})")
-    return written or default_rules()
+    return _with_defaults(written) if written is not None else (default_rules(), default_rules())
 
 
 def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[WrittenRules, str] | None,
@@ -104,13 +114,22 @@ def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[Writte
 
 
 def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, Any],
-                   stored: StoredRun | None) -> tuple[str, str]:
+                   stored: StoredRun | None, notes: list[str]) -> tuple[str, str]:
     sec = written.section
     run_names = _names(run)
     ref_names = _names(stored.results) if stored else run_names
     ref_what = f"stored baseline {stored.path}" if stored else "results"
     written_cand = _pick(sec.candidate, run_names, "results", (written, "candidate"), "candidate")
-    written_against = _pick(sec.against, ref_names, ref_what, (written, "against"), "against")
+    against_written = sec.against
+    if stored is not None and request.baseline is not None and sec.baseline is None and against_written:
+        # rules that name no stored baseline mean `against` in the same run (the suite's `gate:` section of a
+        # fine-tune vs its base); a stored baseline given on the command line is compared model for model
+        against_written = None
+        if request.against is None:
+            notes.append(f"the rules' against: {sec.against} names a model of the same run; against the stored "
+                         f"baseline {stored.path} the reference is the model with the candidate's name (give "
+                         "--against to choose another)")
+    written_against = _pick(against_written, ref_names, ref_what, (written, "against"), "against")
     cand = _pick(request.candidate, run_names, "results", None, "--candidate") or written_cand
     against = _pick(request.against, ref_names, ref_what, None, "--against") or written_against
     if stored is None:
@@ -183,7 +202,7 @@ def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple
         if r.get("gold") not in index:
             raise CannotJudge(f"{what}: example {ex!r} has gold label {r.get('gold')!r}, not in the label set")
         y_true[i] = index[r["gold"]]
-        if r.get("status", "ok") == "ok" and r.get("pred") in index:
+        if r.get("pred") in index:  # as the run reads its predictions (runner.pipeline.metric_data)
             y_pred[i] = index[r["pred"]]
         probs = r.get("probs")
         if isinstance(probs, dict):
@@ -238,6 +257,28 @@ def _check_rules(written: WrittenRules, registry: Registry, results: dict[str, A
                                 "rules", i, "class")
 
 
+def suite_gate_for_run(suite: Suite, names: Sequence[str], only: bool) -> tuple[Suite, list[str]]:
+    """``harness run --gate``, once the run's models are known and before anything is scored: the suite's
+    ``gate:`` section's ``candidate`` (and ``against``, unless it names a stored ``baseline:``) must be models of
+    the run. With ``--only`` the suite's own models are not run, so such a setting is left out — the gate then
+    chooses as without it — and a note says so; otherwise it is an error naming the line (exit 2)."""
+    sec = suite.gate
+    if sec is None:
+        return suite, []
+    fields = ["candidate"] + (["against"] if sec.baseline is None else [])
+    missing = [(f, getattr(sec, f)) for f in fields if getattr(sec, f) is not None and getattr(sec, f) not in names]
+    if not missing:
+        return suite, []
+    written = suite_rules(suite)
+    if not only and written is not None:
+        field, name = missing[0]
+        raise written.error(f"no model named {name!r} in this run (models: {', '.join(names)})", field)
+    notes = [f"the suite's gate: {field}: {name} is left out: --only runs just the --model models, and {name!r} "
+             "is not among them" for field, name in missing]
+    gate = sec.model_copy(update={field: None for field, _ in missing})
+    return replace(suite, gate=gate), notes
+
+
 def check_suite_rules(suite: Suite, registry: Registry) -> None:
     """``harness run --gate``: the suite's rules checked (metrics, classes) before anything is sent."""
     written = suite_rules(suite)
@@ -247,13 +288,35 @@ def check_suite_rules(suite: Suite, registry: Registry) -> None:
     _check_rules(written, registry, shape, [_rule(written, i, raw) for i, raw in enumerate(written.section.rules)])
 
 
+def check_before_scoring(suite: Suite, registry: Registry, names: Sequence[str], baseline: str) -> None:
+    """``harness run --gate``, once the run's models are known (job specs expanded into their checkpoints)
+    and before any example is sent: everything the gate will check that needs no results — the rules, the
+    candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data
+    and labels). A mistake is an error now (exit 2), not a verdict after the whole run was paid for."""
+    check_suite_rules(suite, registry)
+    written, _ = _rules_for(GateRequest(Path(suite.path), suite=suite), {}, [])
+    dataset = suite.heldout
+    run = {"models": [{"name": name} for name in names], "baseline": baseline,
+           "suite": {"labels": [{"name": lab} for lab in suite.labels], "dataset": {"sha256": dataset.sha256}}}
+    stored = None
+    if written.section.baseline:
+        path = written.relative(written.section.baseline)
+        try:
+            stored_results = load_results(path)
+        except HarnessError as exc:
+            raise written.error(f"the stored baseline cannot be read: {exc.one_line()}", "baseline") from None
+        stored = StoredRun(path, stored_results, None)
+        _check_same_data(run, stored, Path(suite.path))
+    _choose_models(GateRequest(Path(suite.path), suite=suite), written, run, stored)
+
+
 def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
     """Read and check everything the gate needs; judge nothing."""
     run = _read(request.results, "results")
-    notes: list[str] = []
-    written = _rules_for(request, run, notes)
-    rules = [_rule(written, i, raw) for i, raw in enumerate(written.section.rules or [])]
-    _check_rules(written, registry, run, rules)
+    notes: list[str] = list(request.notes)
+    written, rules_at = _rules_for(request, run, notes)
+    rules = [_rule(rules_at, i, raw) for i, raw in enumerate(rules_at.section.rules or [])]
+    _check_rules(rules_at, registry, run, rules)
     stored = None
     baseline = request.baseline or (written.relative(written.section.baseline) if written.section.baseline else None)
     if baseline is not None:
@@ -261,7 +324,7 @@ def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateCo
         rows, why = _rows(baseline, stored_results, "stored baseline", required=False)
         stored = StoredRun(baseline, stored_results, rows, why)
         _check_same_data(run, stored, request.results)
-    cand, against = _choose_models(request, written, run, stored)
+    cand, against = _choose_models(request, written, run, stored, notes)
     run_rows = _rows(request.results, run, "results", required=True)[0] or []
     candidate = _record(run, run_rows, cand, None, "this run", "candidate")
     order = [r.get("id") for r in run_rows if r.get("model") == cand]

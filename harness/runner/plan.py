@@ -65,6 +65,8 @@ def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate:
         baseline = names[0]
     pairs = comparison_pairs_of(suite, names, drop_missing=options.only, notices=notices)
     check_budget_prices(models, options, prices)
+    if options.before_scoring is not None:  # e.g. `run --gate`: the gate's models, rules and stored baseline
+        options.before_scoring(names, baseline)
     checked = check_data(suite, registry, specs, options)  # errors stop the run unless overridden
     with scope():
         for model in models:  # the last step: what may ask a server something free (a tokenize endpoint)

@@ -38,6 +38,9 @@ class RunOptions:
     check_data: bool = True  # the data checks before anything is sent (harness.validation)
     allow_data_errors: bool = False  # run even when the data checks find errors (they are recorded)
     on_validation: Any = None  # called with the data checks' Validation before anything is scored
+    # called with the run's model names (job specs expanded) and its baseline before any example is sent
+    # (``harness run --gate`` checks the gate's rules, models and stored baseline there)
+    before_scoring: Callable[[list[str], str], None] | None = None
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:

@@ -12,6 +12,7 @@ the rest of harness.
 * :mod:`.cells`     — compression of label data into cells.
 * :mod:`.weighted`  — vectorised metrics of many resamples at once (one import for :mod:`.linear`,
   :mod:`.counts`, :mod:`.ranked` and :mod:`.calibration_boot`).
+* :mod:`.calibration_inference` — the debiased calibration error's closed-form interval and paired test.
 * :mod:`.bootstrap` — percentile intervals and paired bootstrap tests (one construction).
 * :mod:`.plan`      — many bootstrap jobs, each paired, in as few passes as their pairing allows.
 * :mod:`.calibration` — calibration bins, plug-in and debiased calibration error (numpy only).

@@ -1,7 +1,8 @@
 """Calibration bins and calibration errors of one model (numpy only, cheap to import).
 
-Shared by the ``ece`` metric plugin, its bootstrap (:mod:`harness.stats.calibration_boot`) and the report's
-reliability diagrams, so they can never bin a confidence differently.
+Shared by the ``ece`` metric plugin, its interval and paired test (:mod:`harness.stats.calibration_inference`),
+its bootstrap (:mod:`harness.stats.calibration_boot`) and the report's reliability diagrams, so they can never
+bin a confidence differently.
 
 Two estimators:
 

@@ -2,8 +2,11 @@
 
 * :class:`Calibration` — the plug-in ECE of each resample (``finish(W @ design)``).
 * :class:`DebiasedCalibration` — draws from the estimated sampling distribution of the debiased calibration
-  error (:func:`~harness.stats.calibration.debiased_calibration_error`), for its confidence interval and
-  paired test.
+  error (:func:`~harness.stats.calibration.debiased_calibration_error`), one model at a time. The ``ece``
+  metric's interval and paired test no longer use it: they are in closed form
+  (:mod:`harness.stats.calibration_inference`), because per-model draws cannot get the *paired* test right
+  (below). It remains the ``ece`` resampler where every model's statistic must come from one bootstrap (the
+  best-set selection, :mod:`harness.stats.mcb`, when ``ece`` is its metric).
 
 Why not simply recompute the debiased estimator on each resample: at perfect calibration the squared error
 is a *degenerate* statistic (its first-order term vanishes), where the ordinary bootstrap is inconsistent —
@@ -34,9 +37,11 @@ each, binomial SE 0.009; the plug-in ECE with a plain paired bootstrap in bracke
 
 Known weak spot: two models miscalibrated by about the noise level of their bins, which the pretest cannot
 detect, get a liberal test — 0.108 at n = 500 and 0.150 at n = 2000 (overconfident by a logit factor
-1.15), 0.132 at n = 200 (factor 1.6). No bootstrap is right uniformly near perfect calibration; this one is
-right at it and far from it. (Tried and measured in simulation: shrinking the bin means instead of a
-pretest — positive-part or James-Stein — gives 0.00-0.02 at perfect calibration.)
+1.15), 0.132 at n = 200 (factor 1.6) — and worst, one model made over- and the other under-confident by the
+same true ECE with the same predictions: 0.19-0.36 (tests/stats/test_calibration_inference.py). The variance
+of the paired difference's linear part is a quadratic form in *both* models' bin means; any per-model rule
+(pretest, positive-part or James-Stein shrinkage of the bin means) misestimates it near perfect calibration
+(measured: 0.00-0.02 at perfect calibration for shrinkage, 0.1-0.4 near it for the pretest).
 """
 
 from __future__ import annotations

@@ -224,6 +224,6 @@ class GateSection(_Strict):
     candidate: str | None = Field(default=None, min_length=1)
     against: str | None = Field(default=None, min_length=1)
     baseline: str | None = Field(default=None, min_length=1)  # a stored run: results.json or its folder
-    alpha: float = Field(default=0.05, gt=0, le=0.25)
+    alpha: float = Field(default=0.04, gt=0, le=0.25)  # the gate's DEFAULT_ALPHA (docs/ci.md)
     strict: bool = False
-    rules: list[GateRule] | None = None
+    rules: list[GateRule] | None = Field(default=None, min_length=1)  # none at all: the defaults; never empty

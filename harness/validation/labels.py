@@ -47,31 +47,16 @@ def _token_text(tokenizer: Any, ids: Sequence[int]) -> str:
 
 
 def check_label_tokens(name: str, facts: ModelFacts, labels: Sequence[str], space: str) -> list[Finding]:
-    """Under the model's tokenizer: the labels' first tokens (written with and without a leading space, as the
-    providers match them) must differ; a label written as the model writes it should be one token."""
+    """Under the model's tokenizer, as its provider scores labels (``facts.scoring``): with first-token scoring
+    the labels' first tokens (written with and without a leading space, as the providers match them) must differ;
+    with full-label scoring only their whole token sequences must. A label written as the model writes it should
+    be one token (a note: with first-token scoring only its first token counts; with full scoring it is scored
+    whole)."""
     tok = facts.tokenizer
     if tok is None:
         return []
-    out: list[Finding] = []
-    owner: dict[int, str] = {}
-    clashes: dict[int, set[str]] = defaultdict(set)
-    for lab in labels:
-        for form in dict.fromkeys((lab, " " + lab)):
-            ids = list(tok.encode(form))
-            if not ids:
-                continue
-            other = owner.setdefault(ids[0], lab)
-            if other != lab:
-                clashes[ids[0]].update((other, lab))
-    if clashes:
-        items = tuple(sorted({lab for group in clashes.values() for lab in group}, key=list(labels).index))
-        parts = "; ".join(f"{' and '.join(sorted(g, key=list(labels).index))} begin with "
-                          f"{_token_text(tok, [t])}" for t, g in clashes.items())
-        out.append(finding("label-first-token-collision", ERROR, "tokens", f"under {tok.name} ({name}), {parts}: "
-                           "one-token probabilities cannot tell these labels apart (rename them, or score whole labels: "
-                           "the option scoring: full)", count=len(items), items=items, model=name,
-                           hint="rename the labels so their first tokens differ, or score whole labels with the "
-                                "model option scoring: full where the provider offers it"))
+    full = facts.scoring == "full"
+    out = _same_tokens(name, tok, labels) if full else _first_token_collisions(name, tok, labels)
     written = space if not facts.chat else ""
     multi = []
     for lab in labels:
@@ -79,8 +64,78 @@ def check_label_tokens(name: str, facts: ModelFacts, labels: Sequence[str], spac
         if len(ids) > 1:
             multi.append(f"{lab} ({len(ids)} tokens: {', '.join(_token_text(tok, [i]) for i in ids)})")
     if multi:
+        how = ("they are scored whole (the summed log-probability of their tokens)" if full
+               else "their probability is read from the first token only")
         out.append(finding("label-multi-token", INFO, "tokens", f"under {tok.name} ({name}), labels written as "
                            f"{'the chat model' if facts.chat else 'the completion'} writes them are several tokens: "
-                           f"{'; '.join(multi)}; their probability is read from the first token only",
+                           f"{'; '.join(multi)}; {how}",
                            count=len(multi), items=tuple(m.split(" (")[0] for m in multi), model=name))
     return out
+
+
+def _forms(label: str) -> list[str]:
+    """A label as the providers match it: as written and with one leading space."""
+    return list(dict.fromkeys((label, " " + label)))
+
+
+def _ordered(labels: Sequence[str], group: set[str]) -> tuple[str, ...]:
+    order = list(labels)
+    return tuple(sorted(group, key=order.index))
+
+
+def _blank(tok: Any, token: int) -> bool:
+    """A first token that is only a space (SentencePiece's lone "▁" before a spaced word): the providers do not
+    match labels by it, as it begins every spaced label."""
+    decode = getattr(tok, "decode", None)
+    if decode is None:
+        return False
+    try:
+        return not str(decode([token])).strip()
+    except Exception:  # a tokenizer that cannot decode this id: count it
+        return False
+
+
+def _first_token_collisions(name: str, tok: Any, labels: Sequence[str]) -> list[Finding]:
+    owner: dict[int, str] = {}
+    clashes: dict[int, set[str]] = defaultdict(set)
+    for lab in labels:
+        for form in _forms(lab):
+            ids = list(tok.encode(form))
+            if not ids or _blank(tok, ids[0]):
+                continue
+            other = owner.setdefault(ids[0], lab)
+            if other != lab:
+                clashes[ids[0]].update((other, lab))
+    if not clashes:
+        return []
+    items = _ordered(labels, {lab for group in clashes.values() for lab in group})
+    parts = "; ".join(f"{' and '.join(_ordered(labels, g))} begin with {_token_text(tok, [t])}"
+                      for t, g in clashes.items())
+    return [finding("label-first-token-collision", ERROR, "tokens", f"under {tok.name} ({name}), {parts}: "
+                    "one-token probabilities cannot tell these labels apart (rename them, or score whole labels: "
+                    "the option scoring: full)", count=len(items), items=items, model=name,
+                    hint="rename the labels so their first tokens differ, or score whole labels with the model "
+                         "option scoring: full where the provider offers it")]
+
+
+def _same_tokens(name: str, tok: Any, labels: Sequence[str]) -> list[Finding]:
+    """Full-label scoring: two labels whose spellings are the very same tokens (a tokenizer that normalises case
+    or spacing) cannot be told apart by any score."""
+    owner: dict[tuple[int, ...], str] = {}
+    clashes: dict[tuple[int, ...], set[str]] = defaultdict(set)
+    for lab in labels:
+        for form in _forms(lab):
+            ids = tuple(tok.encode(form))
+            if not ids:
+                continue
+            other = owner.setdefault(ids, lab)
+            if other != lab:
+                clashes[ids].update((other, lab))
+    if not clashes:
+        return []
+    items = _ordered(labels, {lab for group in clashes.values() for lab in group})
+    parts = "; ".join(f"{' and '.join(_ordered(labels, g))} are both {_token_text(tok, list(t))}"
+                      for t, g in clashes.items())
+    return [finding("label-token-collision", ERROR, "tokens", f"under {tok.name} ({name}), {parts}: no score "
+                    "can tell these labels apart, even whole", count=len(items), items=items, model=name,
+                    hint="rename the labels so they differ under the model's tokenizer")]

@@ -14,6 +14,7 @@ from harness import (
 )
 from harness.metrics import Metric, MetricData, NotAvailable, OptionError
 from harness.stats import scores
+from harness.stats.calibration_inference import calibration_interval, paired_calibration_test
 from harness.stats.weighted import DebiasedCalibration, Linear, Ranked, debiased_calibration_error
 
 DEFAULT_ECE_BINS = 10
@@ -197,8 +198,9 @@ class ECE(Metric):
     """Debiased binned calibration error (:func:`harness.stats.calibration.debiased_calibration_error`):
     the root-mean-square gap between accuracy and confidence over equal-width bins of the top-label
     confidence, with each bin's sampling noise subtracted — about 0 for a calibrated model (it can dip
-    slightly below 0), unbiased where the plug-in ECE is biased upward. Its interval and paired test come
-    from :class:`harness.stats.calibration_boot.DebiasedCalibration`."""
+    slightly below 0), unbiased where the plug-in ECE is biased upward. Its interval (a score interval) and
+    paired test (a z-test with the jackknife variance less its degenerate part) are in closed form:
+    :mod:`harness.stats.calibration_inference`."""
 
     name = "ece"
     title = "ECE"
@@ -220,8 +222,26 @@ class ECE(Metric):
         return calibration_error(confidence, correct, bins)
 
     def resampler(self, data: MetricData):
+        # used where every model's statistic must come from one bootstrap (the best-set selection); the
+        # interval and the paired test below are in closed form
         confidence, correct, bins = top_label(data)
         return on_proba_rows(data, DebiasedCalibration(confidence, correct, bins))
+
+    def interval(self, data: MetricData, alpha: float):
+        confidence, correct, bins = top_label(data)
+        if confidence.size < 3:
+            raise NotAvailable(f"an interval needs at least 3 examples with probabilities ({confidence.size})")
+        return calibration_interval(confidence, correct, bins, alpha)
+
+    def paired_test(self, a: MetricData, b: MetricData, alpha: float):
+        ca, ka, bins = top_label(a)
+        cb, kb, _ = top_label(b)
+        if ca.size < 3:
+            raise NotAvailable(f"a test needs at least 3 examples with probabilities ({ca.size})")
+        try:
+            return paired_calibration_test(ca, ka, cb, kb, bins, alpha)
+        except ValueError as exc:
+            raise NotAvailable(str(exc)) from None
 
 
 METRICS = (AUROC(), AUPRC(), LogLoss(), Brier(), ECE())

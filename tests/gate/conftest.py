@@ -69,9 +69,10 @@ def gate_suite(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def run_models(tmp_path: Path) -> Callable[..., Path]:
+def run_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Path]:
     """``run_models(suite, {name: rows}, out=..., extra=[...])``: ``harness run`` with those models (through
-    the `predictions` provider), no report; returns the run folder."""
+    the `predictions` provider), no report; returns the run folder. What the run printed (its tables, the data
+    checks' warnings) is read away, so a test reads only what it runs next."""
 
     def run(suite: Path, models: dict[str, list[dict[str, Any]]], out: str = "run", extra: Sequence[str] = (),
             expect: int | None = 0) -> Path:
@@ -81,8 +82,9 @@ def run_models(tmp_path: Path) -> Callable[..., Path]:
             file.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
             args += ["--model", f"{name}=predictions:{file}"]
         code = main(args + list(extra))
+        printed = capsys.readouterr()
         if expect is not None:
-            assert code == expect
+            assert code == expect, printed.err[-2000:]
         return tmp_path / out
 
     return run

@@ -198,6 +198,7 @@ def test_optional_rule_is_skipped_when_neither_model_has_the_metric(pair_run, tm
     ("rules:\n  - metric: accuracy\n", 2, "rules.0.kind", "missing rule kind"),
     ("rules:\n  - kind: floor\n    metric: accuracy\n    min: 0.9\n    on: median\n", 5, "rules.0.on", "Input"),
     ("alpha: 0.05\nrulez: []\n", 2, "rulez", "unknown field"),
+    ("candidate: cand\nrules: []\n", 2, "rules", "at least 1 item"),  # no rules at all would pass anything
 ])
 def test_bad_rules_exit_2_naming_file_line_field(pair_run, rules_file, capsys, text, line, field, words):
     run = pair_run(same_as_base())
@@ -206,6 +207,26 @@ def test_bad_rules_exit_2_naming_file_line_field(pair_run, rules_file, capsys, t
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {rules}:{line}: {field}: "), err
     assert words in err and "\n" not in err and "Traceback" not in err
+
+
+def test_a_rules_file_without_rules_keeps_the_default_rules(pair_run, rules_file, tmp_path):
+    # as a suite's gate: section without rules does: its settings, the documented default rules — never none
+    run = pair_run(worse())
+    rules = rules_file("candidate: cand\nagainst: base\nalpha: 0.05\n")
+    assert gate(run, "--rules", rules, "--json", tmp_path / "v.json") == 4
+    verdict = json.loads((tmp_path / "v.json").read_text())
+    assert [r["kind"] for r in verdict["rules"]] == ["regression", "regression", "health"]
+    assert verdict["rules_source"].startswith("the default rules (settings from rules file")
+    assert verdict["rules"][0]["where"].split(":")[0].endswith("gate-defaults.yaml")
+
+
+def test_a_gate_sections_stored_baseline_is_relative_to_the_suite_even_with_the_default_rules(pair_run, tmp_path):
+    stored = pair_run(same_as_base(), out="prod")
+    shutil.copytree(stored, tmp_path / "suite" / "baselines" / "prod")
+    run = pair_run(worse(), out="today", suite_fields={"gate": {"candidate": "cand", "baseline": "baselines/prod"}})
+    assert gate(run, "--json", tmp_path / "v.json") == 4
+    verdict = json.loads((tmp_path / "v.json").read_text())
+    assert verdict["reference"]["source"] == f"stored baseline {tmp_path / 'suite' / 'baselines' / 'prod'}"
 
 
 def test_unknown_model_on_the_command_line_exit_2(pair_run, capsys):
@@ -243,6 +264,30 @@ def test_stored_baseline_is_paired_on_example_ids(pair_run, tmp_path):
     assert other["rules"][0]["bounds"] == pytest.approx(same["bounds"])
     # by default the reference is the candidate's namesake in the stored run: cand vs cand is no regression
     assert gate(today, "--candidate", "cand", "--baseline", stored) == 0
+
+
+def test_a_suites_gate_section_against_is_not_applied_to_a_stored_baseline(pair_run, tmp_path, capsys):
+    # the suite's gate: section compares the fine-tune with its base in the same run; gating today's run against
+    # a stored run from the command line compares the candidate with its namesake there, unless --against says
+    section = {"gate": {"candidate": "cand", "against": "base"}}
+    stored = pair_run(same_as_base(), out="prod", suite_fields=section)
+    today = pair_run(worse(), out="today", suite_fields=section)
+    assert gate(today, "--json", tmp_path / "same-run.json") == 4  # cand vs base of the same run: a real drop
+    capsys.readouterr()
+    assert gate(today, "--baseline", stored, "--json", tmp_path / "stored.json") == 4
+    out = capsys.readouterr().out
+    verdict = json.loads((tmp_path / "stored.json").read_text())
+    assert verdict["reference"]["name"] == "cand" and verdict["reference"]["source"].startswith("stored baseline")
+    assert any("against: base names a model of the same run" in n for n in verdict["notes"]) and "--against" in out
+    assert gate(today, "--baseline", stored, "--against", "base", "--json", tmp_path / "base.json") == 4
+    chosen = json.loads((tmp_path / "base.json").read_text())
+    assert chosen["reference"]["name"] == "base" and not any("names a model of the same run" in n
+                                                              for n in chosen["notes"])
+    # rules that name the stored baseline themselves mean their against there
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"candidate: cand\nagainst: base\nbaseline: {stored}\n", encoding="utf-8")
+    assert gate(today, "--rules", rules, "--json", tmp_path / "rules.json") == 4
+    assert json.loads((tmp_path / "rules.json").read_text())["reference"]["name"] == "base"
 
 
 def test_stored_baseline_on_other_data_exit_2(pair_run, gate_suite, run_models, tmp_path, capsys):
@@ -295,6 +340,30 @@ def test_run_with_gate_takes_the_gates_exit_code(gate_suite, run_models, tmp_pat
     assert (bad / "results.json").is_file()  # nothing computed is lost
 
 
+def test_run_gate_checks_the_suites_gate_models_before_scoring(gate_suite, run_models, tmp_path, capsys):
+    gold = gold_labels(N, ("neg", "pos"))
+    base = predictions(gold, ["neg", "pos"], same_as_base())
+    section = {"candidate": "job/final", "against": "job/base"}  # the suite's own models, e.g. a demo job
+    suite = gate_suite(gold, gate=section)
+    # --only runs just the --model models: the section's names are left out (as comparisons: are), with a note
+    run = run_models(suite, {"base": base, "cand": predictions(gold, ["neg", "pos"], worse())}, out="only",
+                     extra=["--gate"], expect=4)
+    verdict = json.loads((run / "gate.json").read_text())
+    assert (verdict["candidate"]["name"], verdict["reference"]["name"]) == ("cand", "base")
+    assert any("gate: candidate: job/final is left out" in n for n in verdict["notes"])
+    assert "left out" in (run / "gate.md").read_text()
+    # without --only, a name the run does not have is bad input, found before anything is scored
+    rows = tmp_path / "base.jsonl"
+    rows.write_text("".join(json.dumps(r) + "\n" for r in base), encoding="utf-8")
+    suite = gate_suite(gold, folder="named", gate=section, models={"base": f"predictions:{rows}"})
+    capsys.readouterr()
+    out = tmp_path / "named-run"
+    assert main(["run", str(suite), "--out", str(out), "--gate", "--no-report"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {suite / 'suite.yaml'}:") and "gate.candidate: no model named 'job/final'" in err
+    assert "\n" not in err and not out.exists()
+
+
 def test_hostile_names_stay_text_in_junit_and_markdown(pair_run, tmp_path):
     name = 'x<script>alert(1)</script>&[a](http://e.invalid)\x07 @team |'
     run = pair_run(same_as_base(), names=("base", name))
@@ -330,3 +399,24 @@ rules:
     assert first["bounds"]["confidence"] == pytest.approx(0.9) and verdict["alpha"] == 0.1
     assert verdict["rules"][5]["class"] == "neg" and verdict["rules"][3]["on"] == "bound"
     assert verdict["family"]["size"] == 4  # two regressions, non-inferiority, the floor on its bound
+
+
+def test_optional_rule_is_skipped_when_the_reference_lacks_the_metric_not_when_the_candidate_does(pair_run,
+                                                                                                  tmp_path):
+    """The default AUROC rule against a reference without probabilities (e.g. a committed baseline scored
+    without them) has nothing to regress from: skipped, the gate judges accuracy. A candidate that lost the
+    probabilities the reference had is not judged (fails closed)."""
+    run = pair_run(same_as_base())
+    rows_file = run / "predictions.jsonl"
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    for r in rows:
+        if r["model"] == "base":
+            r["probs"] = None
+    rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert gate(run, "--candidate", "cand", "--json", tmp_path / "v.json") == 0
+    rules = json.loads((tmp_path / "v.json").read_text())["rules"]
+    assert [r["verdict"] for r in rules] == ["pass", "skipped", "pass"]
+    assert "not available for the reference 'base'" in rules[1]["reason"]
+    assert gate(run, "--candidate", "base", "--against", "cand", "--json", tmp_path / "w.json") == 3
+    rules = json.loads((tmp_path / "w.json").read_text())["rules"]
+    assert rules[1]["verdict"] == "not_judged" and "not available for the candidate" in rules[1]["reason"]

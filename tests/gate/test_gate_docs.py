@@ -49,3 +49,12 @@ def test_a_bad_rule_in_a_suite_names_the_suite_line_before_anything_runs(gate_su
     err = capsys.readouterr().err
     assert re.search(r"suite\.yaml:\d+: gate\.rules\.0\.metric: unknown metric 'nope'", err), err
     assert not (tmp_path / "y").exists()  # nothing ran
+
+
+def test_one_default_alpha_everywhere():
+    """The defaults file, a rules file or gate section that gives no alpha, and the judge's own default agree."""
+    from harness.analysis.gate.rules import DEFAULT_ALPHA, GateConfig
+    from harness.suite.schema import GateSection
+
+    assert default_rules().section.alpha == GateSection().alpha == GateConfig(()).alpha == DEFAULT_ALPHA
+    assert f"alpha: {DEFAULT_ALPHA:g}" in CI and f"alpha {DEFAULT_ALPHA:g}" in README

@@ -186,3 +186,16 @@ def test_inconclusive_words_say_what_cannot_be_ruled_out_and_how_many_examples_w
     low = a.estimate.lower(0.05)
     assert f"a drop of up to {abs(100 * low):.1f} points cannot be ruled out" in a.reason
     assert "examples would detect a drop of 1 point" in a.reason and a.examples_needed > 300
+
+
+def test_a_point_floor_needs_no_interval():
+    """AUROC with a single positive example has a value but no DeLong interval: a floor on the point is still
+    judged (only a floor on the bound cannot be)."""
+    y = np.zeros(200, int)
+    y[5] = 1
+    conf = np.linspace(0.6, 0.95, 200)
+    cand = data(BINARY, y, np.ones(200, bool), conf)
+    v, got = verdicts(cand, cand, Rule("floor", "auroc", threshold=0.5), Rule("floor", "auroc", threshold=0.5,
+                                                                               on="bound"))
+    assert got == ["pass", "not_judged"], [a.reason for a in v.assessments]
+    assert v.to_json()["rules"][0]["bounds"]["lower"] is None

@@ -2,8 +2,10 @@
 must work. Each ``bash``/``sh`` block is run by bash in a fresh folder, against the fake OpenAI server (hosts
 the examples name — an Azure resource, a local vLLM — are pointed at it), with ``harness`` on PATH and at
 ``.venv/bin/harness``. Only the install steps (``python3 -m venv``, ``pip install``) and the test command are
-left out; the files the examples take as given (``path/to/my-suite``, ``models/base.skops``, ``preds/ft.jsonl``,
-an earlier run) are made first. Every command must exit 0."""
+left out; what the examples take as given (``suites/my-suite``, ``models/base.skops``, ``preds/ft.jsonl``, a
+rules file, earlier runs, local model folders: tests/openai/docs_given.py) is made first. Every command must exit
+0 — except one that asks for a CUDA GPU on a machine without one: it must stop at once with the documented
+one-line error (exit 2). Blocks with open models skip, saying why, where the hf extra is not installed."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ import math
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import docs_given
 import pytest
 import skops.io as sio
 from fakes.openai_server import FakeOpenAI, checkpoint_body, job_body, result_csv
@@ -64,14 +66,23 @@ def test_the_docs_have_command_blocks() -> None:
     assert sum(b.count("harness run") for _, _, b in BLOCKS if "openai" in b) >= 7
 
 
+@pytest.fixture(scope="module")
+def hf_models(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """The local model folders of the open-model examples (built once), or None without the hf extra."""
+    if docs_given.HF_MISSING:
+        return None
+    return docs_given.build_hf_models(tmp_path_factory.mktemp("hf-models"),
+                                      bundled_suites_dir() / "baseball-hockey")
+
+
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
+def workdir(tmp_path: Path, hf_models: Path | None) -> Path:
     """A folder with what the examples take as given."""
     work = tmp_path / "work"
     (work / ".venv").mkdir(parents=True)
     (work / ".venv" / "bin").symlink_to(BIN)
-    suite_dir = work / "path" / "to" / "my-suite"
-    shutil.copytree(bundled_suites_dir() / "baseball-hockey", suite_dir)
+    bundled = bundled_suites_dir() / "baseball-hockey"
+    suite_dir = docs_given.make_my_suite(work, bundled)
     suite = load_suite(suite_dir)
     train = [json.loads(line) for line in (suite_dir / "train.jsonl").read_text().splitlines() if line.strip()]
     model = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=200))
@@ -84,6 +95,8 @@ def workdir(tmp_path: Path) -> Path:
             p = 0.8 if (i % 4) else 0.3
             probs = {ex.label: p, next(lab for lab in suite.labels if lab != ex.label): 1 - p}
             fh.write(json.dumps({"id": ex.id, "label": max(probs, key=probs.get), "probs": probs}) + "\n")
+    if hf_models is not None:
+        docs_given.link_hf_models(hf_models, work)
     return work
 
 
@@ -109,17 +122,18 @@ def test_every_documented_command_runs(fake: FakeOpenAI, workdir: Path, tmp_path
     _serve_the_examples(fake)
     script = (script.replace("https://my-resource.openai.azure.com", fake.azure_endpoint)
               .replace("http://localhost:8000/v1", fake.base_url))
-    if "harness-runs/my-suite/results.json" in script:  # an earlier run of "my-suite" is taken as given
-        prep = subprocess.run([str(BIN / "harness"), "run", "baseball-hockey", "--only", "--model", "a=demo:base",
-                               "--out", "harness-runs/my-suite", "--bootstrap", "50"], cwd=workdir,
-                              capture_output=True, text=True, timeout=300)
-        assert prep.returncode == 0, prep.stderr
+    reason = docs_given.why_skip(script)
+    if reason:
+        pytest.skip(reason)
     env = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "EDITOR": "true", "OPENAI_API_KEY": KEY,
            "AZURE_OPENAI_API_KEY": AZURE_KEY, "OPENAI_BASE_URL": fake.base_url,
            "HARNESS_CACHE_DIR": str(tmp_path / "cache"), "HARNESS_PROGRESS": "off"}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(workdir)
+    for argv in docs_given.earlier_runs(script):  # an earlier run the block reads is taken as given
+        capsys.readouterr()
+        assert main(argv) == 0, f"set-up {argv}: {capsys.readouterr().err[-3000:]}"
     for command in script.splitlines():
         argv = _harness_argv(command)
         if argv is None:  # shell: mkdir, cp "$(python -c …)", $EDITOR
@@ -134,8 +148,11 @@ def test_every_documented_command_runs(fake: FakeOpenAI, workdir: Path, tmp_path
             capsys.readouterr()
             code = main(args)  # in-process: the same code path as the script, without a start-up per command
             err = capsys.readouterr().err
-        assert code == 0, f"{where}:{line}: exit {code}: {command}\n{err[-3000:]}"
         assert "Traceback" not in err
+        if _needs_a_gpu_here(args):  # documented for a CUDA machine: elsewhere a one-line error before any work
+            assert code == 2 and "no CUDA device is available" in err and len(err.strip().splitlines()) == 1, err
+            continue
+        assert code == 0, f"{where}:{line}: exit {code}: {command}\n{err[-3000:]}"
 
 
 def _harness_argv(command: str) -> tuple[dict[str, str], list[str]] | None:
@@ -150,3 +167,12 @@ def _harness_argv(command: str) -> tuple[dict[str, str], list[str]] | None:
     if not words or words[0] not in ("harness", ".venv/bin/harness"):
         return None
     return assigned, words[1:]
+
+
+def _needs_a_gpu_here(args: list[str]) -> bool:
+    """A command that sets a model's ``device`` to CUDA, on a machine without a CUDA device."""
+    if not any(re.fullmatch(r"[\w/.-]+\.device=cuda(:\d+)?", a) for a in args):
+        return False
+    import torch
+
+    return not torch.cuda.is_available()

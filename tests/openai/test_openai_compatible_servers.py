@@ -40,7 +40,8 @@ def info(out: Path) -> dict[str, Any]:
 
 
 def one_line(err: str) -> str:
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    """The error, one line (the data checks' warnings, printed before anything is scored, are not the error)."""
+    lines = [ln for ln in err.strip().splitlines() if ln.strip() and not ln.lstrip().startswith("data check:")]
     assert len(lines) == 1 and "Traceback" not in err, err
     return lines[0]
 

@@ -268,3 +268,14 @@ def test_reliability_bins_equal_the_metric_bins_at_any_bin_count(n_bins):
 
     correct = np.array([True, False, False, False, False, True, True, True])  # top label a unless conf < .5
     assert cal.ece == pytest.approx(calibration_error(top, correct.astype(float), n_bins), abs=1e-12)
+
+
+def test_a_pair_with_no_detectable_difference_says_so(binary_demo):
+    # final vs epoch 2 disagree on 5 of 338 examples: no accuracy difference is detectable, and the report says
+    # why instead of showing a minimum detectable difference larger than their disagreement
+    results, preds = binary_demo.fresh()
+    pair = next(p for p in results["comparisons"]["pairs"] if (p["a"], p["b"]) == ("job/final", "job/ckpt-step-22"))
+    assert pair["mde_accuracy"] is None and sum(pair["discordant"].values()) == 5
+    text = _section(parse(render_html(results, preds)), "comparisons").clean_text()
+    assert "No accuracy difference is detectable with 80% power here" in text
+    assert text.count("Minimum detectable accuracy difference") == len(results["comparisons"]["pairs"]) - 1

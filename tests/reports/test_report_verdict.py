@@ -205,3 +205,19 @@ def test_scoring_method_from_model_info_is_shown_escaped(binary_demo):
     doc = parse(render_html(results, preds))
     row = doc.find("tr", data_model=results["models"][1]["name"])
     assert "scoring: <b>logprobs</b>" in row.child_tags("th")[0].clean_text()
+
+
+def test_markdown_says_what_the_data_checks_found_escaped(binary_demo):
+    # the HTML report shows the data checks' errors and warnings at its top; the pull-request summary does too
+    results, preds = binary_demo.fresh()
+    assert [f["code"] for f in results["data_checks"]["findings"]] == ["too-small"]
+    out = render_markdown(results, preds, binary_demo.texts)
+    [line] = [line for line in out.splitlines() if "too-small" in line]
+    assert line.startswith("> Data check warning: the held-out set (338 examples)")
+    assert out.index("too-small") < out.index("**Deltas**")
+    results["data_checks"]["overridden"] = True
+    results["data_checks"]["findings"] = [{"code": "leak", "severity": "error", "message": "<b>[x](y)</b>",
+                                           "rows": [3], "count": 1}] * 9
+    out = render_markdown(results, preds, binary_demo.texts)
+    assert "the run was forced (--allow-data-errors)" in out and "<b>" not in out and "[x](y)" not in out
+    assert "1 more data-check findings in results.json (data\\_checks)" in out  # the key the run writes

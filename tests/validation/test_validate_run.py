@@ -49,8 +49,14 @@ def test_warnings_are_printed_recorded_and_reported(write_suite, harness_cli, tm
     held = _rows(toy_pairs(40, seed=4))
     held[2]["completion"] = held[2]["completion"].strip()
     root = write_suite(held, train=_rows(toy_pairs(80, seed=3)), models={"base": "demo:base"})
-    quiet = harness_cli("run", root, "--out", tmp_path / "quiet", "--no-report")  # progress off: no status lines
-    assert quiet.code == 0 and "data check" not in quiet.err + quiet.out
+    # printed whatever the progress display: with it off (as under pytest), and with --quiet, which leaves stderr
+    # to warnings and errors (README, "Output streams"); never on stdout, which carries the tables
+    for flags in ((), ("--quiet",), ("--progress", "off")):
+        plain = harness_cli("run", root, "--out", tmp_path / "plain", "--no-report", *flags)
+        assert plain.code == 0, plain.err
+        assert "data check: warning  completion-whitespace" in plain.err and "data check" not in plain.out, flags
+    quiet = harness_cli("run", root, "--out", tmp_path / "plain", "--no-report", "--quiet")
+    assert [line for line in quiet.err.splitlines() if line.strip() and "data check" not in line] == []
     res = harness_cli("run", root, "--out", tmp_path / "out", "--verbose")  # printed with the status lines
     assert res.code == 0, res.err
     assert "data check: warning  completion-whitespace" in res.err
@@ -76,3 +82,25 @@ def test_plan_reads_what_a_run_can_detect(write_suite, harness_cli, tmp_path):
     from harness.stats.samplesize import paired_mde
 
     assert pair["mde_now"] == paired_mde(60, max(pair["discordance"], 1 / 60))
+
+
+def test_plan_repeats_the_runs_mde_column_at_the_runs_level(write_suite, harness_cli, tmp_path):
+    root = write_suite(_rows(toy_pairs(60, seed=4)), train=_rows(toy_pairs(120, seed=3)),
+                       models={"base": "demo:base", "ft": "demo:finetuned", "twin": "demo:finetuned"},
+                       comparisons=[["twin", "ft"]])
+    assert harness_cli("run", root, "--out", tmp_path / "out", "--no-report").code == 0
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    comp = results["comparisons"]
+    assert comp["mde"]["alpha"] == 0.05 / 3
+    res = harness_cli("plan", tmp_path / "out", "--json")
+    doc = json.loads(res.out)
+    assert res.code == 0 and doc["alpha"] == comp["mde"]["alpha"] and "alpha / 3" in doc["alpha_rule"]
+    for mine, runs in zip(doc["pairs"], comp["pairs"]):
+        assert (mine["a"], mine["b"]) == (runs["a"], runs["b"])
+        assert mine["mde_now"] == runs["mde_accuracy"]  # the same computation: equal, not merely close
+    twin = doc["pairs"][-1]
+    assert twin["discordant"] == 0 and twin["mde_now"] is None
+    text = harness_cli("plan", tmp_path / "out").out
+    assert "twin vs ft: 60 examples, disagreeing on 0 (0.0%); detects no difference at this power" in text
+    assert "no difference or more" not in text
+    assert json.loads(harness_cli("plan", tmp_path / "out", "--json", "--alpha", "0.05").out)["alpha"] == 0.05

@@ -7,7 +7,7 @@ from ...metrics import evaluate
 from .assessment import NOT_JUDGED, SKIPPED, Assessment, in_unit_range
 from .evidence import NotJudged
 from .inputs import GateInput
-from .rules import GateConfig, Rule
+from .rules import CEILING, FLOOR, GateConfig, Rule
 
 
 def _has_value(inp: GateInput, rule: Rule, which: str) -> bool:
@@ -21,14 +21,21 @@ def _has_value(inp: GateInput, rule: Rule, which: str) -> bool:
 
 
 def skipped(inp: GateInput, rule: Rule) -> str | None:
-    """Why an ``optional`` rule does not apply (neither model has its metric), else None."""
+    """Why an ``optional`` rule does not apply, else None. A comparison applies when the reference has the
+    metric: without it there is nothing to regress from (a candidate that lost a metric the reference has
+    is still judged — not available, the gate fails closed). A floor or ceiling applies when the candidate
+    has it."""
     if not rule.optional:
         return None
     if rule.metric not in inp.metrics:
         return f"{rule.metric} is not a loaded metric"
-    if not _has_value(inp, rule, "candidate") and not _has_value(inp, rule, "reference"):
+    cand, ref = _has_value(inp, rule, "candidate"), _has_value(inp, rule, "reference")
+    if not cand and not ref:
         return f"{rule.metric} is available for neither model"
-    return None
+    if rule.kind in (FLOOR, CEILING):
+        return None if cand else f"{rule.metric} is not available for the candidate"
+    return None if ref else (f"{rule.metric} is not available for the reference {inp.reference.name!r}: "
+                             "nothing to compare with")
 
 
 def assess_comparison(rule: Rule, inp: GateInput, config: GateConfig) -> Assessment:

@@ -2,48 +2,66 @@
 
 :func:`paired` is the one function the rules use to compare two models: for a metric and the two models'
 aligned :class:`~harness.metrics.MetricData` (candidate, reference) it returns an :class:`Estimate` of
-``metric(candidate) - metric(reference)`` on the rows both models can be scored on — the point value, the
-one-sided confidence bounds at any level, the p-value of any threshold, the rows used and the method.
-:func:`single` does the same for one model's own value (floors and ceilings) and :func:`unpaired` combines a
-candidate with a stored reference that has no per-example predictions.
+``metric(candidate) - metric(reference)`` — the point value, the one-sided confidence bounds at any level,
+the p-value of any threshold, the rows used and the method. :func:`single` does the same for one model's own
+value (floors and ceilings) and :func:`unpaired` combines a candidate with a stored reference that has no
+per-example predictions.
 
-Today's paired machinery does the work: the metric plugin's closed-form test (:meth:`Metric.paired_test`:
-Agresti-Min / McNemar for accuracy, DeLong for binary AUROC) or interval (:meth:`Metric.interval`), else the
-paired bootstrap of :mod:`harness.stats.bootstrap` (both models' statistics on the same resamples, through
-the plugin's :meth:`Metric.resampler` fast path where it has one). The rules see only :class:`Estimate`, so
-pointing this module at other machinery changes no rule.
+The machinery is the run's own (:mod:`harness.analysis.compare`), so the gate judges exactly what
+results.json reports:
 
-**One construction.** A one-sided bound at level ``a`` is a limit of the two-sided ``1 - 2a`` interval the
-method gives (equal-tailed: Wald-type for Agresti-Min and DeLong, percentiles for the bootstrap). A p-value
-is *that interval inverted*: the smallest ``a`` at which the bound passes the threshold, found by bisection.
-So "p <= alpha" and "the bound at alpha lies beyond the threshold" are the same statement, for any margin.
+* **rows**: :func:`~harness.analysis.compare.metric_rows` — every row for label metrics, the rows where both
+  models give probabilities for probability metrics; ``n``, the candidate's and reference's values and
+  their difference are results.json's ``n``, ``value_a``, ``value_b`` and ``delta`` for that pair;
+* **a mean of paired 0/1 scores** (accuracy, and any plugin metric whose bootstrap fast path is such a mean:
+  :class:`~harness.stats.linear.Mean` of 0/1 values that equals the metric): the exact conditional McNemar
+  test and the bounds built on it (:class:`~.bounds.ExactPairedBinary`), whose false-fail rate never exceeds
+  alpha, whatever ``n`` (results.json's two-sided mid-p test is close to its level, which a gate cannot
+  afford); a floor or ceiling on such a metric uses Clopper–Pearson bounds;
+* **the plugin's closed form** (:meth:`Metric.paired_test`, :meth:`Metric.interval`: DeLong for binary AUROC,
+  Wilson...) read through :func:`~harness.analysis.compare.closed_form`: where it is *not available*
+  (DeLong with fewer than 2 examples of a class) results.json reports no test, and the gate cannot judge the
+  rule (:class:`NotJudged`, exit code 3) — never a crash, never a number made up;
+* **otherwise the paired bootstrap** of :mod:`harness.stats.plan`: both models' statistics
+  (:func:`~harness.analysis.compare.resampler`, as compare builds them) in one job, so they see the same
+  resamples whatever their designs (a one-hot model against a soft one included), with the run's
+  ``n_resamples`` and ``seed``: the same draws as results.json's test of that pair. Bounds are the order
+  statistics compare's interval uses, and the p-value inverts them exactly (:class:`~.bounds.OrderStatistics`).
+
+Every :class:`Estimate`'s p-values invert its own bounds (:mod:`.bounds`): one construction.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...metrics import Metric, MetricData, NotAvailable, evaluate
-from ...stats.bootstrap import bootstrap_draws, generic_resampled
+from ...stats.linear import Mean
+from ...stats.plan import Job, run_jobs
+from ..compare import closed_form, metric_rows, resampler
+from .bounds import (
+    LEVEL_MAX,
+    LEVEL_MIN,
+    Bounds,
+    ExactPairedBinary,
+    ExactProportion,
+    Negated,
+    OrderStatistics,
+    Search,
+)
 
-LEVEL_MIN = 1e-9  # p-values below this are reported as this
-LEVEL_MAX = 0.4999  # a one-sided level of 0.5 is the point estimate itself
 MIN_RESAMPLES = 0.5  # a bootstrap needs the metric defined on at least half of the resamples
 
 
 class NotJudged(Exception):
-    """The data cannot answer the rule (a metric not available, no rows in common...): fail closed."""
+    """The data cannot answer the rule (a metric or its test not available, no rows in common...): fail closed."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
-
-
-Bounds = Callable[[float], tuple[float, float]]
 
 
 @dataclass
@@ -51,24 +69,29 @@ class Estimate:
     """A value (a difference candidate - reference, or one model's value) and its confidence bounds.
 
     ``bounds(a)`` gives the one-sided ``(1 - a)`` lower and upper confidence bounds (the limits of the
-    two-sided ``1 - 2a`` interval). ``n`` is the number of examples used.
-    """
+    two-sided ``1 - 2a`` interval); ``p_below`` / ``p_above`` invert them. ``n`` is the number of examples
+    used."""
 
     value: float
     n: int
-    method: str
-    bounds_at: Bounds
+    construction: Bounds
     candidate: float | None = None
     reference: float | None = None
     paired: bool = True
     _cache: dict[float, tuple[float, float]] = field(default_factory=dict, repr=False)
 
+    @property
+    def method(self) -> str:
+        return self.construction.method
+
     def bounds(self, level: float) -> tuple[float, float]:
         level = min(max(level, LEVEL_MIN), LEVEL_MAX)
         if level not in self._cache:
-            low, high = self.bounds_at(level)
+            low, high = self.construction.at(level)
             if not (math.isfinite(low) and math.isfinite(high)):
-                raise NotJudged(f"{self.method} gave no confidence bound")
+                size = getattr(self.construction, "size", None)
+                why = f" ({size} usable resamples are too few)" if size is not None else ""
+                raise NotJudged(f"{self.method} gives no one-sided {1 - level:g} confidence bound{why}")
             self._cache[level] = (float(low), float(high))
         return self._cache[level]
 
@@ -80,12 +103,12 @@ class Estimate:
 
     def p_below(self, threshold: float) -> float:
         """One-sided p-value of "the true value is at least ``threshold``": small when the data show the
-        value below it. Equals the smallest level at which the upper bound lies below ``threshold``."""
-        return _p_value(lambda a: self.upper(a) - threshold, lambda a: threshold - self.lower(a))
+        value below it. The smallest level at which the upper bound lies below ``threshold``."""
+        return min(1.0, max(LEVEL_MIN, self.construction.p_below(threshold)))
 
     def p_above(self, threshold: float) -> float:
         """One-sided p-value of "the true value is at most ``threshold``" (small when shown above it)."""
-        return _p_value(lambda a: threshold - self.lower(a), lambda a: self.upper(a) - threshold)
+        return min(1.0, max(LEVEL_MIN, self.construction.p_above(threshold)))
 
     def standard_error(self, alpha: float) -> float:
         """The spread of the estimate implied by its bounds at ``alpha`` (exact for Wald-type methods)."""
@@ -95,98 +118,6 @@ class Estimate:
         return (high - low) / (2.0 * float(ndtri(1.0 - alpha)))
 
 
-def _smallest_level(gap: Callable[[float], float]) -> float | None:
-    """The smallest level ``a`` in [LEVEL_MIN, LEVEL_MAX] with ``gap(a) < 0`` (the bound is past the
-    threshold), or None when there is none. ``gap`` grows as the level falls (bounds widen), so the search
-    runs on ``z = Φ⁻¹(1 - a)``, where Wald-type bounds are straight lines: regula falsi (Illinois) finds the
-    crossing in a few steps, and bisection every third step keeps it safe for the bootstrap's step function."""
-    from scipy.special import ndtr, ndtri
-
-    def level(z: float) -> float:
-        return float(ndtr(-z))
-
-    z_lo, z_hi = float(ndtri(1.0 - LEVEL_MAX)), float(ndtri(1.0 - LEVEL_MIN))
-    f_lo = gap(LEVEL_MAX)
-    if f_lo >= 0:
-        return None
-    f_hi = gap(LEVEL_MIN)
-    if f_hi < 0:
-        return LEVEL_MIN
-    side = 0
-    for step in range(80):  # invariant: gap < 0 at z_lo (shown), >= 0 at z_hi
-        if z_hi - z_lo < 1e-10:
-            break
-        z = (z_lo + z_hi) / 2.0
-        if step % 3 != 2 and f_hi != f_lo:
-            z_sec = z_hi - f_hi * (z_hi - z_lo) / (f_hi - f_lo)
-            if z_lo < z_sec < z_hi:
-                z = z_sec
-        f = gap(level(z))
-        if f < 0:
-            z_lo, f_lo = z, f
-            if side == -1:
-                f_hi /= 2.0
-            side = -1
-        else:
-            z_hi, f_hi = z, f
-            if side == 1:
-                f_lo /= 2.0
-            side = 1
-    return max(LEVEL_MIN, level(z_lo))
-
-
-def _p_value(gap: Callable[[float], float], opposite: Callable[[float], float]) -> float:
-    p = _smallest_level(gap)
-    if p is not None:
-        return p
-    q = _smallest_level(opposite)  # the data point the other way: p = 1 - q
-    return 0.5 if q is None else 1.0 - q
-
-
-def _statistic(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.ndarray]:
-    """The metric on every row of a chunk of bootstrap counts: the plugin's fast path, else one
-    ``compute`` call per resample; NaN where the metric is undefined on a resample."""
-    try:
-        fast = metric.resampler(data)
-    except NotAvailable:
-        fast = None
-    if fast is None:
-        def one(idx: np.ndarray) -> float:
-            try:
-                return float(metric.compute(data.take(idx)))
-            except NotAvailable:
-                return float("nan")
-        fast = generic_resampled(one)
-
-    def stat(w: np.ndarray) -> np.ndarray:
-        try:
-            return np.asarray(fast(w), dtype=float)
-        except NotAvailable:
-            return np.full(w.shape[0], np.nan)
-    return stat
-
-
-def _percentile_bounds(draws: np.ndarray, what: str, n_resamples: int) -> Bounds:
-    d = draws[~np.isnan(draws)]
-    if d.size < MIN_RESAMPLES * n_resamples or d.size < 20:
-        raise NotJudged(f"{what} is undefined on {n_resamples - d.size} of {n_resamples} bootstrap resamples")
-
-    def bounds(a: float) -> tuple[float, float]:
-        low, high = np.quantile(d, [a, 1.0 - a])
-        return float(low), float(high)
-    return bounds
-
-
-def scored_rows(metric: Metric, *datas: MetricData) -> np.ndarray:
-    """The rows every given model can be scored on for this metric: all rows for label metrics (failed and
-    invalid outputs count as wrong), the rows with probabilities for probability metrics."""
-    rows = np.ones(datas[0].n, dtype=bool)
-    if metric.needs_proba:
-        for d in datas:
-            rows &= d.has_proba()
-    return rows
-
-
 def _value(metric: Metric, data: MetricData, who: str) -> float:
     v = evaluate(metric, data)
     if v.value is None:
@@ -194,8 +125,44 @@ def _value(metric: Metric, data: MetricData, who: str) -> float:
     return float(v.value)
 
 
-def _subset(data: MetricData, rows: np.ndarray) -> MetricData:
-    return data if rows.all() else data.take(np.flatnonzero(rows))
+def _rows(metric: Metric, *datas: MetricData) -> tuple[list[MetricData], int]:
+    """The models' data on the rows the metric is computed on for them together (as compare does)."""
+    rows = metric_rows(metric, *datas)
+    if rows is None:
+        return list(datas), datas[0].n
+    return [d.take(rows) for d in datas], int(rows.sum())
+
+
+def binary_scores(metric: Metric, data: MetricData, value: float) -> np.ndarray | None:
+    """The per-example 0/1 scores whose mean the metric is (its bootstrap fast path is a plain mean of 0/1
+    values that equals the metric on the data: accuracy), else None."""
+    try:
+        fast = metric.resampler(data)
+    except NotAvailable:
+        return None
+    if not isinstance(fast, Mean) or fast.design.shape[0] != data.n or data.n == 0:
+        return None
+    scores, weights = fast.design[:, 0], fast.design[:, 1]
+    if not (np.all(weights == 1.0) and np.all((scores == 0.0) | (scores == 1.0))):
+        return None
+    if abs(float(scores.mean()) - value) > 1e-9:
+        return None
+    return scores.astype(bool)
+
+
+def _bootstrap(stats: dict[str, object], m: int, n_resamples: int, seed: int) -> dict[str, np.ndarray]:
+    """The statistics' draws from one paired job of :mod:`harness.stats.plan` (the run's resamples)."""
+    job = Job(stats, m)  # type: ignore[arg-type]
+    run_jobs({"gate": job}, n_resamples, seed)
+    return job.draws
+
+
+def _order_statistics(draws: np.ndarray, what: str, n_resamples: int, method: str) -> OrderStatistics:
+    bounds = OrderStatistics(draws, method)
+    if bounds.size < MIN_RESAMPLES * n_resamples or bounds.size < 20:
+        raise NotJudged(f"{what} is undefined on {n_resamples - bounds.size} of {n_resamples} bootstrap "
+                        "resamples")
+    return bounds
 
 
 def paired(metric: Metric, candidate: MetricData, reference: MetricData, *, n_resamples: int = 1000,
@@ -204,61 +171,68 @@ def paired(metric: Metric, candidate: MetricData, reference: MetricData, *, n_re
     (the two MetricData must be aligned: row i is the same example in both)."""
     if candidate.n != reference.n:
         raise ValueError("candidate and reference are not aligned")
-    rows = scored_rows(metric, candidate, reference)
-    n = int(rows.sum())
+    (c, r), n = _rows(metric, candidate, reference)
     if n == 0:
         for data, who in ((candidate, "candidate"), (reference, "reference")):
             _value(metric, data, who)  # says which model has no such metric, and why
-        raise NotJudged(f"{metric.name}: no example can be scored for both models")
-    c, r = _subset(candidate, rows), _subset(reference, rows)
+        raise NotJudged(f"{metric.name}: no example where both models give probabilities")
     vc, vr = _value(metric, c, "candidate"), _value(metric, r, "reference")
 
-    method = ["closed form"]
+    sc, sr = binary_scores(metric, c, vc), binary_scores(metric, r, vr)
+    if sc is not None and sr is not None:
+        exact = ExactPairedBinary(int(np.sum(sc & ~sr)), int(np.sum(~sc & sr)), n)
+        return Estimate(vc - vr, n, exact, vc, vr)
 
-    def closed(a: float) -> tuple[float, float]:
-        t = metric.paired_test(c, r, 2.0 * a)
-        if t is None:
-            raise NotAvailable("no closed-form test")
-        method[0] = t.method
-        return t.low, t.high
+    test, reason = closed_form(metric.paired_test, c, r, 0.05)
+    if reason is not None:
+        raise NotJudged(f"no paired test for {metric.name}: {reason}")
+    if test is not None:
+        def limits(a: float) -> tuple[float, float]:
+            t, why = closed_form(metric.paired_test, c, r, 2.0 * a)
+            return (np.nan, np.nan) if t is None or why else (t.low, t.high)
+        return Estimate(vc - vr, n, Search(limits, test.method), vc, vr)
 
-    try:
-        first = closed(0.025)
-        if all(math.isfinite(x) for x in first):
-            return Estimate(vc - vr, n, method[0], closed, vc, vr)
-    except (NotAvailable, ValueError, ZeroDivisionError, FloatingPointError):
-        pass  # e.g. DeLong with a single positive: the bootstrap below, or not judged
-    draws = bootstrap_draws({"c": _statistic(metric, c), "r": _statistic(metric, r)}, n, n_resamples, seed)
-    bounds = _percentile_bounds(draws["c"] - draws["r"], f"the difference in {metric.name}", n_resamples)
-    return Estimate(vc - vr, n, "paired-bootstrap", bounds, vc, vr)
+    stats = {"c": resampler(metric, c), "r": resampler(metric, r)}
+    draws = _bootstrap(stats, n, n_resamples, seed)
+    bounds = _order_statistics(draws["c"] - draws["r"], f"the difference in {metric.name}", n_resamples,
+                               "paired-bootstrap")
+    return Estimate(vc - vr, n, bounds, vc, vr)
 
 
 def single(metric: Metric, data: MetricData, *, n_resamples: int = 1000, seed: int = 0) -> Estimate:
-    """One model's own value with its confidence bounds (the plugin's interval, else the bootstrap)."""
-    rows = scored_rows(metric, data)
-    n = int(rows.sum())
+    """One model's own value with its confidence bounds: Clopper–Pearson for a mean of 0/1 scores, else the
+    plugin's interval (as compare gives it), else the bootstrap."""
+    (d,), n = _rows(metric, data)
     if n == 0:
+        _value(metric, data, "candidate")
         raise NotJudged(f"{metric.name}: no example can be scored")
-    d = _subset(data, rows)
     v = _value(metric, d, "candidate")
 
-    method = ["closed form"]
+    scores = binary_scores(metric, d, v)
+    if scores is not None:
+        return Estimate(v, n, ExactProportion(int(scores.sum()), n), v, None)
 
-    def closed(a: float) -> tuple[float, float]:
-        iv = metric.interval(d, 2.0 * a)
-        if iv is None:
-            raise NotAvailable("no closed-form interval")
-        method[0] = iv.method
-        return iv.low, iv.high
+    iv, reason = closed_form(metric.interval, d, 0.05)
+    if reason is not None:
+        raise NotJudged(f"no confidence interval for {metric.name}: {reason}")
+    if iv is not None:
+        def limits(a: float) -> tuple[float, float]:
+            i, why = closed_form(metric.interval, d, 2.0 * a)
+            return (np.nan, np.nan) if i is None or why else (i.low, i.high)
+        return Estimate(v, n, Search(limits, iv.method), v, None)
 
-    try:
-        first = closed(0.025)
-        if all(math.isfinite(x) for x in first):
-            return Estimate(v, n, method[0], closed, v, None)
-    except (NotAvailable, ValueError, ZeroDivisionError, FloatingPointError):
-        pass
-    draws = bootstrap_draws({"x": _statistic(metric, d)}, n, n_resamples, seed)["x"]
-    return Estimate(v, n, "bootstrap-percentile", _percentile_bounds(draws, metric.name, n_resamples), v, None)
+    draws = _bootstrap({"x": resampler(metric, d)}, n, n_resamples, seed)["x"]
+    return Estimate(v, n, _order_statistics(draws, metric.name, n_resamples, "bootstrap-percentile"), v, None)
+
+
+def point(metric: Metric, data: MetricData) -> Estimate:
+    """One model's own value on the rows it is computed on, without bounds (they raise NotJudged)."""
+    (d,), n = _rows(metric, data)
+    if n == 0:
+        _value(metric, data, "candidate")
+        raise NotJudged(f"{metric.name}: no example can be scored")
+    v = _value(metric, d, "candidate")
+    return Estimate(v, n, Search(lambda a: (np.nan, np.nan), "point value"), v, None)
 
 
 def unpaired(candidate: Estimate, reference: float, reference_low: float, reference_high: float,
@@ -274,20 +248,16 @@ def unpaired(candidate: Estimate, reference: float, reference_low: float, refere
     se = math.hypot(se_ref, se_cand)
     delta = float(candidate.value) - float(reference)
 
-    def bounds(a: float) -> tuple[float, float]:
+    def limits(a: float) -> tuple[float, float]:
         half = float(ndtri(1.0 - a)) * se
         return delta - half, delta + half
-    return Estimate(delta, candidate.n, "unpaired normal approximation", bounds, candidate.value, float(reference),
-                    paired=False)
+    return Estimate(delta, candidate.n, Search(limits, "unpaired normal approximation"), candidate.value,
+                    float(reference), paired=False)
 
 
 def oriented(estimate: Estimate, higher_is_better: bool) -> Estimate:
     """The estimate as an *improvement* (positive = better): flipped for metrics where lower is better."""
     if higher_is_better:
         return estimate
-
-    def bounds(a: float) -> tuple[float, float]:
-        low, high = estimate.bounds(a)
-        return -high, -low
-    return Estimate(-estimate.value, estimate.n, estimate.method, bounds, estimate.candidate, estimate.reference,
-                    estimate.paired)
+    return Estimate(-estimate.value, estimate.n, Negated(estimate.construction), estimate.candidate,
+                    estimate.reference, estimate.paired)

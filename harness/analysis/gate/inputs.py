@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ...metrics import Metric, MetricData
-from .evidence import Estimate, NotJudged, oriented, paired, single, unpaired
+from .evidence import Estimate, NotJudged, oriented, paired, point, single, unpaired
 from .rules import Rule
 
 
@@ -75,9 +75,16 @@ class GateInput:
         est = unpaired(own, float(stored["value"]), float(iv["low"]), float(iv["high"]), self.interval_alpha)
         return oriented(est, metric.higher_is_better)
 
-    def own_value(self, rule: Rule, n_resamples: int, seed: int) -> Estimate:
-        """The candidate's own value of the rule's metric, with its confidence bounds."""
+    def own_value(self, rule: Rule, n_resamples: int, seed: int, bounds: bool = True) -> Estimate:
+        """The candidate's own value of the rule's metric with its confidence bounds. Without ``bounds`` (a
+        floor or ceiling on the point) the bounds are shown where they exist but not needed: the rule is
+        judged wherever the metric has a value (AUROC with a single positive example has no interval)."""
         if self.candidate.data is None:
             raise NotJudged(f"no per-example predictions for the candidate {self.candidate.name!r}")
-        return single(self.metric(rule), self._for_class(self.candidate.data, rule), n_resamples=n_resamples,
-                      seed=seed)
+        data = self._for_class(self.candidate.data, rule)
+        try:
+            return single(self.metric(rule), data, n_resamples=n_resamples, seed=seed)
+        except NotJudged:
+            if bounds:
+                raise
+            return point(self.metric(rule), data)  # the bounds are shown where they exist, never needed

@@ -24,7 +24,7 @@ def assess(rule: Rule, inp: GateInput, config: GateConfig) -> Assessment:
     if why is not None:
         return a.settle(SKIPPED, f"skipped: {why}")
     try:
-        a.estimate = est = inp.own_value(rule, config.n_resamples, config.seed)
+        a.estimate = est = inp.own_value(rule, config.n_resamples, config.seed, bounds=rule.on == "bound")
     except NotJudged as exc:
         return a.settle(NOT_JUDGED, f"could not judge: {exc.reason}")
     assert rule.threshold is not None

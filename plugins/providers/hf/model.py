@@ -30,6 +30,21 @@ from .scoring import Forward, Prefixed, Scored, Seq, score, score_prefixed
 _LOCK = threading.Lock()
 
 
+def prompt_text(tokenizer: Any, use_chat: bool, ex: Example, template_kwargs: dict[str, Any]) -> str:
+    """The text the model reads for an example: its chat messages formatted by the tokenizer's chat template
+    (generation prompt included), or its completion-style prompt. Raises :class:`ExampleFailure` when the
+    template rejects the example."""
+    if not use_chat:
+        return ex.prompt
+    if not ex.messages:
+        raise ExampleFailure("the example has no chat messages for the chat template")
+    try:
+        return str(tokenizer.apply_chat_template([dict(m) for m in ex.messages], add_generation_prompt=True,
+                                                 tokenize=False, **template_kwargs))
+    except Exception as exc:  # a template that rejects these messages (e.g. no system role)
+        raise ExampleFailure(f"the chat template failed: {' '.join(str(exc).split())[:200]}") from None
+
+
 class HFModel(LocalModel):
     def __init__(self, name: str, spec: ModelSpec, *, folder: Folder, base: Path | None, options: HFOptions,
                  labels: Sequence[str], spellings: dict[str, list[str]], tokenizer: Any, field: str,
@@ -66,15 +81,7 @@ class HFModel(LocalModel):
     # --- prompts ------------------------------------------------------------------------------------
 
     def prompt_text(self, ex: Example) -> str:
-        if not self.use_chat:
-            return ex.prompt
-        if not ex.messages:
-            raise ExampleFailure("the example has no chat messages for the chat template")
-        try:
-            return self.tokenizer.apply_chat_template([dict(m) for m in ex.messages], add_generation_prompt=True,
-                                                      tokenize=False, **self.options.chat_template_kwargs)
-        except Exception as exc:  # a template that rejects these messages (e.g. no system role)
-            raise ExampleFailure(f"the chat template failed: {' '.join(str(exc).split())[:200]}") from None
+        return prompt_text(self.tokenizer, self.use_chat, ex, self.options.chat_template_kwargs)
 
     def encode(self, texts: list[str]) -> list[list[int]]:
         return [list(ids) for ids in self.tokenizer(texts, add_special_tokens=not self.use_chat)["input_ids"]]

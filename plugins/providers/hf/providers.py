@@ -12,38 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, UsageError
-from harness.providers import ModelSpec, Provider, Resolved
+from harness.providers import ModelFacts, ModelSpec, Provider, Resolved
 
-from ..label_scoring import SpellingClash, label_spellings
 from .options import HFOptions
-
-NO_BASE = "none"
-
-
-def _field(spec: ModelSpec) -> str:
-    return f"models.{spec.name}"
-
-
-def _path(spec: ModelSpec) -> Path:
-    """The folder a spec names: a relative path is relative to ``spec.relative_to`` (the suite folder for a path
-    written in suite.yaml, the current directory for ``--model``), never looked up anywhere else first."""
-    p = Path(spec.argument.strip()).expanduser()
-    if not p.is_absolute() and spec.relative_to is not None:
-        p = spec.relative_to / p
-    return p
-
-
-def _origin(spec: ModelSpec) -> str | None:
-    return spec.origin or None
-
-
-def _spellings(spec: ModelSpec, labels: tuple[str, ...], opts: HFOptions) -> dict[str, list[str]]:
-    try:
-        return label_spellings(labels, opts.case_insensitive)
-    except SpellingClash as exc:
-        a, b = exc.labels
-        raise UsageError(f"{spec.origin or 'model'} {spec.name!r}: labels {a!r} and {b!r} are both spelled "
-                         f"{exc.spelling!r} (case is ignored): rename one or drop case_insensitive") from None
+from .specs import NO_BASE, _field, _path, _spellings
 
 
 def label_tokens(spec: ModelSpec, tokenizer: Any, spellings: dict[str, list[str]]) -> dict[str, list[list[str]]]:
@@ -112,6 +84,15 @@ class HFProvider(Provider):
         path = _path(spec)
         return Resolved([build(spec, spec.name, path, opts, suite, {})])
 
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        """The folder's own tokenizer, context window (config.json) and chat template, offline (hf/facts.py)."""
+        from .facts import hf_facts
+
+        opts = self.parse_options(spec)
+        if not spec.argument.strip():
+            raise UsageError(f"{spec.origin}: model {spec.name!r}: hf needs a model folder, e.g. hf:./my-model")
+        return hf_facts(spec, opts, suite, _path(spec))
+
 
 class HFCheckpointsProvider(Provider):
     name = "hf-checkpoints"
@@ -119,6 +100,15 @@ class HFCheckpointsProvider(Provider):
                    "checkpoint and NAME/final, with the training curves of trainer_state.json. Needs the hf extra.")
     argument_help = "RUN_DIR (the Trainer's output_dir)"
     options_model = HFOptions
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        """The run's final model's (else last checkpoint's) tokenizer, window and chat template (hf/facts.py)."""
+        from .facts import checkpoints_facts
+
+        opts = self.parse_options(spec)
+        if not spec.argument.strip():
+            raise UsageError(f"{spec.origin}: model {spec.name!r}: hf-checkpoints needs a run folder")
+        return checkpoints_facts(spec, opts, suite, _path(spec))
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         from .checkpoints import epoch_at, find_run, metrics_at, run_summary

@@ -104,6 +104,10 @@ class LocalTokenizer:
     def encode(self, text: str) -> list[int]:
         return list(self._tok.encode(text, add_special_tokens=False).ids)
 
+    def decode(self, ids: list[int]) -> str:
+        """The text of token ids (the data checks show token texts, not only ids)."""
+        return str(self._tok.decode(list(ids), skip_special_tokens=False))
+
     def token_bytes(self, token_id: int) -> bytes:
         """The bytes a token id stands for (special tokens: their text)."""
         cached = self._bytes.get(token_id)

@@ -106,7 +106,8 @@ class OpenAIChatProvider(Provider):
         from .facts import openai_model_facts
 
         return openai_model_facts(_model_id(spec, "a model id"), self.parse_options(spec),
-                                  chat=not issubclass(self.model_class, CompletionsModel))
+                                  chat=not issubclass(self.model_class, CompletionsModel), labels=tuple(suite.labels),
+                                  root=spec.relative_to, where=_where(spec))
 
 
 class OpenAICompletionsProvider(OpenAIChatProvider):
@@ -144,7 +145,8 @@ class OpenAIJobProvider(Provider):
         the options ``tokenizer`` and ``context_window`` alone."""
         from .facts import openai_model_facts
 
-        return openai_model_facts(spec.argument.strip(), self.parse_options(spec), chat=True)
+        return openai_model_facts(spec.argument.strip(), self.parse_options(spec), chat=True,
+                                  labels=tuple(suite.labels), root=spec.relative_to, where=_where(spec))
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         import openai

@@ -25,8 +25,8 @@ from harness.examples import Example, Prediction, PredictionColumns
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 from harness.textfile import csv_source, lines, read_text
 
-from ._common import model_file, shown_path
-from ._columnar import read_columns
+from .._common import model_file, shown_path
+from .columns import read_columns
 
 PROB_TOLERANCE = 0.01
 """How far a row's probabilities may sum from 1 (rounding) before the row is an input error."""
