@@ -307,7 +307,7 @@ def check_before_scoring(suite: Suite, registry: Registry, names: Sequence[str],
             raise written.error(f"the stored baseline cannot be read: {exc.one_line()}", "baseline") from None
         stored = StoredRun(path, stored_results, None)
         _check_same_data(run, stored, Path(suite.path))
-    _choose_models(GateRequest(Path(suite.path), suite=suite), written, run, stored)
+    _choose_models(GateRequest(Path(suite.path), suite=suite), written, run, stored, [])
 
 
 def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateConfig]:
