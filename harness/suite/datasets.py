@@ -174,6 +174,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
     examples: list[Example] = []
     seen: dict[str, int] = {}
     labels = suite.labels
+    source = str(path)  # one string shared by every example (not a copy each)
 
     if fmt in ("openai-jsonl", "chat-jsonl"):
         rows = _jsonl_rows(path, text)
@@ -235,7 +236,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
                              line=line, field=where)
         seen[ex_id] = line
         examples.append(Example(id=ex_id, label=label, text=text, prompt=prompt, messages=messages,
-                                source=str(path), line=line))
+                                source=source, line=line))
     if not examples:
         raise InputError("no examples", file=path)
     return Dataset(path=path, format=fmt, sha256=file_sha256(path), examples=tuple(examples))

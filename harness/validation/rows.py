@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import jsonio
+from ..textfile import iter_lines
 from .findings import ERROR, INFO, WARNING, Finding, finding
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
@@ -87,7 +88,7 @@ def infer_format(path: Path, text: str) -> str:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
-    for line in io.StringIO(text, newline=None):
+    for line in iter_lines(text):
         if line.strip():
             try:
                 first = json.loads(line)
@@ -126,7 +127,7 @@ def read_split(which: str, path: Path, fmt: str | None, labels: tuple[str, ...],
     split = Split(which=which, path=path, format=fmt or infer_format(path, text), text=text, bom=bom)
     problems = _Problems(split)
     if "\r\n" in text or _SURROGATE.search(text):  # line by line only when some line has either
-        for lineno, line in enumerate(io.StringIO(text, newline=""), 1):
+        for lineno, line in enumerate(iter_lines(text, ""), 1):
             if line.endswith("\r\n"):
                 split.crlf_lines.append(lineno)
             if _SURROGATE.search(line):
@@ -182,7 +183,7 @@ def _label(row: Row, value: Any, labels: tuple[str, ...], problems: _Problems, n
 def _read_jsonl(split: Split, labels: tuple[str, ...], data: Any, problems: _Problems) -> None:
     surrogates = _SURROGATE.search(split.text) is not None
     escapes = _LONE.search(split.text) is not None
-    for lineno, line in enumerate(io.StringIO(split.text, newline=None), 1):
+    for lineno, line in enumerate(iter_lines(split.text), 1):
         if not line.strip():
             continue
         try:

@@ -11,7 +11,6 @@ file row by row, which accepts what it accepts and names the file, line and fiel
 
 from __future__ import annotations
 
-import io
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 import orjson
 
 from harness.examples import Example, PredictionColumns
-from harness.textfile import read_text
+from harness.textfile import iter_lines, read_text
 
 
 class _Irregular(Exception):
@@ -48,7 +47,7 @@ def _read(path: Path, examples: Sequence[Example], labels: tuple[str, ...], id_f
     outputs = array("i")
     zeros = [0.0] * k
     loads = orjson.loads
-    for line in io.StringIO(text, newline=None):
+    for line in iter_lines(text):
         if not line.strip():
             continue
         try:
