@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import ndtri
 
 from ._validate import as_bool_1d, check_alpha, same_length
 from .distributions import binom_cdf, binom_pmf
 from .results import Interval, PairedTest
+from .special import ndtri
 
 __all__ = [
     "agresti_min_interval",

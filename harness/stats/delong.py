@@ -30,11 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
 
 from ._validate import as_bool_1d, as_float_1d, check_alpha, same_length
 from .distributions import norm_sf, rankdata
 from .results import Interval, PairedTest
+from .special import ndtri
 
 __all__ = ["auc_variance", "delong_auc", "delong_compare", "delong_test", "placements"]
 

@@ -82,7 +82,7 @@ def paired_sample_size(delta: float, discordance: float, power: float = 0.8, alp
     power, which rises with ``n`` up to the small saw-teeth of a discrete test)."""
     _check(discordance, delta, power)
     check_alpha(alpha)
-    from scipy.special import ndtri
+    from .special import ndtri
 
     z = float(ndtri(1 - alpha / 2)) * math.sqrt(discordance) + float(ndtri(power)) * math.sqrt(
         max(discordance - delta * delta, 0.0))
@@ -159,7 +159,7 @@ def independent_discordance(accuracy_a: float, accuracy_b: float) -> float:
 
 def unpaired_sample_size(accuracy_a: float, accuracy_b: float, power: float = 0.8, alpha: float = 0.05) -> int:
     """Examples *per set* for two independent sets (two-proportion z-test, Fleiss' formula): what pairing saves."""
-    from scipy.special import ndtri
+    from .special import ndtri
 
     check_alpha(alpha)
     delta = abs(accuracy_b - accuracy_a)
