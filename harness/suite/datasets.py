@@ -77,11 +77,12 @@ def infer_format(path: Path, text: str | None = None) -> str:
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    exact = jsonio.has_long_digits(text)  # checked once for the file, not once a line
     for lineno, line in lines(text):
         if not line.strip():
             continue
         try:
-            row = jsonio.loads(line, exact_ints=True)  # an id may be a long integer
+            row = jsonio.loads(line, exact_ints=exact)  # an id may be a long integer
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
                              line=lineno) from None

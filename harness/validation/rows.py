@@ -183,11 +183,12 @@ def _label(row: Row, value: Any, labels: tuple[str, ...], problems: _Problems, n
 def _read_jsonl(split: Split, labels: tuple[str, ...], data: Any, problems: _Problems) -> None:
     surrogates = _SURROGATE.search(split.text) is not None
     escapes = _LONE.search(split.text) is not None
+    exact = jsonio.has_long_digits(split.text)  # checked once for the file, not once a line
     for lineno, line in enumerate(iter_lines(split.text), 1):
         if not line.strip():
             continue
         try:
-            obj = jsonio.loads(line, exact_ints=True)
+            obj = jsonio.loads(line, exact_ints=exact)
         except (ValueError, RecursionError) as exc:
             msg = getattr(exc, "msg", None) or "not JSON"
             problems.add("malformed-json", f"malformed JSON ({msg})", lineno)
