@@ -107,8 +107,14 @@ def _log_gamma_table(top: int) -> np.ndarray:
     return out
 
 
+_TABLE_MAX = 1 << 21
+
+
 def _lgamma_int(m: np.ndarray) -> np.ndarray:
     top = int(m.max()) if m.size else 1
+    if top >= _TABLE_MAX:  # millions of disagreements: only the values asked for
+        return np.array([math.lgamma(v) if v > 0 else math.inf for v in m.astype(np.int64).ravel().tolist()]
+                        ).reshape(m.shape)
     table = _log_gamma_table(max(1 << max(top - 1, 1).bit_length(), 16))  # a few sizes, each reused
     return table[m.astype(np.int64)]
 
