@@ -4,7 +4,8 @@
 the array-API layer), a fifth of what ``harness run`` does besides its requests. What a run evaluates is few and
 small: normal quantiles and tails of a handful of scalars, chi-square tails, and binomial probabilities over a
 few thousand arguments for the exact McNemar test and its power. They are computed here to about 1e-12
-relative where a test is decided, 1e-10 down to 1e-250 (``tests/stats/test_stats_distributions.py`` checks
+relative where a test is decided (binomial terms: for up to ~10^5 trials; log Gamma's rounding makes it ~1e-9
+at millions), 1e-10 down to 1e-250 (``tests/stats/test_stats_distributions.py`` checks
 them against scipy on grids of arguments; results.json is the same to 1e-9), from
 
 * :class:`statistics.NormalDist` (Wichura's AS241, accurate to about 1e-16) and :func:`math.erfc`;
