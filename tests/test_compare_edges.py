@@ -257,3 +257,27 @@ def test_metrics_on_different_example_sets_are_not_ranked(harness_cli, make_suit
     assert ll["n"] == 30 and "subset" in ll
     html = (out / "report.html").read_text()
     assert "a different example set, not ranked" in html
+
+
+def test_a_class_too_rare_to_resample_gets_no_bootstrap_test(registry):
+    """Acceptance finding: with one positive example among 60, AUPRC's paired bootstrap kept only the ~64% of
+    resamples that hold it — every one of them the same positive — and called b's -0.14 a significant
+    regression (p = 0.014). A metric undefined on more than 1% of resamples has no bootstrap interval or test,
+    and says why; with enough positives the test is back."""
+    rng = np.random.default_rng(7)
+    y = np.zeros(60, dtype=int)
+    y[17] = 1
+    a = binary(y, np.clip(np.where(y == 1, 0.45, rng.uniform(0.05, 0.5, 60)), 0, 1))
+    b = binary(y, np.clip(np.where(y == 1, 0.3, rng.uniform(0.05, 0.5, 60)), 0, 1))
+    metrics = [registry.metrics[m] for m in ("auprc", "recall", "accuracy")]
+    intervals, comp = compare({"a": a, "b": b}, metrics, "a", CompareOptions(n_resamples=1000))
+    row = comp["pairs"][0]["metrics"]["auprc"]
+    assert row["delta"] is not None  # the point values stand
+    assert row["p_value"] is None and row["low"] is None and "too rare" in row["reason"]
+    assert intervals["b"]["auprc"]["low"] is None and "too rare" in intervals["b"]["auprc"]["reason"]
+    assert comp["pairs"][0]["metrics"]["accuracy"]["p_value"] is not None  # not about accuracy
+
+    y2 = (rng.random(400) < 0.3).astype(int)
+    a2, b2 = binary(y2, soft(rng, y2, 1.5)), binary(y2, soft(rng, y2, 1.0))
+    _, comp2 = compare({"a": a2, "b": b2}, metrics, "a", CompareOptions(n_resamples=500))
+    assert comp2["pairs"][0]["metrics"]["auprc"]["p_value"] is not None
