@@ -281,3 +281,15 @@ def test_a_class_too_rare_to_resample_gets_no_bootstrap_test(registry):
     a2, b2 = binary(y2, soft(rng, y2, 1.5)), binary(y2, soft(rng, y2, 1.0))
     _, comp2 = compare({"a": a2, "b": b2}, metrics, "a", CompareOptions(n_resamples=500))
     assert comp2["pairs"][0]["metrics"]["auprc"]["p_value"] is not None
+
+
+def test_one_class_among_the_scored_rows_is_named_as_such(registry):
+    """Acceptance finding: AUROC's reason said 'only one class present in the held-out labels' when both classes
+    were in the held-out labels and only the rows scored with probabilities held one."""
+    y = np.array([0, 1] * 20)
+    p = np.where(y == 1, 0.7, 0.2).astype(float)
+    p[y == 1] = np.nan  # the positive rows have no probabilities
+    value = evaluate(registry.metrics["auroc"], binary(y, p, pred=np.zeros(40, dtype=int)))
+    assert value.value is None and "among the 20 of 40 held-out examples scored with probabilities" in value.reason
+    whole = evaluate(registry.metrics["auroc"], binary(np.zeros(40, dtype=int), np.full(40, 0.3)))
+    assert whole.reason == "only one class present in the held-out labels"
