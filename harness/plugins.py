@@ -29,6 +29,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.providers.predictions_file",
     "harness_plugins.providers.openai",
     "harness_plugins.providers.hf",
+    "harness_plugins.providers.embeddings",
 )
 
 

@@ -7,7 +7,9 @@ model, every checkpoint and the final model). Two kinds of model exist:
 * :class:`LocalModel` scores a whole list of examples in-process (scikit-learn, a predictions file).
 * :class:`RequestModel` makes one request per example to an API. It only says how to build a request,
   send it and parse the response; the runner's engine owns concurrency, caching, retries and batching,
-  so every HTTP provider gets them for free.
+  so every HTTP provider gets them for free. An endpoint that takes many inputs per call (embeddings) says
+  how to merge requests and split the answer (:meth:`RequestModel.grouping`); each example's response is
+  still cached on its own.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .errors import InputError
 from .examples import Example, Prediction
 
 _ESTIMATING: ContextVar[bool] = ContextVar("harness_estimating", default=False)
+_OUTPUT_DIR: ContextVar[Path | None] = ContextVar("harness_output_dir", default=None)
 
 
 def estimating() -> bool:
@@ -43,6 +46,24 @@ def estimating_scope() -> Iterator[None]:
         yield
     finally:
         _ESTIMATING.reset(token)
+
+
+def output_dir() -> Path | None:
+    """The folder the current run writes its results.json to (``harness run --out``; also set for ``--dry-run``,
+    which writes nothing), None outside a run. A model may keep what it made for the run there, below a
+    folder of its own (a fitted classifier, so that a rerun needs no refit); it must not write anywhere else.
+    The folder may not exist yet: create it when writing."""
+    return _OUTPUT_DIR.get()
+
+
+@contextmanager
+def output_dir_scope(path: Path | None) -> Iterator[None]:
+    """The runner's side of :func:`output_dir`."""
+    token = _OUTPUT_DIR.set(path)
+    try:
+        yield
+    finally:
+        _OUTPUT_DIR.reset(token)
 
 
 class ExampleSet(Protocol):
@@ -79,6 +100,12 @@ class SuiteView(Protocol):
     @property
     def heldout(self) -> ExampleSet:
         """The held-out split; loaded on first use."""
+    @property
+    def display(self) -> Mapping[str, str]:
+        """Each label's display name (its name when suite.yaml gives none)."""
+    @property
+    def descriptions(self) -> Mapping[str, str]:
+        """The labels that have a ``description`` in suite.yaml: label → its text (zero-shot classifiers)."""
 
 
 class RequestRunner(Protocol):
@@ -161,6 +188,19 @@ class LocalModel(Model):
         return await asyncio.to_thread(self.predict_all, examples)
 
 
+@dataclass(frozen=True)
+class Grouping:
+    """How many examples' requests a :class:`RequestModel` may merge into one (:meth:`RequestModel.grouping`)."""
+
+    max_items: int  # requests merged into one (>= 1); OpenAI's /v1/embeddings takes up to 2,048 inputs
+    max_tokens: int | None = None  # their summed prompt tokens (estimate_tokens) per merged request; None: any
+    batch_max_items: int | None = None  # items across one Batch API job (OpenAI /v1/embeddings: 50,000); None: any
+
+    def __post_init__(self) -> None:
+        if self.max_items < 1:
+            raise ValueError("Grouping.max_items must be at least 1")
+
+
 class RequestModel(Model):
     """A model reached through one API request per example.
 
@@ -169,6 +209,9 @@ class RequestModel(Model):
     :class:`harness.errors.Retryable` for a transient one, :class:`harness.errors.ProviderError` to stop the
     run) and :meth:`parse` (response → :class:`Prediction`). ``endpoint`` and :meth:`cache_identity`
     identify the target for the response cache and batch submission.
+
+    An endpoint that takes many inputs per call implements :meth:`grouping`, :meth:`combine` and :meth:`split`:
+    requests are still built, cached and parsed one per example, and merged only to be sent.
     """
 
     endpoint: ClassVar[str] = ""
@@ -211,6 +254,37 @@ class RequestModel(Model):
     def batch_client(self) -> BatchClient | None:
         """A :class:`BatchClient` when the endpoint supports batch submission (OpenAI Batch API)."""
         return None
+
+    def grouping(self) -> Grouping | None:
+        """Several examples per request (an embeddings endpoint embeds a list of inputs per call); None, the
+        default: one request per example. When set, the engine builds, screens and looks up one request per
+        example as usual (:meth:`build_request`: each example's response is cached under its own request, so
+        it is fetched once per distinct request, across runs and suites), packs the ones not cached, in order,
+        into merged requests within these limits (:meth:`combine`), sends those (or submits them as Batch API
+        lines), and splits each answer back into one response per example (:meth:`split`), which it caches,
+        books and parses like any other. A merged request that fails with
+        :class:`~harness.errors.ExampleFailure` is halved and the halves are sent again, so one bad input fails
+        only its own example."""
+        return None
+
+    def combine(self, requests: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """One request body doing the work of ``requests`` (per-example bodies from :meth:`build_request`,
+        in order). Needed when :meth:`grouping` is set."""
+        raise NotImplementedError
+
+    def split(self, requests: Sequence[dict[str, Any]], response: dict[str, Any]) -> list[dict[str, Any] | str]:
+        """The response to ``combine(requests)`` as one item per request, in order: a dict is that request's
+        own response (as if it had been sent alone: it is cached under it and passed to :meth:`parse`); a str
+        fails that example alone with this reason, caching nothing (a vector that is not finite, say). Raise
+        :class:`~harness.errors.ExampleFailure` to fail them all, :class:`~harness.errors.ProviderError` to
+        stop the model. Needed when :meth:`grouping` is set."""
+        raise NotImplementedError
+
+    def planned_examples(self, examples: Sequence[Example]) -> Sequence[Example]:
+        """Every example this model will send a request for when it scores ``examples``, for ``--dry-run``'s
+        count and cost. The default is ``examples``; a model that also embeds its training split or its
+        labels' texts lists those too."""
+        return examples
 
     async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         return await engine.run_requests(self, examples)

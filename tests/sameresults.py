@@ -3,8 +3,9 @@ row: full probabilities, a label only, an invalid label, a missing id, rows resc
 CSV columns), and a field-by-field comparison of two results.json documents.
 
 ``tests/test_same_results.py`` runs these suites and compares the results with ``tests/data/same_results/``,
-written by harness at commit db3863f — main without the performance work of issue 14 (efef40f, the release
-before it, gave the same numbers but for ECE's closed-form inference and the one MDE computation main added) — with
+written by harness at commit 28a5890 — main without the performance work of issue 14 (efef40f, the release
+before it, gave the same numbers but for what main changed since: ECE's closed-form inference, one MDE computation,
+the selection note) — with
 ``python tests/sameresults.py write OUT`` (a harness of that commit on PATH). A change that moves a number
 beyond floating-point summation order fails it.
 

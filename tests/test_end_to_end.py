@@ -45,14 +45,16 @@ def test_results_json_schema(runs):
     dataset = res["suite"]["dataset"]
     assert dataset["sha256"] == hashlib.sha256(suite.data_path("heldout").read_bytes()).hexdigest()
     assert dataset["n_examples"] == len(suite.heldout) and dataset["format"] == "openai-jsonl"
-    assert res["predictions"] == {"path": "predictions.jsonl", "rows": 5 * len(suite.heldout)}
+    assert res["predictions"] == {"path": "predictions.jsonl", "rows": 7 * len(suite.heldout)}
     for key in ("load_seconds", "predict_seconds", "metrics_seconds", "total_seconds"):
         assert res["timings"][key] >= 0
     assert [m["name"] for m in res["metrics"]] == suite.metric_names
     for m in res["metrics"]:
         assert {"name", "title", "description", "higher_is_better", "needs_proba", "plugin"} <= set(m)
     names = [m["name"] for m in res["models"]]
-    assert names[0] == "job/base" and names[-1] == "job/final" and len(names) == 5
+    assert names[5:] == ["embeddings", "zero-shot"]  # the baselines every fine-tune must beat (docs/embeddings.md)
+    names = names[:5]
+    assert names[0] == "job/base" and names[-1] == "job/final"
     assert res["baseline"] == "job/base"
     for m in res["models"]:
         assert m["counts"] == {"n": len(suite.heldout), "ok": len(suite.heldout), "invalid": 0, "failed": 0,

@@ -1,6 +1,6 @@
 """The performance work of issue 14 changed how results are computed, never what they are: the same suites
 give the results.json numbers, the predictions.jsonl bytes and the report page (charts aside) that the release
-before it gave (``tests/data/same_results``, written by harness at commit db3863f; see tests/sameresults.py).
+before it gave (``tests/data/same_results``, written by harness at commit 28a5890; see tests/sameresults.py).
 
 Floats are compared to a relative 1e-9 (``sameresults.REL_TOL``): summation order legitimately differs (BLAS
 kernels for the bootstrap's products; vectorised metrics instead of scikit-learn's), nothing else may."""

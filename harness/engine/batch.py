@@ -16,9 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ..errors import BatchNotFound, ProviderError, Retryable
+from ..errors import BatchNotFound, ExampleFailure, ProviderError, Retryable
 from .cache import Cache, batch_key
-from .lanes import Job, Lane
+from .grouping import expand, items
+from .lanes import Job, Lane, Part
 from .options import BUDGET_EXHAUSTED, EngineOptions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +45,7 @@ class BatchHost(Protocol):
     def account(self, lane: Lane, reserved: float, response: dict[str, Any] | None = None,
                 batch: bool = False) -> dict[str, int] | None: ...
     def resolve_job(self, lane: Lane, job: Job, response: dict[str, Any] | None = None,
-                    reason: str | None = None, show: bool = True) -> int: ...
+                    reason: str | None = None, show: bool = True, parts: Sequence[Part] | None = None) -> int: ...
     def progress_note(self, lane: Lane, text: str) -> None: ...
     def notice(self, text: str) -> None: ...
     def scrub(self, text: str) -> str: ...
@@ -96,6 +97,24 @@ async def _open(engine: BatchHost, lane: Lane, client: BatchClient, chunk: list[
     return await _submit(engine, lane, client, bkey, chunk)
 
 
+def chunks(jobs: Sequence[Job], max_lines: int, max_items: int | None) -> list[list[Job]]:
+    """Jobs in batches of at most ``max_lines`` lines and ``max_items`` requests (a merged line counts its
+    members: OpenAI takes 50,000 embedding inputs per batch, across its lines)."""
+    out: list[list[Job]] = []
+    current: list[Job] = []
+    n = 0
+    for job in jobs:
+        size = items(job)
+        if current and (len(current) >= max_lines or (max_items is not None and n + size > max_items)):
+            out.append(current)
+            current, n = [], 0
+        current.append(job)
+        n += size
+    if current:
+        out.append(current)
+    return out
+
+
 async def _reasons(client: BatchClient, bid: str) -> list[str]:
     try:
         return [" ".join(str(r).split()) for r in await client.errors(bid) if str(r).strip()]
@@ -119,12 +138,14 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         reserved[job.key] = cost
         to_send.append(job)
 
-    pending = [await _open(engine, lane, client, to_send[start:start + MAX_LINES])
-               for start in range(0, len(to_send), MAX_LINES)]
+    grouping = model.grouping()
+    pending = [await _open(engine, lane, client, chunk)
+               for chunk in chunks(to_send, MAX_LINES, grouping.batch_max_items if grouping else None)]
     sent = sum(len(h.jobs) for h in pending)
     last_reason = ""
     ended_badly = False
     finished: list[tuple[_Handle, str, dict[str, dict[str, Any]]]] = []
+    stop: ProviderError | None = None  # a response that says the model must stop (split by the model)
     polls = 0
     while pending:
         polls += 1
@@ -164,10 +185,23 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
             ended_badly = True
             reasons = await _reasons(client, handle.id)
             why = f": {'; '.join(reasons)}" if reasons else " (the server gave no reason)"
+        split: dict[str, list[Part] | str] = {}  # a line's response as its members' (merged requests)
+        for job in chunk:
+            if "response" in results.get(job.key, {}):
+                try:
+                    split[job.key] = expand(model, job, results[job.key]["response"])
+                except ExampleFailure as exc:
+                    split[job.key] = exc.reason
+                except ProviderError as exc:
+                    stop = stop or exc
+                    split[job.key] = exc.one_line()
         if engine.cache() is not None:
-            engine.store_now([(j.key, lane.identity_json, model.endpoint, j.body_json, results[j.key]["response"],
-                               "batch") for j in chunk if "response" in results.get(j.key, {})])
+            engine.store_now([(m.key, lane.identity_json, model.endpoint, m.body_json, r, "batch")
+                              for parts in split.values() if not isinstance(parts, str)
+                              for m, r, _ in parts if r is not None])
         engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))  # ended: a re-run must not resume it
+        if stop is not None:  # the model stops, once every batch's usable answers are cached
+            continue
         for job in chunk:
             result = results.get(job.key)
             cost_reserved = reserved.get(job.key, 0.0)
@@ -176,7 +210,13 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
                 response = result["response"]
                 lane.responses += 1
                 engine.account(lane, cost_reserved, response, batch=True)
-                engine.resolve_job(lane, job, response=response)
+                parts = split[job.key]
+                if isinstance(parts, str):
+                    engine.resolve_job(lane, job, reason=f"batch: {parts}")
+                elif job.members is not None:
+                    engine.resolve_job(lane, job, parts=parts)
+                else:
+                    engine.resolve_job(lane, job, response=response)
             else:
                 lane.usage.errors += 1
                 engine.account(lane, cost_reserved)
@@ -189,6 +229,8 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
                 engine.resolve_job(lane, job, reason=reason)
                 last_reason = reason
         engine.progress_note(lane, f"batch {handle.id}: {status}")
+    if stop is not None:
+        raise stop
     if sent and lane.responses == 0:  # like the request path's fail-fast: every request failed, none answered
         hint = ("; the batch was forgotten, so the same command submits a new one (or run without --batch to "
                 "send the requests one by one)") if ended_badly else ""

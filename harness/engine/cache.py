@@ -237,8 +237,13 @@ class Cache:
             yield from self.db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Cached]:
-        return {key: Cached(jsonio.loads(response), via)
-                for key, response, via in self._select_in("key, response, via", keys)}
+        return dict(self.iter_many(keys))
+
+    def iter_many(self, keys: Sequence[str]) -> Iterator[tuple[str, Cached]]:
+        """The cached responses of these keys, one at a time (each decoded when reached, so a caller that
+        uses and drops them holds one chunk at a time, however many there are)."""
+        for key, response, via in self._select_in("key, response, via", keys):
+            yield key, Cached(jsonio.loads(response), via)
 
     def cached_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these keys have a response (without reading the responses)."""

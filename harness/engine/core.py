@@ -17,6 +17,8 @@ Providers describe single requests; the engine owns everything else, for any pro
   from the cache alone;
 * token usage, cost and the ``max_cost`` budget (:mod:`harness.engine.pricing`, :mod:`harness.engine.ledger`);
 * the Batch API (:mod:`harness.engine.batch`) when ``batch`` is set and the model has a batch client;
+* several examples per request for an endpoint that takes a list of inputs (:mod:`harness.engine.grouping`),
+  cached one per example all the same;
 * progress display (:mod:`harness.engine.progress`).
 
 This module is the engine's face: :class:`Engine` prepares a model's requests, answers what it can from the
@@ -36,7 +38,8 @@ from ..examples import Example, Prediction
 from .batch import run_batch
 from .cache import Cache, SecretScanner, canonical_json, request_key
 from .cachewriter import CacheWriter
-from .lanes import Job, Lane, estimate_tokens
+from .grouping import pack
+from .lanes import Job, Lane, Part, estimate_tokens
 from .ledger import Ledger
 from .options import NOT_IN_CACHE, EngineOptions
 from .pricing import ModelUsage, Price, PriceTable
@@ -154,10 +157,10 @@ class Engine:
         self.responses.store_now(rows)
 
     def resolve_job(self, lane: Lane, job: Job, response: dict[str, Any] | None = None,
-                    reason: str | None = None, show: bool = True) -> int:
-        """Turn a job's response (or failure reason) into the predictions of its examples; returns how
-        many failed."""
-        return lane.resolve(job, response=response, reason=reason, show=show)
+                    reason: str | None = None, show: bool = True, parts: Sequence[Part] | None = None) -> int:
+        """Turn a job's response (or failure reason, or a merged job's split response) into the predictions
+        of its examples; returns how many failed."""
+        return lane.resolve(job, response=response, reason=reason, show=show, parts=parts)
 
     def prepare(self, model: RequestModel, examples: Sequence[Example]
                 ) -> tuple[str, dict[str, Job], dict[int, Prediction]]:
@@ -184,6 +187,11 @@ class Engine:
                 job = jobs[key] = Job(key, request, body_json)
             job.slots.append((i, ex))
         return identity_json, jobs, failed
+
+    def pack(self, model: RequestModel, identity_json: str, jobs: dict[str, Job]) -> dict[str, Job]:
+        """The jobs to send: merged within the model's :meth:`~harness.providers.RequestModel.grouping` when it
+        has one (:mod:`harness.engine.grouping`), else as they are."""
+        return pack(model, identity_json, jobs)
 
     def screen(self, lane: Lane, jobs: dict[str, Job]) -> None:
         """Before anything is sent (and so could be cached): no request body may hold an API key. The key of
@@ -218,7 +226,7 @@ class Engine:
             if cache is not None and not opts.refresh and jobs:
                 done = failed_n = 0
                 with paused_gc():
-                    for key, hit in cache.get_many(list(jobs)).items():
+                    for key, hit in cache.iter_many(list(jobs)):  # streamed: a big model's hits need not fit at once
                         job = jobs.pop(key)
                         usage.cached += 1
                         lane.responses += 1
@@ -230,6 +238,8 @@ class Engine:
 
             if jobs and not opts.offline:
                 self.screen(lane, jobs)
+                with paused_gc():
+                    jobs = self.pack(model, identity_json, jobs)
             client = self._batch_client(model) if jobs and opts.batch and not opts.offline else None
             if jobs and opts.offline:
                 for job in jobs.values():

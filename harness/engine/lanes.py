@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExampleFailure, ProviderError
@@ -23,10 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..providers import RequestModel
 
 
+#: One member's outcome of a merged response: (member job, its response or None, why it failed or None).
+Part = tuple["Job", "dict[str, Any] | None", "str | None"]
+
+
 class Job:
     """One unique request of a model (examples with identical requests share it)."""
 
-    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens", "guessed", "seq")
+    __slots__ = ("key", "request", "body_json", "slots", "attempt", "tokens", "guessed", "seq", "members")
 
     def __init__(self, key: str, request: dict[str, Any], body_json: str) -> None:
         self.key = key
@@ -37,6 +41,7 @@ class Job:
         self.tokens: tuple[int, int] | None = None
         self.guessed = False  # tokens are fallback_estimate()'s guess (no tokenizer)
         self.seq = -1  # the order in which the model's requests were first sent
+        self.members: list[Job] | None = None  # a merged request: the jobs it sends as one (engine.grouping)
 
 
 def estimate_tokens(model: RequestModel, job: Job) -> tuple[int, int]:
@@ -78,11 +83,20 @@ class Lane:
             self.progress.advance(self.tid, done=done, failed=failed, retries=retries, note=note)
 
     def resolve(self, job: Job, response: dict[str, Any] | None = None, reason: str | None = None,
-                show: bool = True) -> int:
+                show: bool = True, parts: Sequence[Part] | None = None) -> int:
         """Turn a job's response (or failure reason) into the predictions of its examples; returns how
-        many failed. ``show=False``: the caller reports progress itself (many at once)."""
+        many failed. ``show=False``: the caller reports progress itself (many at once). A merged job's
+        response is split into its members' (``parts``, when the caller split it already)."""
         if self.dead:
             return 0
+        if job.members is not None:
+            if parts is None and reason is None:  # the callers split a merged response (grouping.expand)
+                raise ProviderError(f"model {self.model.name}: a merged response was not split (an engine bug)")
+            outcomes = parts if parts is not None else [(m, None, reason) for m in job.members]
+            n_failed = sum(self.resolve(m, response=r, reason=why, show=False) for m, r, why in outcomes)
+            if show:
+                self.advance(done=len(job.slots), failed=n_failed)
+            return n_failed
         n_failed = 0
         if reason is not None:
             reason = self.scrub(reason)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import ExampleFailure, ProviderError
 from .cachewriter import CacheWriter
+from .grouping import expand, halve
 from .lanes import Job, Lane, estimate_tokens
 from .ledger import Ledger
 from .options import BUDGET_EXHAUSTED, EngineOptions
@@ -103,7 +104,9 @@ class RequestLoop:
             error = self.policy.transient(exc, timeout)
             if error is None:
                 self._release(lane, reserved, tokens, ok=False)
-                if isinstance(exc, ExampleFailure):
+                if isinstance(exc, ExampleFailure) and job.members is not None and len(job.members) > 1:
+                    self._halve(lane, job)  # a merged request refused for its content: find the culprit
+                elif isinstance(exc, ExampleFailure):
                     self._request_failed(lane, job, exc.reason)
                 elif isinstance(exc, ProviderError):
                     lane.kill(exc)
@@ -132,6 +135,20 @@ class RequestLoop:
         else:
             asyncio.get_running_loop().call_later(delay, self._requeue, lane, job)
 
+    def _halve(self, lane: Lane, job: Job) -> None:
+        """Send a refused merged request again as two halves (retries go first), so that one input the server
+        refuses (too long, flagged) fails only its own example."""
+        if lane.dead:
+            return
+        if self.ledger.exhausted:
+            lane.finish(job, reason=BUDGET_EXHAUSTED)
+            return
+        halves = halve(lane.model, lane.identity_json, job)
+        lane.pending += len(halves) - 1
+        lane.n_requests += len(halves) - 1
+        for part in reversed(halves):
+            lane.queue.appendleft(part)
+
     def _request_failed(self, lane: Lane, job: Job, reason: str) -> None:
         """A sent request ended failed: record it for its examples, or stop the model (fail fast)."""
         if counts_for_fail_fast(job.seq):
@@ -154,9 +171,28 @@ class RequestLoop:
     def _success(self, lane: Lane, job: Job, response: dict[str, Any], reserved: float, tokens: int) -> None:
         model = lane.model
         lane.responses += 1
-        if self.cache.cache is not None:
-            self.cache.store(job.key, lane.identity_json, model.endpoint, job.body_json, response, "request")
+        stop: ProviderError | None = None
+        failure: str | None = None
+        parts = None
+        try:
+            parts = expand(model, job, response)  # a merged request: one response per member
+        except ExampleFailure as exc:
+            failure = exc.reason
+        except ProviderError as exc:
+            stop = exc
+        if self.cache.cache is not None and parts is not None:
+            for member, part, _ in parts:
+                if part is not None:
+                    self.cache.store(member.key, lane.identity_json, model.endpoint, member.body_json, part,
+                                     "request")
         counted = self.ledger.account(lane, reserved, response)
         actual = sum(counted.values()) if counted else None
         self._release(lane, reserved, tokens, ok=True, actual_tokens=actual)
-        lane.finish(job, response=response)
+        if stop is not None:
+            lane.kill(stop)
+        elif failure is not None:
+            lane.finish(job, reason=failure)
+        elif job.members is not None:
+            lane.finish(job, parts=parts)
+        else:
+            lane.finish(job, response=response)

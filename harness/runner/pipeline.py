@@ -28,7 +28,7 @@ from ..output.results import (
     write_results,
 )
 from ..plugins import Registry
-from ..providers import Model
+from ..providers import Model, output_dir_scope
 from ..suite import Suite
 from . import scored
 from .metricwarnings import collapsed_warnings
@@ -174,7 +174,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         examples = dataset.examples + (validation.examples if validation is not None else ())
         runs.extend(await _score(models, examples, engine, on_model_done))
 
-    asyncio.run(score())
+    with output_dir_scope(Path(options.out_dir)):  # what a model keeps for the run goes beside its results
+        asyncio.run(score())
     t_pred = time.perf_counter()
 
     model_entries: list[dict[str, Any]] = []

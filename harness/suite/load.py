@@ -70,6 +70,7 @@ class Suite:
     selection: SelectionSection = field(default_factory=SelectionSection)
     thresholds: ThresholdSection = field(default_factory=ThresholdSection)
     validate: ValidateSection = field(default_factory=ValidateSection)  # suite.yaml `validate:` (data checks)
+    descriptions: dict[str, str] = field(default_factory=dict)  # label → its `description` (those that have one)
 
     @property
     def root(self) -> Path:
@@ -217,6 +218,8 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
     labels = tuple(lab if isinstance(lab, str) else lab.name for lab in parsed.labels)
     display = {lab if isinstance(lab, str) else lab.name:
                (lab if isinstance(lab, str) else (lab.display or lab.name)) for lab in parsed.labels}
+    descriptions = {lab.name: lab.description for lab in parsed.labels
+                    if not isinstance(lab, str) and lab.description is not None}
     for i, lab in enumerate(labels):
         if lab != lab.strip():
             raise located.error("label names must not start or end with spaces (the leading space of a "
@@ -249,4 +252,4 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
                  rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()},
                  selection=parsed.selection or SelectionSection(),
                  thresholds=parsed.thresholds or ThresholdSection(),
-                 validate=parsed.validate_)
+                 validate=parsed.validate_, descriptions=descriptions)

@@ -26,6 +26,7 @@ class DataSection(_Strict):
 class LabelSpec(_Strict):
     name: str = Field(min_length=1)
     display: str | None = None
+    description: str | None = Field(default=None, min_length=1)  # what the label means (zero-shot classifiers)
 
 
 class PromptSection(_Strict):

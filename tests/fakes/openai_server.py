@@ -4,10 +4,11 @@ It drives the whole ``openai`` SDK path — URLs, headers, Azure URL rewriting, 
 and answers with bodies shaped like the real API's (build SDK clients with ``_strict_response_validation=True``,
 e.g. ``HARNESS_OPENAI_STRICT=1``, so a body that drifts from the API schema fails loudly).
 
-Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``,
-``POST /openai/deployments/{deployment}/chat/completions?api-version=…`` (Azure), ``GET /v1/fine_tuning/jobs/{id}``
-(+ ``/checkpoints`` and ``/events``, cursor-paginated, newest first like the API), ``POST /v1/files``
-(multipart), ``GET /v1/files/{id}`` (+ ``/content``), ``POST /v1/batches``, ``GET /v1/batches/{id}``.
+Routes: ``POST /v1/chat/completions``, ``POST /v1/completions``, ``POST /v1/embeddings`` (:mod:`fakes.embeddings`),
+``POST /openai/deployments/{deployment}/chat/completions|embeddings?api-version=…`` (Azure),
+``GET /v1/fine_tuning/jobs/{id}`` (+ ``/checkpoints`` and ``/events``, cursor-paginated, newest first like the
+API), ``POST /v1/files`` (multipart), ``GET /v1/files/{id}`` (+ ``/content``), ``POST /v1/batches``,
+``GET /v1/batches/{id}``.
 
 Compatible-server features, off by default: ``tokenize_dialect`` answers ``POST /tokenize`` + ``/detokenize``
 like llama.cpp (``{"id", "piece"}`` tokens) or vLLM (ids, ``max_model_len``), or ``/extras/tokenize`` like
@@ -43,6 +44,8 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
+
+from .embeddings import EmbeddingsEndpoint
 
 CREATED = 1_730_000_000
 TOKENIZE_PATHS = ("/tokenize", "/detokenize")
@@ -205,7 +208,7 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
 
-class FakeOpenAI:
+class FakeOpenAI(EmbeddingsEndpoint):
     """Scripted OpenAI behaviour behind one catch-all handler on ``server``."""
 
     def __init__(self, server: HTTPServer, api_key: str | None = "sk-test", *, azure_key: str | None = None,
@@ -250,6 +253,7 @@ class FakeOpenAI:
         self._ids = itertools.count(1)
         self._active = 0  # requests being handled (settle())
         self._last = time.monotonic()  # when the last request was handled
+        self.init_embeddings()  # POST /v1/embeddings (fakes.embeddings)
         server.clear()
         server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
 
@@ -357,9 +361,9 @@ class FakeOpenAI:
 
     def route(self, request: Request, body: Any) -> Response:
         path, method = request.path, request.method
-        m = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions", path)
+        m = re.fullmatch(r"/openai/deployments/([^/]+)/(chat/completions|embeddings)", path)
         if m and method == "POST":
-            return self._azure_chat(request, m.group(1), body)
+            return self._azure_chat(request, m.group(1), body, embeddings=m.group(2) == "embeddings")
         if path.endswith(TOKENIZE_PATHS) and method == "POST":
             return self._tokenize(path, body)
         if not path.startswith("/v1/"):
@@ -372,6 +376,9 @@ class FakeOpenAI:
             return _json(status, out)
         if path == "/v1/completions" and method == "POST":
             status, out = self.completion(body)
+            return _json(status, out)
+        if path == "/v1/embeddings" and method == "POST":
+            status, out = self.embeddings(body)
             return _json(status, out)
         if path == "/v1/files" and method == "POST":
             return self._upload(request)
@@ -557,7 +564,7 @@ class FakeOpenAI:
             lp["top_logprobs"] = [None] + [{t: lps[i + 1]} for i, t in enumerate(toks[1:])] + lp["top_logprobs"]
             lp["text_offset"] = offsets + [len(prompt)]
 
-    def _azure_chat(self, request: Request, deployment: str, body: Any) -> Response:
+    def _azure_chat(self, request: Request, deployment: str, body: Any, embeddings: bool = False) -> Response:
         if not request.args.get("api-version"):
             return _json(404, {"error": {"code": "404", "message": "Resource not found"}})
         key_ok = self.azure_key is not None and request.headers.get("api-key") == self.azure_key
@@ -572,6 +579,8 @@ class FakeOpenAI:
             return _json(404, {"error": {"code": "DeploymentNotFound", "message": "The API deployment for this "
                                          "resource does not exist. If you created the deployment within the "
                                          "last 5 minutes, please wait a moment and try again."}})
+        if embeddings:
+            return _json(*self.embeddings(body, model_name=self.azure_models[deployment]))
         status, out = self.chat(body, model_name=self.azure_models[deployment])
         if status == 200:
             out["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_results": {}}]
@@ -633,7 +642,8 @@ class FakeOpenAI:
             if not line.strip():
                 continue
             req = json.loads(line)
-            handler = self.chat if req["url"] == "/v1/chat/completions" else self.completion
+            handler = {"/v1/chat/completions": self.chat, "/v1/embeddings": self.embeddings}.get(req["url"],
+                                                                                               self.completion)
             status, out = handler(req["body"])
             row = {"id": f"batch_req_{i:04d}", "custom_id": req["custom_id"],
                    "response": {"status_code": status, "request_id": f"req_{i:04d}", "body": out}, "error": None}

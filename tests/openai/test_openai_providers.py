@@ -20,8 +20,8 @@ from harness.examples import Prediction
 from harness.plugins import load_registry
 from harness.providers import ModelSpec
 from harness.suite import load_suite
-from harness_plugins.providers.openai.batch import parse_result_lines
-from harness_plugins.providers.openai.connection import retry_after
+from harness_plugins.providers._openai_api.batch import parse_result_lines
+from harness_plugins.providers._openai_api.connection import retry_after
 
 FT = "ft:gpt-4o-mini-2024-07-18:org::abc123"
 

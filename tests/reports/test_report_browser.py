@@ -71,7 +71,8 @@ class Page:
 
 def _write(demo, tmp_path: Path) -> Path:
     for f in demo.results_path.parent.iterdir():
-        shutil.copy(f, tmp_path / f.name)
+        if f.is_file():  # not classifiers/ (the embeddings baselines' fitted models)
+            shutil.copy(f, tmp_path / f.name)
     return write_report(tmp_path / "results.json")
 
 

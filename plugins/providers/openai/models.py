@@ -15,8 +15,8 @@ from harness.errors import ExampleFailure, ProviderError
 from harness.examples import Example, Prediction
 from harness.providers import ModelSpec, RequestModel
 
+from .._openai_api.connection import Connection, map_api_error, strict_validation, validate_response
 from ..label_scoring import FIRST_TOKEN_TOP_K
-from .connection import Connection, map_api_error, strict_validation, validate_response
 from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes
 from .limits import check_output_limit
 from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions
@@ -288,7 +288,7 @@ class OpenAIModel(RequestModel):
     def batch_client(self) -> BatchClient | None:
         if self.connection.kind != "openai":
             return None  # Azure batch needs a separate global-batch deployment: not supported here
-        from .batch import OpenAIBatchClient
+        from .._openai_api.batch import OpenAIBatchClient
 
         return OpenAIBatchClient(self)
 

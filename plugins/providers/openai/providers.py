@@ -13,8 +13,8 @@ from typing import Any
 from harness.errors import ProviderError, UsageError
 from harness.providers import ModelFacts, ModelSpec, Provider, Resolved
 
+from .._openai_api.connection import Connection, map_api_error
 from ..label_scoring import SpellingClash, label_spellings
-from .connection import Connection, map_api_error
 from .labels import LabelCollision, LabelMatcher
 from .models import AzureChatModel, ChatModel, CompletionsModel, OpenAIModel
 from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOptions, JobOptions

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import ProviderError
 
-from .connection import Connection, map_api_error
+from .._openai_api.connection import Connection, map_api_error
 
 #: (tokenize path, detokenize path), tried in this order.
 ENDPOINTS = (("/tokenize", "/detokenize"), ("/extras/tokenize", "/extras/detokenize"))

@@ -25,8 +25,8 @@ from typing import Any
 
 from harness.errors import UsageError
 
+from .._openai_api.connection import Connection
 from ..label_scoring import variants
-from .connection import Connection
 from .tokenizers import OPENAI_ENCODINGS, encoding_name_for_model, get_tokenizer
 
 AUTO, NONE, SERVER = "auto", "none", "server"

@@ -263,10 +263,12 @@ def _is_httpx_error(exc: BaseException) -> bool:
     return isinstance(exc, httpx2.HTTPError)
 
 
-def map_api_error(exc: BaseException, conn: Connection, what: str, *, not_found: str | None = None) -> Exception:
+def map_api_error(exc: BaseException, conn: Connection, what: str, *, not_found: str | None = None,
+                  logprobs: bool = True) -> Exception:
     """An SDK exception → Retryable | ExampleFailure | ProviderError (one line, key scrubbed).
 
-    ``what`` names the target ("model 'gpt-4o-mini'"); ``not_found`` replaces the default 404 hint.
+    ``what`` names the target ("model 'gpt-4o-mini'"); ``not_found`` replaces the default 404 hint;
+    ``logprobs=False`` for an endpoint that asks for no logprobs (embeddings): no hints about them.
     """
     import openai
 
@@ -288,6 +290,9 @@ def map_api_error(exc: BaseException, conn: Connection, what: str, *, not_found:
             return Retryable(f"{what}: HTTP {status}: {msg}", retry_after(headers), rate_limited=status == 429)
         if status == 401:
             return ProviderError(f"{what}: authentication failed (401): {msg}; {conn.key_hint()}")
+        if status == 403 and not logprobs:
+            return ProviderError(f"{what}: permission denied (403): {msg}; {conn.key_hint()} and its access to "
+                                 "this model")
         if status == 403:
             if "logprob" in msg.lower():
                 return ProviderError(f"{what} refuses logprobs (403): {msg}; reasoning models (o-series, gpt-5 "
@@ -304,7 +309,7 @@ def map_api_error(exc: BaseException, conn: Connection, what: str, *, not_found:
             return ExampleFailure(f"prompt too long for the model's context window: {msg}")
         if status == 400 and code == "content_filter":
             return ExampleFailure(f"blocked by the content filter: {msg}")
-        if "logprob" in msg.lower():
+        if logprobs and "logprob" in msg.lower():
             return ProviderError(f"{what}: the server rejected the request ({status}): {msg}; lower the option "
                                  "top_logprobs if the server allows fewer (e.g. vLLM --max-logprobs)")
         if status in (400, 413, 422) and not _is_request_shape(code, getattr(exc, "param", None)):

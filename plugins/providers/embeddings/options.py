@@ -1,0 +1,78 @@
+"""Options of the embeddings baselines (suite ``options:`` or ``--option NAME.KEY=VALUE``; unknown keys are errors).
+
+API keys are never options: ``api_key_env`` names the environment variable that holds the key.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from harness.providers import Options
+
+
+class BaselineOptions(Options):
+    """The classifier on top of the vectors (docs/embeddings.md)."""
+
+    classifier: Literal["logistic", "zero-shot"] = Field(
+        "logistic", description="logistic (regression on the training split's vectors) | zero-shot (cosine "
+        "similarity to each label's description or name)")
+    input: Literal["text", "prompt"] = Field("text", description="what is embedded: the raw text, or the prompt "
+                                             "with its template and separator")
+    C: float | None = Field(None, gt=0, description="logistic: the inverse regularisation strength (default: "
+                            "chosen by cross-validation on the training split)")
+    cv_folds: int = Field(5, ge=2, le=20, description="logistic: folds of the cross-validation that chooses C")
+    cv_sample: int = Field(10_000, ge=100, description="logistic: C is chosen on a stratified sample of at most "
+                           "this many training examples (then refit on all)")
+    temperature: float | None = Field(None, gt=0, description="zero-shot: the softmax temperature (default: fitted "
+                                      "on the training split; 0.01 without one)")
+    seed: int = Field(0, description="shuffles the cross-validation folds and draws its sample")
+
+
+class LsaOptions(BaselineOptions):
+    """``embeddings-lsa``: TF-IDF + truncated SVD fitted on the training split."""
+
+    max_features: int = Field(20_000, ge=10, description="TF-IDF vocabulary size (words and bigrams)")
+
+
+class ServerOptions(BaselineOptions):
+    """Where the vectors come from and how requests are sized."""
+
+    api_key_env: str | None = Field(None, description="environment variable holding the API key (default "
+                                    "OPENAI_API_KEY / AZURE_OPENAI_API_KEY); 'none' = send no key")
+    timeout: float | None = Field(None, gt=0, description="seconds per HTTP request (default: the run's --timeout)")
+    dimensions: int | None = Field(None, ge=1, description="sent as `dimensions` (text-embedding-3 models can "
+                                   "shorten their vectors)")
+    max_inputs: int | None = Field(None, ge=1, le=2048, description="texts per request (default 2048, OpenAI's "
+                                   "limit, on OpenAI and Azure; 256 on other servers)")
+    max_request_tokens: int | None = Field(None, ge=1, description="tokens summed over one request's texts "
+                                           "(default 300000 on OpenAI and Azure; no limit elsewhere)")
+    max_input_tokens: int | None = Field(None, ge=1, description="tokens one text may have; a longer text fails "
+                                         "before it is sent (default 8192 for OpenAI's models, when the tokenizer "
+                                         "is known)")
+    tokenizer: Literal["auto", "none", "cl100k_base", "o200k_base"] = Field(
+        "auto", description="counts tokens offline (auto: cl100k_base for OpenAI's text-embedding models)")
+    encoding_format: Literal["base64", "float"] = Field("base64", description="how vectors travel (base64: 4 bytes "
+                                                        "a value); float for a server that refuses base64")
+    rpm: float | None = Field(None, gt=0, description="requests per minute to stay under")
+    tpm: float | None = Field(None, gt=0, description="tokens per minute to stay under")
+    pricing_model: str | None = Field(None, description="model id to look up in the price table")
+
+
+class EmbeddingsOptions(ServerOptions):
+    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:8000/v1 (vLLM), "
+                                 "http://localhost:11434/v1 (Ollama) (default: $OPENAI_BASE_URL, else api.openai.com)")
+
+
+class AzureEmbeddingsOptions(ServerOptions):
+    endpoint: str | None = Field(None, description="https://RESOURCE.openai.azure.com (default: "
+                                 "$AZURE_OPENAI_ENDPOINT)")
+    api_version: str | None = Field(None, description="default: $OPENAI_API_VERSION, else 2024-10-21")
+    auth: Literal["auto", "key", "entra"] = Field("auto", description="key, Entra ID (azure-identity), or auto: the "
+                                                  "key when its variable is set, else Entra ID")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None

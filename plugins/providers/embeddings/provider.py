@@ -1,0 +1,98 @@
+"""The providers: ``embeddings:MODEL``, ``azure-embeddings:DEPLOYMENT`` and ``embeddings-lsa[:DIMS]``.
+
+Resolving checks, before anything is sent, what the classifier needs of the suite: ``classifier: logistic``
+(and LSA, which is fitted on it) needs a training split with examples of two labels or more. Nothing here asks a
+server anything (``resolves_offline``); an API key is read (its variable named in errors, never the key).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.errors import InputError, UsageError
+from harness.providers import ModelSpec, Provider, Resolved, SuiteView
+
+from .._openai_api.connection import Connection
+from .lsa import DEFAULT_DIMS, LsaModel
+from .options import AzureEmbeddingsOptions, BaselineOptions, EmbeddingsOptions, LsaOptions
+from .remote import EmbeddingsModel
+
+
+def check_suite(spec: ModelSpec, suite: SuiteView, options: BaselineOptions, needs_train: bool = False) -> None:
+    """The training split the classifier (or the embedder) is fitted on: present, with two labels or more."""
+    train = suite.train
+    field = f"models.{spec.name}.options.classifier"
+    why = "LSA is fitted on it" if needs_train else "classifier: logistic is fitted on it"
+    if train is None and (needs_train or options.classifier == "logistic"):
+        hint = "" if needs_train else " (or use classifier: zero-shot, which needs none)"
+        raise InputError(f"model {spec.name!r} needs the suite's training split ({why}), and the suite names none: "
+                         f"add data.train{hint}", file=spec.origin or str(suite.path), field=field)
+    if train is not None and options.classifier == "logistic":
+        seen = sorted({ex.label for ex in train.examples})
+        if len(seen) < 2:
+            raise InputError(f"model {spec.name!r}: the training split has examples of {len(seen)} label(s) "
+                             f"({', '.join(seen) or 'none'}); logistic regression needs two or more",
+                             file=str(train.path), field=field)
+
+
+def _model_id(spec: ModelSpec, what: str, example: str) -> str:
+    if not spec.argument.strip():
+        raise UsageError(f"{spec.origin or '--model'}: model {spec.name!r}: {spec.provider} needs {what}, e.g. "
+                         f"{spec.provider}:{example}")
+    return spec.argument.strip()
+
+
+class EmbeddingsProvider(Provider):
+    name = "embeddings"
+    description = ("Embeddings baseline: an OpenAI-compatible /v1/embeddings model (OpenAI, vLLM, llama.cpp, Ollama) "
+                   "+ logistic regression on the training split, or zero-shot by label similarity.")
+    argument_help = "MODEL id, e.g. text-embedding-3-small"
+    options_model = EmbeddingsOptions
+
+    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        opts = self.parse_options(spec)
+        assert isinstance(opts, EmbeddingsOptions)
+        model_id = _model_id(spec, "an embedding model id", "text-embedding-3-small")
+        check_suite(spec, suite, opts)
+        conn = Connection.openai(opts.base_url, opts.api_key_env, opts.timeout)
+        return Resolved([EmbeddingsModel(spec.name, spec, model_id=model_id, options=opts, connection=conn,
+                                         suite=suite)])
+
+
+class AzureEmbeddingsProvider(Provider):
+    name = "azure-embeddings"
+    description = "Embeddings baseline on an Azure OpenAI embeddings deployment (see the embeddings provider)."
+    argument_help = "DEPLOYMENT name"
+    options_model = AzureEmbeddingsOptions
+
+    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        opts = self.parse_options(spec)
+        assert isinstance(opts, AzureEmbeddingsOptions)
+        deployment = _model_id(spec, "a deployment name", "my-embedding-deployment")
+        check_suite(spec, suite, opts)
+        conn = Connection.azure(opts.endpoint, opts.api_version, opts.api_key_env, opts.auth, opts.timeout)
+        return Resolved([EmbeddingsModel(spec.name, spec, model_id=deployment, options=opts, connection=conn,
+                                         suite=suite)])
+
+
+class LsaProvider(Provider):
+    name = "embeddings-lsa"
+    description = ("Embeddings baseline with a local stand-in for an embedding model: LSA (TF-IDF + truncated SVD) "
+                   "fitted on the training split; no download, no network.")
+    argument_help = f"DIMS (optional, default {DEFAULT_DIMS})"
+    options_model = LsaOptions
+
+    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        opts = self.parse_options(spec)
+        assert isinstance(opts, LsaOptions)
+        dims = DEFAULT_DIMS
+        if spec.argument.strip():
+            try:
+                dims = int(spec.argument.strip())
+            except ValueError:
+                dims = 0
+            if dims < 1:
+                raise UsageError(f"{spec.origin or '--model'}: model {spec.name!r}: embeddings-lsa takes a number "
+                                 f"of dimensions, e.g. embeddings-lsa:{DEFAULT_DIMS}, not {spec.argument!r}")
+        check_suite(spec, suite, opts, needs_train=True)
+        return Resolved([LsaModel(spec.name, spec, opts, suite, dims)])
