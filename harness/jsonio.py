@@ -50,6 +50,12 @@ def loads(data: str | bytes, *, exact_ints: bool = False) -> Any:
         raise json.JSONDecodeError("nested too deeply", doc, 0) from None
 
 
+def has_long_digits(text: str | bytes) -> bool:
+    """Does ``text`` hold 19 digits in a row anywhere? Where a whole file has none, no line of it needs
+    ``loads(..., exact_ints=True)``: the plain (faster) call reads each line to the same value."""
+    return (_LONG_DIGITS_B if isinstance(text, bytes) else _LONG_DIGITS).search(text) is not None  # type: ignore[arg-type]
+
+
 def dumps(value: Any, *, sort_keys: bool = False, exact: bool = False) -> str:
     """Compact JSON text (``sort_keys``: keys in sorted order, at every level). ``exact``: a document read by
     the standard library (an :class:`Exact` dict) is written by it too, keeping ``NaN``/``±Infinity``."""

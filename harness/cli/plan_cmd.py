@@ -13,12 +13,6 @@ import typer
 
 from ..errors import UsageError
 from ..output.results import load_results
-from ..stats.samplesize import (
-    detectable_difference,
-    independent_discordance,
-    paired_sample_size,
-    unpaired_sample_size,
-)
 
 SENSITIVITY = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
 
@@ -72,6 +66,12 @@ def _feasible(a: float, b: float) -> tuple[float, float]:
 
 
 def _plan(accuracy: float, mde: float, discordance: float, power: float, alpha: float) -> dict[str, Any]:
+    from ..stats.samplesize import (  # here: `harness --help` does not import numpy
+        independent_discordance,
+        paired_sample_size,
+        unpaired_sample_size,
+    )
+
     b = _other(accuracy, mde)
     lo, hi = _feasible(accuracy, b)
     if not lo - 1e-12 <= discordance <= hi + 1e-12:
@@ -113,6 +113,11 @@ def _accuracy(res: dict[str, Any], model: str) -> float | None:
 
 
 def _from_results(path: Path, mde: float | None, power: float, alpha: float | None) -> dict[str, Any]:
+    from ..stats.samplesize import (  # here: `harness --help` does not import numpy
+        detectable_difference,
+        paired_sample_size,
+    )
+
     res = load_results(path)
     recorded = ((res.get("data_checks") or {}).get("settings") or {}).get("mde")
     target = mde if mde is not None else (float(recorded) if isinstance(recorded, (int, float)) else 0.02)

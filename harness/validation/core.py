@@ -11,7 +11,6 @@ from ..errors import InputError
 from ..plugins import Registry, load_registry
 from ..providers import ModelFacts, ModelSpec
 from ..suite import Suite, load_suite, parse_cli_model, parse_model_spec
-from ..suite.datasets import load_dataset
 from .conventions import Conventions, conventions
 from .duplicates import Repeats, check_duplicates, find_repeats
 from .examples import build_examples
@@ -79,8 +78,27 @@ def _read(suite: Suite, which: str) -> tuple[Split | None, list[Finding]]:
                               f"{getattr(exc, 'strerror', None) or exc}", file=str(suite.path))]
 
 
+class _Examples:
+    """The examples a run would send, built on first use: only the length checks need them (and a template, whose
+    failures are findings, is tried on every row up front)."""
+
+    def __init__(self, suite: Suite, held: Split | None) -> None:
+        self.suite, self.held = suite, held
+        self._built: list[Any] | None = None
+
+    def build(self) -> tuple[list[Any], list[Finding]]:
+        if self.held is None:
+            self._built = []
+            return [], []
+        self._built, found = build_examples(self.suite, self.held)
+        return self._built, found
+
+    def get(self) -> list[Any]:
+        return self._built if self._built is not None else self.build()[0]
+
+
 def _model_checks(suite: Suite, specs: Sequence[ModelSpec], registry: Registry, held: Split | None,
-                  conv: Conventions | None, examples: list[Any], facts_out: dict[str, ModelFacts]) -> list[Finding]:
+                  conv: Conventions | None, examples: _Examples, facts_out: dict[str, ModelFacts]) -> list[Finding]:
     out: list[Finding] = []
     for spec in specs:
         provider = registry.providers.get(spec.provider)
@@ -109,7 +127,7 @@ def _model_checks(suite: Suite, specs: Sequence[ModelSpec], registry: Registry, 
         space = conv.space if conv is not None and conv.space is not None else " "  # as the model was trained
         out += check_label_tokens(spec.name, facts, suite.labels, space)
         if held is not None:
-            out += check_length(spec.name, facts, examples, str(held.path))
+            out += check_length(spec.name, facts, examples.get(), str(held.path))
     return out
 
 
@@ -124,7 +142,7 @@ def _safety_net(suite: Suite, findings: list[Finding]) -> list[Finding]:
     if any(f.severity == ERROR and f.code in _READER_ERRORS for f in findings):
         return []
     try:
-        load_dataset(suite, "heldout")
+        suite.heldout  # the run's reading, kept by the suite: a run reads the file once  # noqa: B018
     except InputError as exc:
         return [finding("unreadable", ERROR, "data", f"the run cannot read the held-out file: {exc.message}",
                         [exc.line] if exc.line else (), file=exc.file)]
@@ -143,12 +161,12 @@ def check_suite(suite: Suite | str | Path, models: Sequence[ModelSpec | str] = (
             findings += split.findings
     findings += check_label_set(s.labels)
     conv = repeats = None
-    examples: list[Any] = []
+    examples = _Examples(s, held)
     if held is not None:
         conv = conventions(s.prompt.separator, held, train, "separator" in s.prompt.model_fields_set)
         findings += check_format(_Ctx(s, held, train), conv)
-        examples, template_findings = build_examples(s, held)
-        findings += template_findings
+        if s.prompt.template is not None:  # only a template can fail on a row (or be invalid)
+            findings += examples.build()[1]
         repeats = find_repeats(held, train, conv, s.prompt.separator)
         findings += check_duplicates(held, train, repeats)
         findings += check_size(held, train, s.labels, s.validate)

@@ -23,9 +23,8 @@ from harness import (
     stats,  # its scipy-based tests load on first use
 )
 from harness.metrics import Metric, MetricData, NotAvailable, OptionError
+from harness.stats import scores
 from harness.stats.weighted import Linear
-
-from ._sklearn import sk
 
 
 def positive_index(data: MetricData) -> int:
@@ -62,7 +61,7 @@ class Accuracy(Metric):
                    "requests count as wrong (OpenAI: classification/accuracy).")
 
     def compute(self, data: MetricData) -> float:
-        return float(sk().accuracy_score(data.y_true, data.y_pred))
+        return scores.accuracy(data.y_true, data.y_pred)
 
     def resampler(self, data: MetricData):
         return Linear.mean(data.y_pred == data.y_true)
@@ -76,7 +75,6 @@ class Accuracy(Metric):
 
 class _PositiveClass(Metric):
     family = "accuracy"
-    fn = "precision_score"  # the sklearn.metrics function
 
     def compute(self, data: MetricData) -> float:
         pos = positive_index(data)
@@ -86,7 +84,7 @@ class _PositiveClass(Metric):
         return float(self.score(y, pred, data))
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
-        return getattr(sk(), self.fn)(y, pred, zero_division=np.nan)
+        raise NotImplementedError
 
     def check_options(self, options) -> None:
         beta = options.get("beta", 1.0)
@@ -103,7 +101,10 @@ class Precision(_PositiveClass):
     title = "Precision"
     description = ("Precision for the positive class: binary at p > 0.5, multiclass from the predicted label "
                    "(OpenAI: classification/precision).")
-    fn = "precision_score"
+
+    def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
+        tp, predicted, _ = scores.binary_counts(y, pred)
+        return tp / predicted
 
 
 class Recall(_PositiveClass):
@@ -111,7 +112,10 @@ class Recall(_PositiveClass):
     title = "Recall"
     description = ("Recall for the positive class: binary at p > 0.5, multiclass from the predicted label "
                    "(OpenAI: classification/recall).")
-    fn = "recall_score"
+
+    def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
+        tp, _, actual = scores.binary_counts(y, pred)
+        return tp / actual
 
 
 class FBeta(_PositiveClass):
@@ -121,8 +125,7 @@ class FBeta(_PositiveClass):
                    "beta from metric_options.beta, default 1 (OpenAI: classification/f1.0).")
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
-        beta = float(data.options.get("beta", 1.0))
-        return sk().fbeta_score(y, pred, beta=beta, zero_division=np.nan)
+        return scores.fbeta(*scores.binary_counts(y, pred), float(data.options.get("beta", 1.0)))
 
 
 class _AveragedF1(Metric):
@@ -130,8 +133,7 @@ class _AveragedF1(Metric):
     average = "macro"
 
     def compute(self, data: MetricData) -> float:
-        value = float(sk().f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
-                                    average=self.average, zero_division=np.nan))
+        value = scores.f1_average(data.y_true, data.y_pred, data.n_classes, self.average)
         if not np.isfinite(value):
             raise NotAvailable("no class has examples or predictions")
         return value
