@@ -113,25 +113,48 @@ def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[Writte
     raise UsageError(f"{option} {name!r}: no model named so in the {what} (models: {known})")
 
 
+def _left_out(name: str | None, field: str, names: Sequence[str], request: GateRequest, run: dict[str, Any],
+              notes: list[str]) -> str | None:
+    """A suite's ``gate:`` setting naming a model a run made with ``--only`` does not have: that run did not
+    run the suite's own models, so the setting is left out with a note (as ``harness run --only --gate`` does)
+    and the gate chooses as without it. Anything else stays as written (checked by :func:`_pick`)."""
+    if name is None or name in names or request.rules is not None or run.get("only") is not True:
+        return name
+    notes.append(f"the suite's gate: {field}: {name} is left out: the run was made with --only (just the --model "
+                 f"models), and {name!r} is not among them")
+    return None
+
+
 def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, Any],
                    stored: StoredRun | None, notes: list[str]) -> tuple[str, str]:
+    """The candidate and the reference: ``--candidate`` / ``--against`` first, then the rules' ``candidate`` /
+    ``against``, then the defaults. A suite's ``gate:`` setting that the command line overrides is not checked
+    (the section serves every run of the suite); a ``--rules`` file's always is (it was written for this gate)."""
     sec = written.section
     run_names = _names(run)
     ref_names = _names(stored.results) if stored else run_names
     ref_what = f"stored baseline {stored.path}" if stored else "results"
-    written_cand = _pick(sec.candidate, run_names, "results", (written, "candidate"), "candidate")
-    against_written = sec.against
-    if stored is not None and request.baseline is not None and sec.baseline is None and against_written:
-        # rules that name no stored baseline mean `against` in the same run (the suite's `gate:` section of a
-        # fine-tune vs its base); a stored baseline given on the command line is compared model for model
-        against_written = None
-        if request.against is None:
-            notes.append(f"the rules' against: {sec.against} names a model of the same run; against the stored "
-                         f"baseline {stored.path} the reference is the model with the candidate's name (give "
-                         "--against to choose another)")
-    written_against = _pick(against_written, ref_names, ref_what, (written, "against"), "against")
-    cand = _pick(request.candidate, run_names, "results", None, "--candidate") or written_cand
-    against = _pick(request.against, ref_names, ref_what, None, "--against") or written_against
+    check_written = request.rules is not None
+    cand = _pick(request.candidate, run_names, "results", None, "--candidate")
+    if cand is None or check_written:
+        written_cand = _left_out(sec.candidate, "candidate", run_names, request, run, notes)
+        written_cand = _pick(written_cand, run_names, "results", (written, "candidate"), "candidate")
+        cand = cand or written_cand
+    against = _pick(request.against, ref_names, ref_what, None, "--against")
+    if against is None or check_written:
+        against_written = sec.against
+        if stored is not None and request.baseline is not None and sec.baseline is None and against_written:
+            # rules that name no stored baseline mean `against` in the same run (the suite's `gate:` section of
+            # a fine-tune vs its base); a stored baseline given on the command line is compared model for model
+            against_written = None
+            if against is None:
+                notes.append(f"the rules' against: {sec.against} names a model of the same run; against the "
+                             f"stored baseline {stored.path} the reference is the model with the candidate's name "
+                             "(give --against to choose another)")
+        if stored is None:
+            against_written = _left_out(against_written, "against", run_names, request, run, notes)
+        against_written = _pick(against_written, ref_names, ref_what, (written, "against"), "against")
+        against = against or against_written
     if stored is None:
         against = against or run.get("baseline")
         if against not in run_names:
