@@ -278,6 +278,25 @@ def _check_rules(written: WrittenRules, registry: Registry, results: dict[str, A
         if rule.cls is not None and rule.cls not in labels:
             raise written.error(f"unknown class {rule.cls!r} (labels: {', '.join(map(str, labels))})",
                                 "rules", i, "class")
+        metric = registry.metrics.get(rule.metric or "")
+        if metric is not None and metric.proportion:
+            _check_proportion(written, i, rule, metric.name)
+
+
+def _check_proportion(written: WrittenRules, i: int, rule: Rule, metric: str) -> None:
+    """A rule on a metric that is a share in [0, 1]: its limit lies in [0, 1] and its margins are at most 1
+    (``min: 90`` for 90% could never be met; ``max_drop: 5`` would allow any drop)."""
+    checks: list[tuple[str, float | None, str]] = []
+    if rule.kind in ("floor", "ceiling"):
+        checks.append(("min" if rule.kind == "floor" else "max", rule.threshold, "a limit"))
+    elif rule.kind == "regression":
+        checks += [("max_drop", rule.margin, "a drop"), ("detect", rule.detect, "a drop")]
+    elif rule.kind in ("non_inferiority", "superiority"):
+        checks.append(("margin", rule.margin, "a margin"))
+    for field, value, what in checks:
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise written.error(f"{metric} is a share in [0, 1]: {what} of {value:g} is out of range (0.9 for "
+                                "90%, 0.01 for one point)", "rules", i, field)
 
 
 def suite_gate_for_run(suite: Suite, names: Sequence[str], only: bool) -> tuple[Suite, list[str]]:

@@ -57,6 +57,7 @@ def _check_defined(name: str, y: np.ndarray, pred: np.ndarray) -> None:
 class Accuracy(Metric):
     name = "accuracy"
     family = "accuracy"
+    proportion = True
     title = "Accuracy"
     description = ("Share of examples whose predicted label is the gold label; invalid outputs and failed "
                    "requests count as wrong (OpenAI: classification/accuracy).")
@@ -75,6 +76,7 @@ class Accuracy(Metric):
 
 
 class _PositiveClass(Metric):
+    proportion = True
     family = "accuracy"
     fn = "precision_score"  # the sklearn.metrics function
 
@@ -127,6 +129,7 @@ class FBeta(_PositiveClass):
 
 class _AveragedF1(Metric):
     family = "accuracy"
+    proportion = True
     average = "macro"
 
     def compute(self, data: MetricData) -> float:
