@@ -16,11 +16,13 @@ import numpy as np
 
 from ..analysis.gate import CannotJudge, GateConfig, GateInput, ModelRecord, Rule, Verdict, judge
 from ..errors import HarnessError, InputError, UsageError
+from ..jsonio import json_safe
 from ..metrics import MetricData
 from ..output.results import load_predictions, load_results
 from ..plugins import Registry
 from ..suite import Suite, load_suite
 from ..suite.rules import WrittenRules, default_rules, load_rules_file, suite_rules
+from .gate_baseline import check_same_meaning
 
 
 @dataclass
@@ -187,21 +189,7 @@ def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, A
 
 
 def _check_same_data(run: dict[str, Any], stored: StoredRun, run_path: Path) -> None:
-    a = ((run.get("suite") or {}).get("dataset") or {}).get("sha256")
-    b = ((stored.results.get("suite") or {}).get("dataset") or {}).get("sha256")
-    if not a or not b:
-        raise InputError("cannot tell whether the held-out data are the same (no dataset sha256 in "
-                         f"{run_path if not a else stored.path}): the gate never compares different data",
-                         field="suite.dataset.sha256")
-    if a != b:
-        raise InputError(f"the datasets differ: the held-out file's sha256 is {a[:12]}… in {run_path} and "
-                         f"{b[:12]}… in the stored baseline: the gate never compares results on different data",
-                         file=stored.path, field="suite.dataset.sha256")
-    la = [lab.get("name") for lab in (run.get("suite") or {}).get("labels", [])]
-    lb = [lab.get("name") for lab in (stored.results.get("suite") or {}).get("labels", [])]
-    if la != lb:
-        raise InputError(f"the label sets differ ({', '.join(map(str, la))} vs {', '.join(map(str, lb))})",
-                         file=stored.path, field="suite.labels")
+    check_same_meaning(run, stored.results, run_path, stored.path)
 
 
 def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple[str, ...], positive: int | None,
@@ -236,10 +224,12 @@ def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple
 
 
 def _record(results: dict[str, Any], rows: list[dict[str, Any]] | None, name: str, order: Sequence[str] | None,
-            source: str, what: str) -> ModelRecord:
+            source: str, what: str, labels: tuple[str, ...] | None = None) -> ModelRecord:
+    """One model's record; ``labels``: the order to read its rows in (a stored baseline's, as the run lists
+    them — the same set, :mod:`.gate_baseline`), default its own results' order."""
     entry = _entry(results, name)
     suite = results.get("suite") or {}
-    labels = tuple(lab["name"] for lab in suite.get("labels", []))
+    labels = labels or tuple(lab["name"] for lab in suite.get("labels", []))
     positive = labels.index(suite["positive"]) if suite.get("positive") in labels else None
     data = None
     if rows is not None:
@@ -334,12 +324,13 @@ def check_before_scoring(suite: Suite, registry: Registry, names: Sequence[str],
     """``harness run --gate``, once the run's models are known (job specs expanded into their checkpoints)
     and before any example is sent: everything the gate will check that needs no results — the rules, the
     candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data
-    and labels). A mistake is an error now (exit 2), not a verdict after the whole run was paid for."""
+    labels, positive class and metric options). A mistake is an error now (exit 2), not a verdict after the whole run was paid for."""
     check_suite_rules(suite, registry)
     written, _ = _rules_for(GateRequest(Path(suite.path), suite=suite), {}, [])
     dataset = suite.heldout
     run = {"models": [{"name": name} for name in names], "baseline": baseline,
-           "suite": {"labels": [{"name": lab} for lab in suite.labels], "dataset": {"sha256": dataset.sha256}}}
+           "suite": {"labels": [{"name": lab} for lab in suite.labels], "dataset": {"sha256": dataset.sha256},
+                     "positive": suite.positive, "metric_options": json_safe(suite.metric_options)}}
     stored = None
     if written.section.baseline:
         path = written.relative(written.section.baseline)
@@ -374,7 +365,7 @@ def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateCo
         reference = _record(run, run_rows, against, order, "this run", "reference")
     else:
         reference = _record(stored.results, stored.rows, against, order, f"stored baseline {stored.path}",
-                            "reference")
+                            "reference", candidate.data.labels if candidate.data is not None else None)
         if reference.data is None:
             notes.append(f"UNPAIRED comparison: the stored baseline {stored.path} has no per-example predictions "
                          f"({stored.missing_predictions}); each difference is judged from the two models' own "
