@@ -323,8 +323,9 @@ def check_suite_rules(suite: Suite, registry: Registry) -> None:
 def check_before_scoring(suite: Suite, registry: Registry, names: Sequence[str], baseline: str) -> None:
     """``harness run --gate``, once the run's models are known (job specs expanded into their checkpoints)
     and before any example is sent: everything the gate will check that needs no results — the rules, the
-    candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data
-    labels, positive class and metric options). A mistake is an error now (exit 2), not a verdict after the whole run was paid for."""
+    candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data,
+    labels, positive class and metric options). A mistake is an error now (exit 2), not a verdict after the
+    whole run was paid for."""
     check_suite_rules(suite, registry)
     written, _ = _rules_for(GateRequest(Path(suite.path), suite=suite), {}, [])
     dataset = suite.heldout
