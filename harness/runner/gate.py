@@ -15,14 +15,16 @@ from typing import Any
 import numpy as np
 
 from ..analysis.gate import CannotJudge, GateConfig, GateInput, ModelRecord, Rule, Verdict, judge
-from ..errors import HarnessError, InputError, UsageError
+from ..errors import HarnessError, InputError
 from ..jsonio import json_safe
 from ..metrics import MetricData
 from ..output.results import load_predictions, load_results
 from ..plugins import Registry
 from ..suite import Suite, load_suite
+from ..suite.paths import shown_path
 from ..suite.rules import WrittenRules, default_rules, load_rules_file, suite_rules
 from .gate_baseline import check_same_meaning
+from .gate_models import choose_models as _choose_models
 
 
 @dataclass
@@ -55,19 +57,15 @@ def _read(path: Path, what: str) -> dict[str, Any]:
 def _rows(path: Path, results: dict[str, Any], what: str, required: bool) -> tuple[list | None, str | None]:
     if not (results.get("predictions") or {}).get("path"):
         if required:
-            raise CannotJudge(f"the {what} {path} names no predictions file: the gate needs per-example "
+            raise CannotJudge(f"the {what} {shown_path(path)} names no predictions file: the gate needs per-example "
                               "predictions")
-        return None, f"{path} names no predictions file"
+        return None, f"{shown_path(path)} names no predictions file"
     try:
         return load_predictions(path, results), None
     except HarnessError as exc:
         if required:
             raise CannotJudge(f"cannot read the {what}'s predictions: {exc.one_line()}") from None
         return None, exc.one_line()
-
-
-def _names(results: dict[str, Any]) -> list[str]:
-    return [m.get("name") for m in results.get("models", []) if isinstance(m, dict)]
 
 
 def _entry(results: dict[str, Any], name: str) -> dict[str, Any]:
@@ -97,95 +95,10 @@ def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) 
         if path.name and path.is_file():
             suite = load_suite(path)
         elif path.name:
-            notes.append(f"the run's suite file {path} was not found, so its gate: section (if any) was not "
-                         "read: give --rules to use it")
+            notes.append(f"the run's suite file {shown_path(path)} was not found, so its gate: section (if any) "
+                         "was not read: give --rules to use it")
     written = suite_rules(suite) if suite is not None else None
     return _with_defaults(written) if written is not None else (default_rules(), default_rules())
-
-
-def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[WrittenRules, str] | None,
-          option: str) -> str | None:
-    """``name`` when the ``what`` has a model so named (None stays None); else an error naming its origin."""
-    if name is None or name in names:
-        return name
-    known = ", ".join(names)
-    if where is not None:
-        written, field = where
-        raise written.error(f"no model named {name!r} in the {what} (models: {known})", field)
-    raise UsageError(f"{option} {name!r}: no model named so in the {what} (models: {known})")
-
-
-def _left_out(name: str | None, field: str, names: Sequence[str], request: GateRequest, run: dict[str, Any],
-              notes: list[str]) -> str | None:
-    """A suite's ``gate:`` setting naming a model a run made with ``--only`` does not have: that run did not
-    run the suite's own models, so the setting is left out with a note (as ``harness run --only --gate`` does)
-    and the gate chooses as without it. Anything else stays as written (checked by :func:`_pick`)."""
-    if name is None or name in names or request.rules is not None or run.get("only") is not True:
-        return name
-    notes.append(f"the suite's gate: {field}: {name} is left out: the run was made with --only (just the --model "
-                 f"models), and {name!r} is not among them")
-    return None
-
-
-def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, Any],
-                   stored: StoredRun | None, notes: list[str]) -> tuple[str, str]:
-    """The candidate and the reference: ``--candidate`` / ``--against`` first, then the rules' ``candidate`` /
-    ``against``, then the defaults. A suite's ``gate:`` setting that the command line overrides is not checked
-    (the section serves every run of the suite); a ``--rules`` file's always is (it was written for this gate)."""
-    sec = written.section
-    run_names = _names(run)
-    ref_names = _names(stored.results) if stored else run_names
-    ref_what = f"stored baseline {stored.path}" if stored else "results"
-    check_written = request.rules is not None
-    cand = _pick(request.candidate, run_names, "results", None, "--candidate")
-    if cand is None or check_written:
-        written_cand = _left_out(sec.candidate, "candidate", run_names, request, run, notes)
-        written_cand = _pick(written_cand, run_names, "results", (written, "candidate"), "candidate")
-        cand = cand or written_cand
-    against = _pick(request.against, ref_names, ref_what, None, "--against")
-    if against is None or check_written:
-        against_written = sec.against
-        if stored is not None and request.baseline is not None and sec.baseline is None and against_written:
-            # rules that name no stored baseline mean `against` in the same run (the suite's `gate:` section of
-            # a fine-tune vs its base); a stored baseline given on the command line is compared model for model
-            against_written = None
-            if against is None:
-                notes.append(f"the rules' against: {sec.against} names a model of the same run; against the "
-                             f"stored baseline {stored.path} the reference is the model with the candidate's name "
-                             "(give --against to choose another)")
-        if stored is None:
-            against_written = _left_out(against_written, "against", run_names, request, run, notes)
-        against_written = _pick(against_written, ref_names, ref_what, (written, "against"), "against")
-        against = against or against_written
-    if stored is None:
-        against = against or run.get("baseline")
-        if against not in run_names:
-            raise CannotJudge(f"the reference model {against!r} is not in the results")
-        if cand is None:
-            others = [n for n in run_names if n != against]
-            if len(others) != 1:
-                raise UsageError(f"which model is the candidate? give --candidate (models: {', '.join(run_names)})")
-            cand = others[0]
-        if cand == against:
-            raise UsageError(f"the candidate and the reference are the same model ({cand!r})")
-        return cand, against
-    if cand is None:
-        others = [n for n in run_names if n != run.get("baseline")]
-        if len(run_names) == 1:
-            cand = run_names[0]
-        elif len(others) == 1:
-            cand = others[0]
-        else:
-            raise UsageError(f"which model is the candidate? give --candidate (models: {', '.join(run_names)})")
-    if against is None:
-        if cand in ref_names:
-            against = cand  # the same model as it was: the usual stored baseline
-        elif len(ref_names) == 1:
-            against = ref_names[0]
-        else:
-            raise UsageError(f"which model of the stored baseline is the reference? give --against "
-                             f"(models: {', '.join(ref_names)})")
-    return cand, against
 
 
 def _check_same_data(run: dict[str, Any], stored: StoredRun, run_path: Path) -> None:
@@ -244,7 +157,7 @@ def _record(results: dict[str, Any], rows: list[dict[str, Any]] | None, name: st
 
 
 def _rule(written: WrittenRules, i: int, raw: Any) -> Rule:
-    where = f"{written.file}:{written.line('rules', i)}" if written.file else None
+    where = f"{shown_path(written.file)}:{written.line('rules', i)}" if written.file else None
     common: dict[str, Any] = {"kind": raw.kind, "where": where}
     if raw.kind == "health":
         return Rule(**common, max_failed=raw.max_failed, max_invalid=raw.max_invalid)
@@ -365,12 +278,13 @@ def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateCo
     if stored is None:
         reference = _record(run, run_rows, against, order, "this run", "reference")
     else:
-        reference = _record(stored.results, stored.rows, against, order, f"stored baseline {stored.path}",
+        reference = _record(stored.results, stored.rows, against, order, f"stored baseline {shown_path(stored.path)}",
                             "reference", candidate.data.labels if candidate.data is not None else None)
         if reference.data is None:
-            notes.append(f"UNPAIRED comparison: the stored baseline {stored.path} has no per-example predictions "
-                         f"({stored.missing_predictions}); each difference is judged from the two models' own "
-                         "intervals (a normal approximation), which is less sensitive than a paired comparison. "
+            notes.append(f"UNPAIRED comparison: the stored baseline {shown_path(stored.path)} has no per-example "
+                         f"predictions ({stored.missing_predictions}); each difference is judged from the two "
+                         "models' own intervals (a normal approximation), which is less sensitive than a paired "
+                         "comparison. "
                          "Commit predictions.jsonl beside the baseline's results.json to pair them.")
     comparisons = run.get("comparisons") or {}
     ref_alpha = ((stored.results if stored else run).get("comparisons") or {}).get("alpha") or 0.05
