@@ -73,11 +73,17 @@ class _RankMetric(Metric):
         if data.is_binary:
             yb, s = _binary(data)
             if yb.all() or not yb.any():  # AP of all-positive data is 1.0 whatever the scores: say nothing
-                raise NotAvailable("only one class present in the held-out labels")
+                n = len(data.y_true)
+                raise NotAvailable("only one class present in the held-out labels" if yb.size == n else
+                                   f"only one class present among the {yb.size} of {n} held-out examples "
+                                   "scored with probabilities")
             return float(self.binary(yb, s))
         missing = _missing_classes(y, data.n_classes)
         if missing:
-            raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
+            lab, n = data.labels[missing[0]], len(data.y_true)
+            raise NotAvailable(f"class {lab!r} has no held-out examples" if len(y) == n else
+                               f"class {lab!r} has no example among the {len(y)} of {n} held-out examples scored "
+                               "with probabilities")
         return float(self.multiclass(y, p, data.n_classes))
 
     def resampler(self, data: MetricData):

@@ -119,6 +119,7 @@ class PredictionsModel(LocalModel):
         self.labels = tuple(labels)
         self.opts = opts
         self._read_for: tuple[tuple[str, ...], list[Prediction]] | None = None
+        self.splits = "held-out dataset"  # where its ids must be: "held-out or validation split" with one
 
     def describe(self) -> dict[str, Any]:
         return {"path": self.shown}
@@ -140,7 +141,7 @@ class PredictionsModel(LocalModel):
                 raise InputError("missing example id", file=self.path, line=line, field=self.opts.id_field)
             ex_id = str(row[self.opts.id_field])
             if ex_id not in known:
-                raise InputError(f"id {ex_id!r} is not in the held-out dataset", file=self.path, line=line,
+                raise InputError(f"id {ex_id!r} is not in the {self.splits}", file=self.path, line=line,
                                  field=self.opts.id_field)
             if ex_id in seen:
                 raise InputError(f"duplicate id {ex_id!r} (first on line {seen[ex_id]})", file=self.path,
@@ -173,7 +174,12 @@ class PredictionsProvider(Provider):
         opts = self.parse_options(spec)
         p = model_file(spec, suite, "predictions file")
         model = PredictionsModel(spec.name, spec, p, suite.labels, opts, shown_path(p, suite))
-        model.predict_all(suite.heldout.examples)  # a bad row is an input error before anything is sent
+        # a bad row is an input error before anything is sent; the run asks for the held-out and the validation
+        # split's examples together (one file may hold both)
+        validation = suite.validation.examples if suite.validation is not None else ()
+        if validation:
+            model.splits = "held-out or validation split"
+        model.predict_all(tuple(suite.heldout.examples) + tuple(validation))
         return Resolved([model])
 
 
