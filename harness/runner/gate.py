@@ -8,7 +8,7 @@ predictions missing, are :class:`CannotJudge` (exit 3: the gate fails closed).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,26 +25,7 @@ from ..suite.paths import shown_path
 from ..suite.rules import WrittenRules, default_rules, load_rules_file, suite_rules
 from .gate_baseline import check_same_meaning
 from .gate_models import choose_models as _choose_models
-
-
-@dataclass
-class GateRequest:
-    results: Path
-    candidate: str | None = None
-    against: str | None = None
-    baseline: Path | None = None
-    rules: Path | None = None
-    strict: bool = False  # --strict: inconclusive rules fail (a rules file's `strict: true` does too)
-    suite: Suite | None = None  # the suite of the run, when known (harness run --gate)
-    notes: tuple[str, ...] = ()  # said in every output of the verdict (e.g. gate: settings left out with --only)
-
-
-@dataclass
-class StoredRun:
-    path: Path
-    results: dict[str, Any]
-    rows: list[dict[str, Any]] | None  # None: no per-example predictions
-    missing_predictions: str | None = None
+from .gate_request import GateRequest, StoredRun
 
 
 def _read(path: Path, what: str) -> dict[str, Any]:

@@ -5,15 +5,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..analysis.gate import CannotJudge
 from ..errors import UsageError
 from ..suite.paths import shown_path
 from ..suite.rules import WrittenRules
-
-if TYPE_CHECKING:
-    from .gate import GateRequest, StoredRun
+from .gate_request import GateRequest, StoredRun
 
 
 def _names(results: dict[str, Any]) -> list[str]:
