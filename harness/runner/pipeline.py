@@ -281,6 +281,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     }
     if plan.data_checks is not None:
         results["data_checks"] = plan.data_checks
+    if options.only:  # the suite's own models were not run: its gate: names may be absent (harness gate)
+        results["only"] = True
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
     write_results(results_path, results)  # metrics are safe on disk before the statistics run

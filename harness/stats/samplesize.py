@@ -27,6 +27,11 @@ __all__ = ["detectable_difference", "independent_discordance", "paired_mde", "pa
 
 MAX_N = 100_000_000
 
+#: Above this many examples (by Connor's approximation) a sample size is Connor's closed form, not the exact
+#: search: they agree to within about 0.03% there (tests/stats/test_plan_speed.py), in microseconds instead of
+#: seconds to minutes.
+EXACT_SIZE_MAX_N = 50_000
+
 
 def _check(discordance: float, delta: float, power: float | None = None) -> None:
     if not 0.0 < discordance <= 1.0:
@@ -79,7 +84,10 @@ def paired_power(n: int, discordance: float, delta: float, alpha: float = 0.05) 
 
 def paired_sample_size(delta: float, discordance: float, power: float = 0.8, alpha: float = 0.05) -> int:
     """The smallest ``n`` at which the test reaches ``power`` for a difference ``delta`` (bisection on the exact
-    power, which rises with ``n`` up to the small saw-teeth of a discrete test)."""
+    power, which rises with ``n`` up to the small saw-teeth of a discrete test). Beyond
+    :data:`EXACT_SIZE_MAX_N` examples it is Connor's normal approximation, in closed form: the two agree there
+    to within a few hundredths of a percent, and the exact search would take minutes (a tiny ``delta`` needs
+    hundreds of millions of examples)."""
     _check(discordance, delta, power)
     check_alpha(alpha)
     from .special import ndtri
@@ -87,6 +95,8 @@ def paired_sample_size(delta: float, discordance: float, power: float = 0.8, alp
     z = float(ndtri(1 - alpha / 2)) * math.sqrt(discordance) + float(ndtri(power)) * math.sqrt(
         max(discordance - delta * delta, 0.0))
     guess = max(2, int((z / delta) ** 2))
+    if guess > EXACT_SIZE_MAX_N:
+        return math.ceil((z / delta) ** 2)  # Connor (1987)
     lo, hi = max(1, guess // 2), guess
     while paired_power(hi, discordance, delta, alpha) < power:
         lo, hi = hi, hi * 2

@@ -56,6 +56,7 @@ def _check_defined(name: str, y: np.ndarray, pred: np.ndarray) -> None:
 class Accuracy(Metric):
     name = "accuracy"
     family = "accuracy"
+    proportion = True
     title = "Accuracy"
     description = ("Share of examples whose predicted label is the gold label; invalid outputs and failed "
                    "requests count as wrong (OpenAI: classification/accuracy).")
@@ -74,6 +75,7 @@ class Accuracy(Metric):
 
 
 class _PositiveClass(Metric):
+    proportion = True
     family = "accuracy"
 
     def compute(self, data: MetricData) -> float:
@@ -130,6 +132,7 @@ class FBeta(_PositiveClass):
 
 class _AveragedF1(Metric):
     family = "accuracy"
+    proportion = True
     average = "macro"
 
     def compute(self, data: MetricData) -> float:

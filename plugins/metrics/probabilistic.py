@@ -58,6 +58,7 @@ class _RankMetric(Metric):
 
     needs_proba = True
     family = "discrimination"
+    proportion = True
     ranked: str = ""  # name of the harness.stats.weighted.Ranked method with the same definition
 
     def binary(self, y_pos: np.ndarray, scores_: np.ndarray) -> float:
