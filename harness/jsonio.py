@@ -66,7 +66,7 @@ def loads(data: str | bytes, *, exact_ints: bool = False, unique_keys: bool = Fa
         except orjson.JSONDecodeError:
             pass
         else:
-            if unique_keys and _may_repeat_keys(data, value):
+            if unique_keys and may_repeat_keys(data, value):
                 _find_duplicate(data)
             return value
     try:
@@ -74,7 +74,7 @@ def loads(data: str | bytes, *, exact_ints: bool = False, unique_keys: bool = Fa
     except RecursionError:
         doc = data if isinstance(data, str) else data.decode("utf-8", "replace")
         raise json.JSONDecodeError("nested too deeply", doc, 0) from None
-    if unique_keys and _may_repeat_keys(data, value):
+    if unique_keys and may_repeat_keys(data, value):
         _find_duplicate(data)
     return value
 
@@ -91,7 +91,7 @@ def _count_keys(value: Any) -> int:
     return 0
 
 
-def _may_repeat_keys(data: str | bytes, value: Any) -> bool:
+def may_repeat_keys(data: str | bytes, value: Any) -> bool:
     """Every key of the document is a ``"...":`` token: no more tokens than parsed keys means no key repeated."""
     if not isinstance(value, (dict, list)):
         return False
@@ -123,6 +123,12 @@ def _find_duplicate(data: str | bytes) -> None:
             for i, child in enumerate(node):
                 walk(child, f"{path}[{i}]")
     walk(json.loads(data, object_pairs_hook=_Pairs), "")
+
+
+def has_long_digits(text: str | bytes) -> bool:
+    """Does ``text`` hold 19 digits in a row anywhere? Where a whole file has none, no line of it needs
+    ``loads(..., exact_ints=True)``: the plain (faster) call reads each line to the same value."""
+    return (_LONG_DIGITS_B if isinstance(text, bytes) else _LONG_DIGITS).search(text) is not None  # type: ignore[arg-type]
 
 
 def dumps(value: Any, *, sort_keys: bool = False, exact: bool = False) -> str:

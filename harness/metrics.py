@@ -84,6 +84,10 @@ class Metric:
     """What the metric measures, for the report's verdict: ``"accuracy"`` (label correctness: accuracy,
     precision, recall, F1), ``"discrimination"`` (ranking: AUROC, AUPRC), ``"calibration"`` (probability
     quality: log loss, Brier, calibration error), or ``""`` (no family: shown, not summarised)."""
+    proportion: bool = False
+    """The metric is a share in [0, 1] (accuracy, precision, recall, F1, AUROC, AUPRC): a difference of it is
+    spoken in percentage points ("2.4 points") and a limit on it must lie in [0, 1]. Otherwise (log loss, Brier,
+    calibration error, most plugin metrics) differences are plain numbers in the metric's units."""
 
     def compute(self, data: MetricData) -> float:  # pragma: no cover - interface
         raise NotImplementedError

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import charts, figures, tables, thresholds
 from .charts import Style
+from .modelrows import ModelRows, as_model_rows
 from .sections import d, is_best, num
 
 Row = dict[str, Any]
@@ -23,7 +24,7 @@ _BLUE, _RED = (0, 114, 178), (213, 94, 0)
 CURVE_POINTS = 1500
 
 
-def confusion_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]],
+def confusion_section(groups: Mapping[str, ModelRows | list[Row]], labels: Sequence[dict[str, str]],
                       styles: dict[str, Style]) -> list[dict[str, Any]]:
     names = [lab["name"] for lab in labels]
     out = []
@@ -52,7 +53,8 @@ def confusion_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, s
     return out
 
 
-def per_class_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
+def per_class_section(groups: Mapping[str, ModelRows | list[Row]], labels: Sequence[dict[str, str]]
+                      ) -> list[dict[str, Any]]:
     """One entry per class: its support and, per model, precision/recall/F1 (best F1 marked)."""
     names = [lab["name"] for lab in labels]
     scores = {m: tables.per_class(rows, names) for m, rows in groups.items() if rows}
@@ -80,7 +82,8 @@ def _decimate(x: np.ndarray, y: np.ndarray, limit: int = CURVE_POINTS) -> tuple[
     return x[idx], y[idx]
 
 
-def _scores(rows: Sequence[Row], names: Sequence[str], positive: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _scores(rows: ModelRows | Sequence[Row], names: Sequence[str], positive: str
+            ) -> tuple[np.ndarray, np.ndarray] | None:
     gold, probs = tables._prob_matrix(rows, names)
     if len(gold) == 0:
         return None
@@ -89,9 +92,9 @@ def _scores(rows: Sequence[Row], names: Sequence[str], positive: str) -> tuple[n
     return gold == pos, p[:, pos]
 
 
-def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]], positive: str | None,
+def curves_section(groups: Mapping[str, ModelRows | list[Row]], labels: Sequence[dict[str, str]], positive: str | None,
                    styles: dict[str, Style], targets: dict[str, float] | None = None,
-                   validation: dict[str, list[Row]] | None = None) -> dict[str, Any]:
+                   validation: Mapping[str, ModelRows | list[Row]] | None = None) -> dict[str, Any]:
     names = [lab["name"] for lab in labels]
     note = None
     if positive not in names:
@@ -103,7 +106,8 @@ def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]
     roc, pr, skipped, partial = [], [], [], []
     prevalence = None
     for_thresholds = []
-    for model, rows in groups.items():
+    for model, given in groups.items():
+        rows = as_model_rows(given, names)
         res = tables.binary_curves(rows, names, positive)
         if isinstance(res, str):
             skipped.append({"model": model, "reason": res})
@@ -112,11 +116,12 @@ def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]
         roc.append(charts.Curve(model, st, *_decimate(res.fpr, res.tpr), f"AUC {res.auc:.3f}"))
         pr.append(charts.Curve(model, st, *_decimate(res.recall, res.precision), f"AP {res.ap:.3f}"))
         if prevalence is None:  # gold labels are aligned by id: the same for every model
-            prevalence = sum(r.get("gold") == positive for r in rows) / len(rows)
+            prevalence = int((rows.gold == names.index(positive)).sum()) / len(rows)
         if res.n < len(rows):
             partial.append({"model": model, "n": res.n, "total": len(rows)})
         ys = _scores(rows, names, positive)
-        val = _scores((validation or {}).get(model) or [], names, positive) if validation else None
+        val = _scores(as_model_rows((validation or {}).get(model) or [], names), names, positive) \
+            if validation else None
         if ys is not None:
             for_thresholds.append((model, st, ys[0], ys[1], val))
     display = {lab["name"]: lab["display"] for lab in labels}
@@ -135,7 +140,7 @@ def curves_section(groups: dict[str, list[Row]], labels: Sequence[dict[str, str]
             "thresholds": ops}
 
 
-def calibration_section(results: dict[str, Any], groups: dict[str, list[Row]],
+def calibration_section(results: dict[str, Any], groups: Mapping[str, ModelRows | list[Row]],
                         labels: Sequence[dict[str, str]], styles: dict[str, Style]) -> dict[str, Any]:
     names = [lab["name"] for lab in labels]
     bins = num(d(d(results.get("suite")).get("metric_options")).get("ece_bins"))

@@ -9,7 +9,7 @@ fitted on the other four), so the "after" numbers are never judged on the exampl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from harness.stats.temperature import calibration_p_value, cross_validated, fit_
 
 from . import tables
 from .charts import Style
+from .modelrows import ModelRows
 
 Row = dict[str, Any]
 LEVEL = 0.05
@@ -53,8 +54,8 @@ def advice(before: dict[str, float], after: dict[str, float], temperature: float
                        f"{before['ece']:.3f} → {after['ece']:.3f})")
 
 
-def temperature_section(groups: dict[str, list[Row]], labels: Sequence[str], n_bins: int,
-                        styles: dict[str, Style], validation: dict[str, list[Row]] | None = None
+def temperature_section(groups: Mapping[str, ModelRows | list[Row]], labels: Sequence[str], n_bins: int,
+                        styles: dict[str, Style], validation: Mapping[str, ModelRows | list[Row]] | None = None
                         ) -> dict[str, Any] | None:
     rows = []
     for model, mrows in groups.items():
@@ -77,7 +78,7 @@ def temperature_section(groups: dict[str, list[Row]], labels: Sequence[str], n_b
     return {"rows": rows, "level": LEVEL} if rows else None
 
 
-def bin_table(rows: Sequence[Row], labels: Sequence[str], n_bins: int) -> list[dict[str, Any]]:
+def bin_table(rows: ModelRows | Sequence[Row], labels: Sequence[str], n_bins: int) -> list[dict[str, Any]]:
     """Per bin: its range, how many examples, mean confidence, accuracy (the numbers behind a diagram)."""
     gold, probs = tables._prob_matrix(rows, labels)
     if len(gold) == 0:

@@ -1,8 +1,8 @@
 """Charts as inline SVG: ROC and precision-recall curves, reliability diagrams, training curves.
 
-Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot: no GUI backend, no global figure
-registry to leak into), rendered by matplotlib's SVG backend with text kept as ``<text>`` elements
-(``svg.fonttype = 'none'``) and mathtext off, so a ``$`` in a model or label name is shown as typed.
+Drawn with the report's own SVG kit (:mod:`harness_reports.plot`; matplotlib took 1-1.5 s of every run to
+import and draw them), text kept as escaped ``<text>`` elements, so a ``$`` or ``<`` in a model or label name
+is shown as typed; :func:`harness_reports.svg.figure_svg` checks every chart before it reaches the page.
 """
 
 from __future__ import annotations
@@ -13,42 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
 import numpy as np
 from markupsafe import Markup, escape
-from matplotlib.figure import Figure
 
+from .plot import Axes, Figure, Legend
 from .svg import figure_svg
-
-RC = {
-    "svg.fonttype": "none",
-    "text.parse_math": False,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.labelsize": 9,
-    "axes.labelcolor": "#374151",
-    "axes.edgecolor": "#9ca3af",
-    "axes.linewidth": 0.8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#e5e7eb",
-    "grid.linewidth": 0.6,
-    "xtick.color": "#4b5563",
-    "ytick.color": "#4b5563",
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "legend.frameon": True,
-    "legend.framealpha": 0.85,
-    "legend.edgecolor": "#e5e7eb",
-    "lines.linewidth": 1.6,
-    "path.simplify": True,
-}
 
 # Okabe-Ito (colour-blind safe) without its yellow; the baseline is always grey and dashed.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
@@ -108,43 +77,13 @@ class Curve:
 
 
 def _figure(w: float, h: float, **margins: float) -> Figure:
-    """A figure with fixed margins (in inches): much faster than constrained layout, and just as tidy here."""
-    fig = Figure(figsize=(w, h))
-    m = {"left": 0.55, "right": 0.15, "bottom": 0.5, "top": 0.35, "wspace": 0.3, "hspace": 0.45, **margins}
-    fig.subplots_adjust(left=m["left"] / w, right=1 - m["right"] / w, bottom=m["bottom"] / h, top=1 - m["top"] / h,
-                        wspace=m["wspace"], hspace=m["hspace"])
-    return fig
+    """A figure with fixed margins (in inches)."""
+    return Figure(w, h, **margins)
 
 
-def _legend(ax, handles, labels, **kw) -> None:
-    # explicit labels: a name starting with "_" would otherwise be dropped from the legend
-    ax.legend(handles, labels, **kw)
-
-
-def roc_chart(curves: Sequence[Curve], key: str) -> Markup:
-    with matplotlib.rc_context(RC):
-        fig = _figure(4.6, 4.2)
-        ax = fig.add_subplot()
-        ax.plot([0, 1], [0, 1], color="#d1d5db", lw=1, ls=":")
-        handles = [ax.plot(c.x, c.y, color=c.style.colour, ls=c.style.linestyle)[0] for c in curves]
-        ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="False positive rate", ylabel="True positive rate",
-               title="ROC curve", aspect="equal")
-        _legend(ax, handles, [f"{short(c.name)} ({c.score})" for c in curves], loc="lower right")
-        return figure_svg(fig, key, "ROC curves: " + "; ".join(f"{c.name} {c.score}" for c in curves))
-
-
-def pr_chart(curves: Sequence[Curve], prevalence: float | None, key: str) -> Markup:
-    with matplotlib.rc_context(RC):
-        fig = _figure(4.6, 4.2)
-        ax = fig.add_subplot()
-        if prevalence is not None:
-            ax.axhline(prevalence, color="#d1d5db", lw=1, ls=":")
-        handles = [ax.plot(c.x, c.y, color=c.style.colour, ls=c.style.linestyle, drawstyle="steps-post")[0]
-                   for c in curves]
-        ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="Recall", ylabel="Precision", title="Precision-recall curve",
-               aspect="equal")
-        _legend(ax, handles, [f"{short(c.name)} ({c.score})" for c in curves], loc="lower left")
-        return figure_svg(fig, key, "Precision-recall curves: " + "; ".join(f"{c.name} {c.score}" for c in curves))
+def line_style(style: Style, lw: float = 1.6) -> dict[str, Any]:
+    """A legend handle for a curve drawn in ``style``."""
+    return {"colour": style.colour, "ls": style.linestyle, "lw": lw}
 
 
 @dataclass(frozen=True)
@@ -162,32 +101,31 @@ def reliability_chart(panels: Sequence[Reliability], key: str) -> Markup:
     n = len(panels)
     cols = min(n, 5) if n != 6 else 3
     rows = math.ceil(n / cols)
-    with matplotlib.rc_context(RC):
-        fig = _figure(2.3 * cols + 0.55, 2.45 * rows + 0.35, left=0.6, wspace=0.12, hspace=0.42, top=0.3)
-        axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
-        for i, ax in enumerate(axes.flat):
-            if i >= n:
-                ax.set_visible(False)
-                continue
-            p = panels[i]
-            ax.plot([0, 1], [0, 1], color="#9ca3af", lw=0.9, ls=":")
-            ok = p.counts > 0
-            widths = np.diff(p.edges)
-            ax.bar(p.edges[:-1][ok], p.accuracy[ok], width=widths[ok], align="edge", color=p.style.colour,
-                   alpha=0.75, edgecolor="white", linewidth=0.6)
-            ax.plot(p.confidence[ok], p.accuracy[ok], ls="none", marker="o", ms=2.6, color="#111827")
-            for x0, w, c in zip(p.edges[:-1][ok], widths[ok], p.counts[ok]):  # examples per bin, at its foot
-                ax.text(x0 + w / 2, 0.015, f"{int(c)}", rotation=90, ha="center", va="bottom", fontsize=5.5,
-                        color="#111827")
-            ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal")
-            ax.set_title(short(p.name, 26), fontsize=8.5)
-            ax.text(0.04, 0.93, p.ece, transform=ax.transAxes, fontsize=7.5, va="top", color="#374151")
-            if i % cols == 0:
-                ax.set_ylabel("Accuracy")
-            if i // cols == rows - 1 or i + cols >= n:
-                ax.set_xlabel("Confidence")
-                ax.xaxis.set_tick_params(labelbottom=True)
-        return figure_svg(fig, key, "Reliability diagrams: " + "; ".join(f"{p.name} {p.ece}" for p in panels))
+    fig = _figure(2.3 * cols + 0.55, 2.45 * rows + 0.35, left=0.6, wspace=0.12, hspace=0.42, top=0.3)
+    grid = fig.subplots(rows, cols)
+    for i, ax in enumerate(a for row in grid for a in row):
+        if i >= n:
+            ax.visible = False
+            continue
+        p = panels[i]
+        ax.tick_size = 8
+        ax.plot([0, 1], [0, 1], "#9ca3af", lw=0.9, ls=":")
+        ok = p.counts > 0
+        widths = np.diff(p.edges)
+        ax.bars(p.edges[:-1][ok], p.accuracy[ok], widths[ok], p.style.colour, alpha=0.75)
+        ax.markers(p.confidence[ok], p.accuracy[ok], "o", 2.6, "#111827")
+        for x0, w, c in zip(p.edges[:-1][ok], widths[ok], p.counts[ok]):  # examples per bin, at its foot
+            ax.text(float(x0 + w / 2), 0.015, f"{int(c)}", size=5.5, va="center", rotation=90)
+        ax.equal_aspect()
+        ax.title, ax.title_size = short(p.name, 26), 8.5
+        ax.text(0.04, 0.93, p.ece, size=7.5, va="top", colour="#374151", axes_coords=True)
+        ax.show_yticklabels = i % cols == 0
+        if ax.show_yticklabels:
+            ax.ylabel = "Accuracy"
+        ax.show_xticklabels = i // cols == rows - 1 or i + cols >= n
+        if ax.show_xticklabels:
+            ax.xlabel = "Confidence"
+    return figure_svg(fig, key, "Reliability diagrams: " + "; ".join(f"{p.name} {p.ece}" for p in panels))
 
 
 @dataclass(frozen=True)
@@ -226,20 +164,33 @@ def _decimate(x: np.ndarray, y: np.ndarray, limit: int = 1200) -> tuple[np.ndarr
     return x[idx], y[idx]
 
 
-def _draw_lines(ax, lines: Sequence[Line]) -> list:
+def _draw_lines(ax: Axes, lines: Sequence[Line]) -> list[tuple[dict[str, Any], str]]:
     handles = []
     for ln in lines:
         mask = ~np.isnan(ln.y)
         x, y = ln.x[mask], ln.y[mask]
         if len(y) > 60:  # raw per-batch values faint, a smoothed trend on top
             xr, yr = _decimate(x, y)
-            ax.plot(xr, yr, color=ln.colour, lw=0.7, alpha=0.28)
+            ax.plot(xr, yr, ln.colour, lw=0.7, alpha=0.28)
             xs, ys = _decimate(x, _smooth(y))
-            handles.append(ax.plot(xs, ys, color=ln.colour, lw=1.6, label=ln.label)[0])
+            ax.plot(xs, ys, ln.colour, lw=1.6)
+            handles.append(({"colour": ln.colour, "lw": 1.6}, ln.label))
         else:
-            handles.append(ax.plot(x, y, color=ln.colour, lw=1.4, marker="." if len(y) < 30 else None,
-                                   label=ln.label)[0])
+            ax.plot(x, y, ln.colour, lw=1.4)
+            if len(y) < 30:
+                ax.markers(x, y, ".", 6.0, ln.colour)
+            handles.append(({"colour": ln.colour, "lw": 1.4, "marker": "." if len(y) < 30 else None,
+                             "fill": ln.colour, "edge": ln.colour}, ln.label))
     return handles
+
+
+def _limits(values: Sequence[float], pad: float = 0.05) -> tuple[float, float]:
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return 0.0, 1.0
+    lo, hi = min(finite), max(finite)
+    span = (hi - lo) or max(abs(hi), 1.0)
+    return lo - pad * span, hi + pad * span
 
 
 def training_chart(loss: Sequence[Line], acc: Sequence[Line], markers: Sequence[Marker], metric_title: str,
@@ -248,42 +199,38 @@ def training_chart(loss: Sequence[Line], acc: Sequence[Line], markers: Sequence[
     panels = [p for p in (("Loss", loss), ("Training accuracy", acc)) if p[1]]
     if not panels:
         panels = [("Held-out " + metric_title, [])]
-    with matplotlib.rc_context(RC):
-        twin_right = bool(markers) and len(panels) == 1 and bool(panels[0][1])
-        fig = _figure(4.9 * len(panels) + (0.55 if twin_right else 0), 4.0, right=0.75 if twin_right else 0.2,
-                      wspace=0.34 if markers else 0.22, bottom=1.05)
-        axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        for ax, (name, lines) in zip(axes, panels):
-            handles = _draw_lines(ax, lines)
-            ax.set(xlabel="Step", title=name)
-            labels = [h.get_label() for h in handles]
-            if ax is axes[0] and markers:
-                twin = ax.twinx() if lines else ax
-                if lines:
-                    twin.spines["right"].set_visible(True)
-                    twin.grid(False)
-                ckpt = [m for m in markers if not m.base]
-                if ckpt:
-                    h = twin.plot([m.step for m in ckpt], [m.value for m in ckpt], ls=":", lw=1, marker="D",
-                                  ms=5.5, color="#111827", markerfacecolor="#f59e0b")[0]
-                    handles.append(h)
-                    labels.append(f"held-out {metric_title} (checkpoints)")
-                for m in markers:
-                    if m.base:
-                        h = twin.plot([m.step], [m.value], ls="none", marker="o", ms=6, color="#111827",
-                                      markerfacecolor="white")[0]
-                        handles.append(h)
-                        labels.append(f"held-out {metric_title} (base)")
-                    if m.base or m.best:  # every value is in the checkpoint table; label the two that matter
-                        twin.annotate(f"{m.value:.3f}" + (" ★" if m.best else ""), (m.step, m.value),
-                                      textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7.5,
-                                      color="#111827", fontweight="bold" if m.best else "normal")
-                vals = [m.value for m in markers]
-                lo, hi = min(vals), max(vals)
-                pad = max(0.04, (hi - lo) * 0.25)
-                twin.set_ylim(max(0.0, lo - pad) if lo >= 0 else lo - pad, min(1.0, hi + pad) if hi <= 1 else hi + pad)
-                twin.set_ylabel(f"Held-out {metric_title}")
-            if handles:  # below the axes: never on top of a curve or a checkpoint marker
-                _legend(ax, handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2, fontsize=7.5,
-                        frameon=False, handlelength=1.8, columnspacing=1.2)
-        return figure_svg(fig, key, title)
+    twin_right = bool(markers) and len(panels) == 1 and bool(panels[0][1])
+    fig = _figure(4.9 * len(panels) + (0.55 if twin_right else 0), 4.0, right=0.75 if twin_right else 0.2,
+                  wspace=0.34 if markers else 0.22, bottom=1.05)
+    axes = fig.subplots(1, len(panels))[0]
+    for ax, (name, lines) in zip(axes, panels):
+        xs = [float(v) for ln in lines for v in ln.x] + ([m.step for m in markers] if ax is axes[0] else [])
+        ys = [float(v) for ln in lines for v in ln.y]
+        ax.xlim = _limits(xs)
+        ax.ylim = _limits(ys)
+        handles = _draw_lines(ax, lines)
+        ax.xlabel, ax.title = "Step", name
+        if ax is axes[0] and markers:
+            twin = ax.twin() if lines else ax
+            vals = [m.value for m in markers]
+            lo, hi = min(vals), max(vals)
+            pad = max(0.04, (hi - lo) * 0.25)
+            twin.ylim = (max(0.0, lo - pad) if lo >= 0 else lo - pad, min(1.0, hi + pad) if hi <= 1 else hi + pad)
+            ckpt = [m for m in markers if not m.base]
+            if ckpt:
+                twin.plot([m.step for m in ckpt], [m.value for m in ckpt], "#111827", lw=1, ls=":", clip=False)
+                twin.markers([m.step for m in ckpt], [m.value for m in ckpt], "D", 5.5, "#f59e0b", "#111827")
+                handles.append(({"colour": "#111827", "lw": 1, "ls": ":", "marker": "D", "ms": 5.5,
+                                 "fill": "#f59e0b"}, f"held-out {metric_title} (checkpoints)"))
+            for m in markers:
+                if m.base:
+                    twin.markers([m.step], [m.value], "o", 6, "white", "#111827")
+                    handles.append(({"marker": "o", "fill": "white", "line": False},
+                                    f"held-out {metric_title} (base)"))
+                if m.base or m.best:  # every value is in the checkpoint table; label the two that matter
+                    twin.text(m.step, m.value, f"{m.value:.3f}" + (" ★" if m.best else ""), size=7.5, ha="center",
+                              offset=(0.0, 7.0), weight="bold" if m.best else "normal")
+            twin.ylabel = f"Held-out {metric_title}"
+        if handles:  # below the axes: never on top of a curve or a checkpoint marker
+            ax.legend = Legend(handles, below=True, ncol=2, size=7.5, frame=False)
+    return figure_svg(fig, key, title)

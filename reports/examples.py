@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .charts import Style
+from .modelrows import ModelRows, as_model_rows
 
 Row = dict[str, Any]
 MAX_ROWS = 600
@@ -24,25 +25,30 @@ ERRORS_PER_MODEL = 5
 KINDS = ("broken", "fixed", "other")
 
 
-def _matrix(groups: Mapping[str, Sequence[Row]], models: Sequence[str], ids: Sequence[str], labels: Sequence[str]
+def _matrix(groups: Mapping[str, ModelRows], models: Sequence[str], ids: Sequence[str]
             ) -> tuple[np.ndarray, np.ndarray]:
-    """(predicted label index per example and model, -1 = none; probability of that label, NaN = none)."""
-    index = {lab: i for i, lab in enumerate(labels)}
-    where = {i: k for k, i in enumerate(ids)}
+    """(predicted label index per example and model, -1 = none; probability of that label, NaN = none), each
+    model's rows matched to ``ids`` by their id."""
     pred = np.full((len(ids), len(models)), -1, dtype=np.int64)
     conf = np.full((len(ids), len(models)), np.nan)
+    unique = len(set(ids)) == len(ids)
+    where: dict[str, int] | None = None
     for j, m in enumerate(models):
-        for r in groups[m]:
-            k = where.get(r.get("id"))
-            p = r.get("pred")
-            if k is None or p not in index:
+        rows = groups[m]
+        if unique and list(rows.ids) == list(ids):  # the same examples in the same order (a run's rows are)
+            has = rows.pred >= 0
+            pred[has, j] = rows.pred[has]
+            conf[has, j] = rows.conf[has]
+            continue
+        if where is None:
+            where = {i: k for k, i in enumerate(ids)}
+        for r, rid in enumerate(rows.ids):  # row by row: a later row of an id overwrites an earlier one
+            k = where.get(rid)
+            if k is None or rows.pred[r] < 0:
                 continue
-            pred[k, j] = index[p]
-            probs = r.get("probs")
-            if isinstance(probs, dict):
-                v = probs.get(p)
-                if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
-                    conf[k, j] = float(v)
+            pred[k, j] = rows.pred[r]
+            if not np.isnan(rows.conf[r]):
+                conf[k, j] = rows.conf[r]
     return pred, conf
 
 
@@ -71,18 +77,19 @@ def _short(text: str) -> str:
     return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
 
 
-def examples_section(groups: Mapping[str, Sequence[Row]], labels: Sequence[Mapping[str, str]],
+def examples_section(groups: Mapping[str, ModelRows | Sequence[Row]], labels: Sequence[Mapping[str, str]],
                      texts: Mapping[str, str], pairs: Sequence[tuple[str, str]], candidate: str | None,
                      baseline: str | None, styles: Mapping[str, Style], cap: int = MAX_ROWS) -> dict[str, Any] | None:
-    models = [m for m, rows in groups.items() if rows]
+    names = [lab["name"] for lab in labels]
+    rows_of = {m: as_model_rows(rows, names) for m, rows in groups.items()}
+    models = [m for m, rows in rows_of.items() if rows]
     if len(models) < 2:
         return None
-    names = [lab["name"] for lab in labels]
     display = [lab["display"] for lab in labels]
-    ids = [str(r.get("id")) for r in groups[models[0]]]
-    gold_index = {lab: i for i, lab in enumerate(names)}
-    gold = np.array([gold_index.get(r.get("gold"), -1) for r in groups[models[0]]], dtype=np.int64)
-    pred, conf = _matrix(groups, models, ids, names)
+    first = rows_of[models[0]]
+    ids = [i if isinstance(i, str) else str(i) for i in first.ids]
+    gold = first.gold
+    pred, conf = _matrix(rows_of, models, ids)
     correct = pred == gold[:, None]
     pairs = [(a, b) for a, b in pairs if a in models and b in models]
     col = {m: j for j, m in enumerate(models)}

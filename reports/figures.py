@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import matplotlib
 import numpy as np
 from markupsafe import Markup
 
 from . import charts
-from .charts import RC, Curve, _figure, _legend, short
+from .charts import Curve, _figure, line_style, short
+from .plot import Legend, nice_ticks
 
 KIND_COLOURS = {"better": "#1a7f37", "worse": "#cf222e", "same": "#4b5563", "none": "#9ca3af"}
 
@@ -39,33 +40,36 @@ def forest_chart(panels: Sequence[ForestPanel], key: str) -> Markup:
     cols = min(n, 4)
     rows = math.ceil(n / cols)
     k = max(len(p.items) for p in panels)
-    with matplotlib.rc_context(RC):
-        fig = _figure(2.55 * cols + 1.9, (0.24 * k + 0.75) * rows + 0.2, left=2.0, right=0.15, wspace=0.12,
-                      hspace=0.9, top=0.3, bottom=0.35)
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for i, ax in enumerate(axes.flat):
-            if i >= n:
-                ax.set_visible(False)
-                continue
-            p = panels[i]
-            y = np.arange(len(p.items))[::-1]
-            ax.axvline(0, color="#9ca3af", lw=0.8)
-            for yy, it in zip(y, p.items):
-                c = KIND_COLOURS.get(it.kind, "#4b5563")
-                if it.low is not None and it.high is not None:
-                    ax.plot([it.low, it.high], [yy, yy], color=c, lw=1.6, solid_capstyle="butt")
-                marker = "^" if it.kind == "better" else "v" if it.kind == "worse" else "o"
-                ax.plot([it.delta], [yy], marker=marker, color=c, ms=5, ls="none")
-            ax.set_yticks(y)
-            ax.set_yticklabels([short(it.label, 34) for it in p.items] if i % cols == 0 else [""] * len(y))
-            ax.set_ylim(-0.7, len(p.items) - 0.3)
-            ax.grid(axis="y", visible=False)
-            ax.set_title(short(p.title, 30), fontsize=8.5)
-            ax.tick_params(axis="x", labelsize=7)
-            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, symmetric=True))
-        title = "Forest plot of paired deltas (A − B) with confidence intervals: "
-        return charts.figure_svg(fig, key, title + "; ".join(
-            f"{p.title}: " + ", ".join(f"{it.label} {it.delta:+.4f}" for it in p.items) for p in panels))
+    fig = _figure(2.55 * cols + 1.9, (0.24 * k + 0.75) * rows + 0.2, left=2.0, right=0.15, wspace=0.12,
+                  hspace=0.9, top=0.3, bottom=0.35)
+    grid = fig.subplots(rows, cols)
+    for i, ax in enumerate(a for row in grid for a in row):
+        if i >= n:
+            ax.visible = False
+            continue
+        p = panels[i]
+        values = [v for it in p.items for v in (it.delta, it.low, it.high) if v is not None and math.isfinite(v)]
+        lo, hi = min(values + [0.0]), max(values + [0.0])
+        span = (hi - lo) or 1e-3
+        ax.xlim = (lo - 0.05 * span, hi + 0.05 * span)
+        ticks = nice_ticks(*ax.xlim, most=4, symmetric=True)
+        ax.xticks = [t for t in ticks if ax.xlim[0] <= t <= ax.xlim[1]]
+        ax.ylim = (-0.7, len(p.items) - 0.3)
+        y = np.arange(len(p.items))[::-1]
+        ax.vline(0.0, "#9ca3af", lw=0.8)
+        for yy, it in zip(y, p.items):
+            c = KIND_COLOURS.get(it.kind, "#4b5563")
+            if it.low is not None and it.high is not None:
+                ax.plot([it.low, it.high], [yy, yy], c, lw=1.6)
+            marker = "^" if it.kind == "better" else "v" if it.kind == "worse" else "o"
+            ax.markers([it.delta], [float(yy)], marker, 5, c)
+        ax.yticks = [float(v) for v in y]
+        ax.ytick_labels = [short(it.label, 34) for it in p.items] if i % cols == 0 else [""] * len(y)
+        ax.ygrid = False
+        ax.title, ax.title_size, ax.tick_size = short(p.title, 30), 8.5, 7
+    title = "Forest plot of paired deltas (A − B) with confidence intervals: "
+    return charts.figure_svg(fig, key, title + "; ".join(
+        f"{p.title}: " + ", ".join(f"{it.label} {it.delta:+.4f}" for it in p.items) for p in panels))
 
 
 @dataclass(frozen=True)
@@ -79,23 +83,26 @@ class SweepPoint:
 
 
 def sweep_chart(points: Sequence[SweepPoint], x_title: str, y_title: str, key: str) -> Markup:
-    with matplotlib.rc_context(RC):
-        fig = _figure(5.2, 3.3, left=0.7, bottom=0.55)
-        ax = fig.add_subplot()
-        order = sorted(points, key=lambda p: p.x)
-        ax.plot([p.x for p in order], [p.y for p in order], color="#9ca3af", lw=1, ls=":")
-        right = max(p.x for p in order)
-        for i, p in enumerate(order):
-            if p.low is not None and p.high is not None:
-                ax.plot([p.x, p.x], [p.low, p.high], color=p.colour, lw=1.4)
-            ax.plot([p.x], [p.y], marker="o", color=p.colour, ms=6, ls="none")
-            last = p.x == right
-            ax.annotate(short(p.label, 22), (p.x, p.y), textcoords="offset points",
-                        xytext=(-5 if last else 5, 8 if i % 2 else -12), ha="right" if last else "left", fontsize=7,
-                        color="#374151", annotation_clip=True)
-        ax.set(xlabel=x_title, ylabel=y_title, title=f"Held-out {y_title} against {x_title}")
-        return charts.figure_svg(fig, key, f"Held-out {y_title} against {x_title}: " + "; ".join(
-            f"{p.label} ({p.x:g}, {p.y:.4f})" for p in points))
+    fig = _figure(5.2, 3.3, left=0.7, bottom=0.55)
+    ax = fig.subplots()[0][0]
+    order = sorted(points, key=lambda p: p.x)
+    xs = [p.x for p in order]
+    ys = [v for p in order for v in (p.y, p.low, p.high) if v is not None and math.isfinite(v)]
+    xspan, yspan = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 0.01
+    ax.xlim = (min(xs) - 0.05 * xspan, max(xs) + 0.05 * xspan)
+    ax.ylim = (min(ys) - 0.05 * yspan, max(ys) + 0.05 * yspan)
+    ax.plot(xs, [p.y for p in order], "#9ca3af", lw=1, ls=":")
+    right = max(xs)
+    for i, p in enumerate(order):
+        if p.low is not None and p.high is not None:
+            ax.plot([p.x, p.x], [p.low, p.high], p.colour, lw=1.4)
+        ax.markers([p.x], [p.y], "o", 6, p.colour)
+        last = p.x == right
+        ax.text(p.x, p.y, short(p.label, 22), size=7, colour="#374151", ha="right" if last else "left",
+                offset=(-5.0 if last else 5.0, 8.0 if i % 2 else -12.0))
+    ax.xlabel, ax.ylabel, ax.title = x_title, y_title, f"Held-out {y_title} against {x_title}"
+    return charts.figure_svg(fig, key, f"Held-out {y_title} against {x_title}: " + "; ".join(
+        f"{p.label} ({p.x:g}, {p.y:.4f})" for p in points))
 
 
 @dataclass(frozen=True)
@@ -110,40 +117,34 @@ class OperatingPoint:
 MARKERS = {"p > 0.5": "o", "F1-optimal": "D"}
 
 
-def _marks(ax, points: Sequence[OperatingPoint]) -> tuple[list, list]:
-    handles, labels, seen = [], [], set()
-    for p in points:
-        m = MARKERS.get(p.name, "s")
-        ax.plot([p.x], [p.y], marker=m, ms=6.5, ls="none", color=p.colour, markeredgecolor="#111827",
-                    markeredgewidth=0.8, zorder=5)[0]
-        if p.name not in seen:
-            seen.add(p.name)
-            handles.append(ax.plot([], [], marker=m, ms=6, ls="none", color="white", markeredgecolor="#111827")[0])
-            labels.append(p.name)
-    return handles, labels
-
-
 def curve_with_points(curves: Sequence[Curve], points: Sequence[OperatingPoint], kind: str, prevalence: float | None,
                       key: str) -> Markup:
     """ROC (kind "roc": FPR, TPR) or PR (kind "pr": recall, precision) curves with operating points marked."""
-    with matplotlib.rc_context(RC):
-        fig = _figure(4.6, 4.2)
-        ax = fig.add_subplot()
-        if kind == "roc":
-            ax.plot([0, 1], [0, 1], color="#d1d5db", lw=1, ls=":")
-        elif prevalence is not None:
-            ax.axhline(prevalence, color="#d1d5db", lw=1, ls=":")
-        handles = [ax.plot(c.x, c.y, color=c.style.colour, ls=c.style.linestyle,
-                           drawstyle="steps-post" if kind == "pr" else "default")[0] for c in curves]
-        labels = [f"{short(c.name)} ({c.score})" for c in curves]
-        mh, ml = _marks(ax, points)
-        if kind == "roc":
-            ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="False positive rate", ylabel="True positive rate",
-                   title="ROC curve", aspect="equal")
-        else:
-            ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="Recall", ylabel="Precision", title="Precision-recall curve",
-                   aspect="equal")
-        _legend(ax, handles + mh, labels + ml, loc="lower right" if kind == "roc" else "lower left")
-        what = "ROC curves" if kind == "roc" else "Precision-recall curves"
-        return charts.figure_svg(fig, key, f"{what}: " + "; ".join(f"{c.name} {c.score}" for c in curves)
-                          + "; operating points: " + "; ".join(f"{p.model} {p.name}" for p in points))
+    fig = _figure(4.6, 4.2)
+    ax = fig.subplots()[0][0]
+    ax.xlim, ax.ylim = (0.0, 1.0), (0.0, 1.01)
+    ax.yticks = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    ax.equal_aspect()
+    if kind == "roc":
+        ax.plot([0, 1], [0, 1], "#d1d5db", lw=1, ls=":")
+    elif prevalence is not None:
+        ax.hline(prevalence, "#d1d5db", lw=1, ls=":")
+    for c in curves:
+        ax.plot(c.x, c.y, c.style.colour, ls=c.style.linestyle, steps=kind == "pr")
+    handles: list[tuple[dict[str, Any], str]] = [(line_style(c.style), f"{short(c.name)} ({c.score})")
+                                                 for c in curves]
+    seen: set[str] = set()
+    for p in points:
+        m = MARKERS.get(p.name, "s")
+        ax.markers([p.x], [p.y], m, 6.5, p.colour, "#111827", 0.8)
+        if p.name not in seen:
+            seen.add(p.name)
+            handles.append(({"marker": m, "ms": 6, "fill": "white", "line": False}, p.name))
+    if kind == "roc":
+        ax.xlabel, ax.ylabel, ax.title = "False positive rate", "True positive rate", "ROC curve"
+    else:
+        ax.xlabel, ax.ylabel, ax.title = "Recall", "Precision", "Precision-recall curve"
+    ax.legend = Legend(handles, loc="lower right" if kind == "roc" else "lower left")
+    what = "ROC curves" if kind == "roc" else "Precision-recall curves"
+    return charts.figure_svg(fig, key, f"{what}: " + "; ".join(f"{c.name} {c.score}" for c in curves)
+                             + "; operating points: " + "; ".join(f"{p.model} {p.name}" for p in points))

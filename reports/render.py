@@ -16,20 +16,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from harness.errors import InputError
+from harness.examples import Example, PredictionColumns
 from harness.output.results import atomic_write, load_predictions, load_results, load_side_rows, predictions_path
 
-from . import analysis, calibration, deltas, examples, sections, sweep, thresholds, verdict
+from . import analysis, calibration, deltas, examples, modelrows, sections, sweep, thresholds, verdict
 from .charts import model_styles
+from .modelrows import ModelRows
 from .sections import d
-from .tables import flag_counts, group_by_model, prob_cache
+from .tables import flag_counts
 from .training import training_section
 from .validation import validation_notices
 
 ENV_VAR = "HARNESS_REPORT_TEMPLATES"
+TEXT_LIMIT = 4000  # the characters of an example's text examples.jsonl keeps (harness.runner.verdicts)
 
 
 def _count(x: Any) -> str:
@@ -46,11 +49,23 @@ def _seconds(x: Any) -> str:
     return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
 
 
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    """Compiled templates kept between runs (jinja2's own per-user cache folder, private to the user: it refuses
+    a folder anyone else could write to): compiling the report's templates takes ~0.2 s, loading them ~5 ms.
+    Keyed by each template's file and source, so an edited template is compiled afresh. None where no such
+    folder can be had (the templates are then compiled every time)."""
+    try:
+        return FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return None
+
+
 @lru_cache(maxsize=8)
 def _env(dirs: tuple[str, ...]) -> Environment:
     loaders = [FileSystemLoader(list(dirs))] if dirs else []
     env = Environment(loader=ChoiceLoader([*loaders, PackageLoader("harness_reports", "templates")]),
-                      autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      bytecode_cache=_bytecode_cache())
     env.filters.update(num=sections.fmt, count=_count, seconds=_seconds)
     return env
 
@@ -65,17 +80,29 @@ def _pairs(comp: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(p["a"], p["b"]) for p in (comp or {}).get("pairs", [])]
 
 
-def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]],
+Predictions = Sequence[dict[str, Any]] | Mapping[str, ModelRows]
+
+
+def _groups(predictions: Predictions | None, names: Sequence[str], labels: Sequence[str]) -> dict[str, ModelRows]:
+    if isinstance(predictions, Mapping):
+        empty = ModelRows.from_rows([], labels)
+        return {n: predictions.get(n, empty) for n in names}
+    return modelrows.group(predictions or [], names, labels)
+
+
+def build_context(results: dict[str, Any], predictions: Predictions,
                   texts: Mapping[str, str] | None = None,
-                  validation: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Everything the templates show, as plain data (text unescaped: the templates escape it). ``texts``
-    maps example ids to their text (examples.jsonl); ``validation`` holds the validation split's prediction
-    rows, when the run has one (thresholds and temperatures are then picked on it)."""
+                  validation: Predictions | None = None) -> dict[str, Any]:
+    """Everything the templates show, as plain data (text unescaped: the templates escape it). ``predictions``:
+    the rows of predictions.jsonl, or each model's :class:`~harness_reports.modelrows.ModelRows`; ``texts``
+    maps example ids to their text (examples.jsonl); ``validation`` holds the validation split's predictions,
+    when the run has one (thresholds and temperatures are then picked on it)."""
     head = sections.header(results)
     names = sections.model_names(results)
     styles = model_styles(names, head["baseline"])
     labels = head["labels"]
-    groups = group_by_model(predictions or [], names)
+    label_names = [lab["name"] for lab in labels]
+    groups = _groups(predictions, names, label_names)
     have_preds = any(groups.values())
     flags = {m: flag_counts(rows) for m, rows in groups.items()}
     table = sections.metrics_table(results, styles)
@@ -85,7 +112,7 @@ def build_context(results: dict[str, Any], predictions: Sequence[dict[str, Any]]
     glance = sections.glance(results, table, comp)
     if v is not None:  # the verdict replaces the point-estimate "best" line
         glance = [g for g in glance if g["kind"] != "best"]
-    val_groups = group_by_model(validation, names) if validation else None
+    val_groups = _groups(validation, names, label_names) if validation else None
     ctx: dict[str, Any] = {
         "head": head, "styles": styles, "table": table, "comparisons": comp, "verdict": v,
         "deltas": deltas.delta_matrix(results, comp, styles), "sweep": sweep.sweep_section(results, styles),
@@ -124,14 +151,13 @@ def script() -> tuple[Markup, str]:
     return Markup(js), f"'sha256-{digest}'"
 
 
-def render_html(results: dict[str, Any], predictions: list[dict[str, Any]], *,
+def render_html(results: dict[str, Any], predictions: Predictions, *,
                 templates: Iterable[str | Path] | None = None, notices: Sequence[str] = (),
-                texts: Mapping[str, str] | None = None, validation: Sequence[dict[str, Any]] | None = None) -> str:
-    """The report page for ``results`` (a loaded results.json) and its prediction rows."""
+                texts: Mapping[str, str] | None = None, validation: Predictions | None = None) -> str:
+    """The report page for ``results`` (a loaded results.json) and its predictions (see :func:`build_context`)."""
     env = _env(_template_dirs(templates))
     css = env.loader.get_source(env, "report.css")[0]  # type: ignore[union-attr]
-    with prob_cache():
-        ctx = build_context(results, predictions, texts, validation)
+    ctx = build_context(results, predictions, texts, validation)
     js, js_hash = script()
     return env.get_template("report.html.j2").render(
         **ctx, css=Markup(css), js=js, js_hash=js_hash, notices=[*notices, *validation_notices(results)])
@@ -156,10 +182,32 @@ def side_files(results_path: Path, results: dict[str, Any], notices: list[str]
     return texts, validation
 
 
-def write_report(results_path: Path | str, out: Path | None = None) -> Path:
+def in_memory(labels: Sequence[str], examples: Sequence[Example], columns: Mapping[str, PredictionColumns]
+              ) -> dict[str, ModelRows]:
+    gold = [ex.label for ex in examples]
+    return {m: ModelRows.from_columns(c, gold, labels) for m, c in columns.items()}
+
+
+def write_report(results_path: Path | str, out: Path | None = None, *, examples: Sequence[Example] = (),
+                 columns: Mapping[str, PredictionColumns] | None = None,
+                 validation_examples: Sequence[Example] = (),
+                 validation_columns: Mapping[str, PredictionColumns] | None = None) -> Path:
+    """Render ``report.html`` beside ``results_path`` (or to ``out``). ``columns`` (with their ``examples``, and
+    the validation split's) are the run's predictions in memory — what its predictions.jsonl, examples.jsonl and
+    predictions.validation.jsonl hold — so a run's report does not read them back; else they are read."""
     results_path = Path(results_path)
     results = load_results(results_path)
     notices: list[str] = []
+    if columns is not None:
+        labels = [lab["name"] for lab in sections.header(results)["labels"]]
+        texts = {ex.id: ex.text[:TEXT_LIMIT] for ex in examples}
+        validation = in_memory(labels, validation_examples, validation_columns) if validation_columns else None
+        page = render_html(results, in_memory(labels, examples, columns), notices=notices, texts=texts,
+                           validation=validation)
+        base = results_path if results_path.is_dir() else results_path.parent
+        out = Path(out) if out else base / "report.html"
+        atomic_write(out, page)
+        return out
     file = predictions_path(results_path, results)
     if file is not None and not file.is_file():  # still render what results.json has, and say what is missing
         preds = []

@@ -1,26 +1,26 @@
-"""Turn a matplotlib figure into an inline ``<svg>`` element that is safe to embed with ``|safe``.
+"""Turn a chart (:class:`harness_reports.plot.Figure`) into an inline ``<svg>`` element that is safe to embed
+with ``|safe``.
 
-Everything in the SVG comes from numbers and from text that matplotlib XML-escapes; on top of that the
+Everything in the SVG comes from numbers and from text that is XML-escaped; on top of that the
 result is parsed and checked (no script/foreignObject element, no ``on*`` attribute, no reference that is
-not a same-document ``#fragment``) before it is handed to the template. Output is deterministic: a fixed,
-per-chart ``svg.hashsalt`` (so the ids of two charts on one page never clash) and no date metadata.
+not a same-document ``#fragment``) before it is handed to the template. Output is deterministic, and the ids of a
+chart's elements start with its key, so two charts on one page never share one.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
-import matplotlib
 from markupsafe import Markup, escape
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from .plot import Figure
 
 _FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "object", "embed", "a", "animate", "set",
                    "animatemotion", "animatetransform", "image", "feimage", "handler", "listener"}
-_REF = re.compile(r"""(?:href="#|url\(#)([A-Za-z0-9_.:-]+)""")
 _URL = re.compile(r"""url\(\s*['"]?(.)""")
-_ID = re.compile(r'\sid="([^"]*)"')
 _ROOT_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
 _XMLNS = re.compile(r'\sxmlns(?::\w+)?="[^"]*"')
 
@@ -62,16 +62,7 @@ def check_svg(text: str) -> None:
 
 def figure_svg(fig: Figure, key: str, label: str) -> Markup:
     """Serialise ``fig`` as a checked, responsive inline ``<svg>``; ``key`` seeds the ids, ``label`` is alt text."""
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": f"harness-report/{key}", "svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg"):]
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, count=1, flags=re.S)
-    # Only the hashed ids of clip paths and markers are referenced; the rest (figure_1, axes_1, ...) would be
-    # duplicated between the charts of one page.
-    refs = set(_REF.findall(text))
-    text = _ID.sub(lambda m: m.group(0) if m.group(1) in refs else "", text)
+    text = fig.svg(f"harness-{key}")
     check_svg(text)
     head, rest = text.split(">", 1)
     head = _XMLNS.sub("", _ROOT_SIZE.sub("", head))

@@ -3,9 +3,10 @@
 The arithmetic is plain numpy (importing scikit-learn would cost more than a second per ``harness report``);
 tests/reports check every number against the scikit-learn functions of the same name.
 
-Every function takes the rows of one model (``{"gold", "pred", "status", "probs", "flags"...}``) and the
-suite's label names, and tolerates junk: a ``pred`` outside the label set counts as invalid, a row whose
-``gold`` is outside the label set is ignored (and counted), ``probs`` may be null or partial.
+Every function takes one model's rows — as :class:`~harness_reports.modelrows.ModelRows`, or as the rows of
+predictions.jsonl (``{"gold", "pred", "status", "probs", "flags"...}``) — and the suite's label names, and
+tolerates junk: a ``pred`` outside the label set counts as invalid, a row whose ``gold`` is outside the label
+set is ignored (and counted), ``probs`` may be null or partial.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import numpy as np
 
 from harness.stats.calibration import calibration_bins, debiased_calibration_error
 
+from .modelrows import ModelRows, as_model_rows
+
 Row = dict[str, Any]
-_NONE = "\x00invalid"  # stands for "no valid label" next to the real labels
 
 
 def group_by_model(predictions: Iterable[Row], names: Sequence[str]) -> dict[str, list[Row]]:
@@ -32,25 +34,13 @@ def group_by_model(predictions: Iterable[Row], names: Sequence[str]) -> dict[str
     return groups
 
 
-def _known(rows: Sequence[Row], labels: Sequence[str]) -> list[Row]:
-    lab = set(labels)
-    return [r for r in rows if r.get("gold") in lab]
-
-
-def _pred(row: Row, labels: set[str]) -> str:
-    p = row.get("pred")
-    return p if isinstance(p, str) and p in labels else _NONE
-
-
-def _matrix(known: Sequence[Row], labels: Sequence[str]) -> np.ndarray:
-    """Counts, gold row x predicted column; the last column is "no valid label"."""
-    index = {lb: i for i, lb in enumerate(labels)}
+def _matrix(rows: ModelRows, labels: Sequence[str]) -> np.ndarray:
+    """Counts, gold row x predicted column, over the rows whose gold label is a label; the last column is "no
+    valid label"."""
     k = len(labels)
     m = np.zeros((k, k + 1), dtype=np.int64)
-    if known:
-        gold = np.fromiter((index[r["gold"]] for r in known), dtype=np.int64, count=len(known))
-        pred = np.fromiter((index.get(_pred(r, index.keys()), k) for r in known), dtype=np.int64, count=len(known))
-        np.add.at(m, (gold, pred), 1)
+    known = rows.gold >= 0
+    np.add.at(m, (rows.gold[known], np.where(rows.pred[known] >= 0, rows.pred[known], k)), 1)
     return m
 
 
@@ -68,11 +58,11 @@ class Confusion:
         return count / total if total else 0.0
 
 
-def confusion(rows: Sequence[Row], labels: Sequence[str]) -> Confusion:
-    known = _known(rows, labels)
-    m = _matrix(known, labels)
+def confusion(rows: ModelRows | Sequence[Row], labels: Sequence[str]) -> Confusion:
+    mr = as_model_rows(rows, labels)
+    m = _matrix(mr, labels)
     return Confusion(matrix=m[:, : len(labels)].astype(int).tolist(), invalid=m[:, -1].astype(int).tolist(),
-                     totals=m.sum(axis=1).astype(int).tolist(), skipped=len(rows) - len(known))
+                     totals=m.sum(axis=1).astype(int).tolist(), skipped=len(mr) - int((mr.gold >= 0).sum()))
 
 
 @dataclass
@@ -85,14 +75,14 @@ class ClassScores:
     predicted: int
 
 
-def per_class(rows: Sequence[Row], labels: Sequence[str]) -> list[ClassScores]:
+def per_class(rows: ModelRows | Sequence[Row], labels: Sequence[str]) -> list[ClassScores]:
     """Per-class precision/recall/F1 from the predicted label (invalid outputs count as wrong); a ratio
     with a zero denominator is undefined (None), never 0: precision of a class never predicted, recall of
     a class without examples, F1 of a class with neither."""
-    known = _known(rows, labels)
-    if not known:
+    mr = as_model_rows(rows, labels)
+    if not (mr.gold >= 0).any():
         return []
-    m = _matrix(known, labels)
+    m = _matrix(mr, labels)
     out = []
     for i, lb in enumerate(labels):
         tp, predicted, support = int(m[i, i]), int(m[:, i].sum()), int(m[i].sum())
@@ -103,7 +93,9 @@ def per_class(rows: Sequence[Row], labels: Sequence[str]) -> list[ClassScores]:
     return out
 
 
-def flag_counts(rows: Sequence[Row]) -> dict[str, int]:
+def flag_counts(rows: ModelRows | Sequence[Row]) -> dict[str, int]:
+    if isinstance(rows, ModelRows):
+        return dict(rows.flags)
     c: Counter[str] = Counter()
     for r in rows:
         for f in r.get("flags") or ():
@@ -111,46 +103,11 @@ def flag_counts(rows: Sequence[Row]) -> dict[str, int]:
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-_CACHE: dict[tuple[int, int, tuple[str, ...]], tuple[Sequence[Row], tuple[np.ndarray, np.ndarray]]] = {}
-
-
-class prob_cache:  # noqa: N801 - used as a context manager
-    """Within one render, each model's rows are turned into arrays once, however many sections need them."""
-
-    def __enter__(self) -> None:
-        _CACHE.clear()
-
-    def __exit__(self, *exc: object) -> None:
-        _CACHE.clear()
-
-
-def _prob_matrix(rows: Sequence[Row], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def _prob_matrix(rows: ModelRows | Sequence[Row], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(gold index, probability rows) over the rows with usable probabilities (gold in the label set)."""
-    key = (id(rows), len(rows), tuple(labels))
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is rows:
-        return hit[1]
-    out = _prob_matrix_uncached(rows, labels)
-    _CACHE[key] = (rows, out)
-    return out
-
-
-def _prob_matrix_uncached(rows: Sequence[Row], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    index = {lb: i for i, lb in enumerate(labels)}
-    gold, probs = [], []
-    for r in rows:
-        pr = r.get("probs")
-        if not isinstance(pr, dict) or r.get("gold") not in index:
-            continue
-        try:
-            vec = [float(pr.get(lb, 0.0) or 0.0) for lb in labels]
-        except (TypeError, ValueError):
-            continue
-        if not all(np.isfinite(vec)) or sum(vec) <= 0:
-            continue
-        gold.append(index[r["gold"]])
-        probs.append(vec)
-    return np.asarray(gold, dtype=int), np.asarray(probs, dtype=float).reshape(-1, len(labels))
+    mr = as_model_rows(rows, labels)
+    ok = mr.with_probs
+    return mr.gold[ok].astype(int), mr.probs[ok].reshape(-1, len(labels))
 
 
 def _cumulative(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +130,7 @@ class BinaryCurves:
     ap: float
 
 
-def binary_curves(rows: Sequence[Row], labels: Sequence[str], positive: str) -> BinaryCurves | str:
+def binary_curves(rows: ModelRows | Sequence[Row], labels: Sequence[str], positive: str) -> BinaryCurves | str:
     """ROC and PR curves for the positive class, or the reason they cannot be drawn."""
     gold, probs = _prob_matrix(rows, labels)
     if len(gold) == 0:
@@ -203,7 +160,7 @@ class Calibration:
     ece: float
 
 
-def calibration(rows: Sequence[Row], labels: Sequence[str], n_bins: int = 10) -> Calibration | None:
+def calibration(rows: ModelRows | Sequence[Row], labels: Sequence[str], n_bins: int = 10) -> Calibration | None:
     """Top-label reliability bins, binned exactly as the ``ece`` metric bins them (right-closed)."""
     gold, probs = _prob_matrix(rows, labels)
     if len(gold) == 0:

@@ -257,3 +257,39 @@ def test_metrics_on_different_example_sets_are_not_ranked(harness_cli, make_suit
     assert ll["n"] == 30 and "subset" in ll
     html = (out / "report.html").read_text()
     assert "a different example set, not ranked" in html
+
+
+def test_a_class_too_rare_to_resample_gets_no_bootstrap_test(registry):
+    """Acceptance finding: with one positive example among 60, AUPRC's paired bootstrap kept only the ~64% of
+    resamples that hold it — every one of them the same positive — and called b's -0.14 a significant
+    regression (p = 0.014). A metric undefined on more than 1% of resamples has no bootstrap interval or test,
+    and says why; with enough positives the test is back."""
+    rng = np.random.default_rng(7)
+    y = np.zeros(60, dtype=int)
+    y[17] = 1
+    a = binary(y, np.clip(np.where(y == 1, 0.45, rng.uniform(0.05, 0.5, 60)), 0, 1))
+    b = binary(y, np.clip(np.where(y == 1, 0.3, rng.uniform(0.05, 0.5, 60)), 0, 1))
+    metrics = [registry.metrics[m] for m in ("auprc", "recall", "accuracy")]
+    intervals, comp = compare({"a": a, "b": b}, metrics, "a", CompareOptions(n_resamples=1000))
+    row = comp["pairs"][0]["metrics"]["auprc"]
+    assert row["delta"] is not None  # the point values stand
+    assert row["p_value"] is None and row["low"] is None and "too rare" in row["reason"]
+    assert intervals["b"]["auprc"]["low"] is None and "too rare" in intervals["b"]["auprc"]["reason"]
+    assert comp["pairs"][0]["metrics"]["accuracy"]["p_value"] is not None  # not about accuracy
+
+    y2 = (rng.random(400) < 0.3).astype(int)
+    a2, b2 = binary(y2, soft(rng, y2, 1.5)), binary(y2, soft(rng, y2, 1.0))
+    _, comp2 = compare({"a": a2, "b": b2}, metrics, "a", CompareOptions(n_resamples=500))
+    assert comp2["pairs"][0]["metrics"]["auprc"]["p_value"] is not None
+
+
+def test_one_class_among_the_scored_rows_is_named_as_such(registry):
+    """Acceptance finding: AUROC's reason said 'only one class present in the held-out labels' when both classes
+    were in the held-out labels and only the rows scored with probabilities held one."""
+    y = np.array([0, 1] * 20)
+    p = np.where(y == 1, 0.7, 0.2).astype(float)
+    p[y == 1] = np.nan  # the positive rows have no probabilities
+    value = evaluate(registry.metrics["auroc"], binary(y, p, pred=np.zeros(40, dtype=int)))
+    assert value.value is None and "among the 20 of 40 held-out examples scored with probabilities" in value.reason
+    whole = evaluate(registry.metrics["auroc"], binary(np.zeros(40, dtype=int), np.full(40, 0.3)))
+    assert whole.reason == "only one class present in the held-out labels"

@@ -78,3 +78,21 @@ def test_non_finite_values_survive_the_cache(tmp_path) -> None:
     assert again["choices"][0]["logprobs"]["content"][0]["logprob"] == -math.inf and math.isnan(again["x"])
     # orjson-read responses (the usual case) are stored compactly by orjson
     assert jsonio.dumps(jsonio.loads('{"a": [1, 2]}'), exact=True) == '{"a":[1,2]}'
+
+
+def test_a_dataset_with_one_long_integer_id_reads_it_exactly(tmp_path) -> None:
+    # the readers check a whole file once for 19-digit runs instead of every line: a file with one long id (or
+    # ids differing only beyond 64 bits) still reads it exactly, in the run and in the data checks
+    from harness.suite import load_suite
+    from harness.validation.rows import read_split
+
+    rows = [{"id": 1, "prompt": "a ->", "completion": " x"},
+            {"id": 98765432109876543210, "prompt": "b ->", "completion": " y"},
+            {"id": 98765432109876543211, "prompt": "c ->", "completion": " x"}]
+    (tmp_path / "h.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "suite.yaml").write_text("name: s\ndata: {heldout: h.jsonl}\nlabels: [x, y]\nmodels: {}\n",
+                                         encoding="utf-8")
+    suite = load_suite(tmp_path)
+    assert [ex.id for ex in suite.heldout.examples] == ["1", "98765432109876543210", "98765432109876543211"]
+    split = read_split("heldout", tmp_path / "h.jsonl", "openai-jsonl", ("x", "y"), suite.data)
+    assert [r.raw["id"] for r in split.rows] == [1, 98765432109876543210, 98765432109876543211]

@@ -115,8 +115,15 @@ def interval_json(iv: Interval, method: str | None = None) -> dict[str, Any]:
     if out["low"] is None or out["high"] is None:
         out["low"] = out["high"] = None
         out["reason"] = ("the metric is undefined on every resample" if not iv.n_resamples
+                         else _rare(iv.n_undefined, iv.n_resamples) if iv.n_undefined
                          else "too few usable resamples for this confidence level")
     return out
+
+
+def _rare(undefined: int, used: int | None) -> str:
+    share = undefined / max(1, undefined + (used or 0))
+    return (f"the metric is undefined on {share:.0%} of resamples (a class too rare in these examples): the "
+            "remaining resamples would understate its uncertainty, so no interval or test is given")
 
 
 def test_fields(t: PairedTest, alpha: float, method: str | None = None) -> dict[str, Any]:
@@ -129,7 +136,8 @@ def test_fields(t: PairedTest, alpha: float, method: str | None = None) -> dict[
         out["n_resamples"] = int(t.n_resamples)
     if out["p_value"] is None:
         out["low"] = out["high"] = None
-        out["reason"] = "the metric is undefined on every resample: no paired test"
+        out["reason"] = (_rare(t.n_undefined, t.n_resamples) if t.n_resamples and t.n_undefined
+                         else "the metric is undefined on every resample: no paired test")
     elif out["low"] is None or out["high"] is None:
         out["low"] = out["high"] = None
         out["reason"] = f"too few usable resamples ({t.n_resamples}) for a {1 - alpha:g} interval"

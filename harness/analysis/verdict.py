@@ -168,9 +168,17 @@ def select(results: Mapping[str, Any], scored: Sequence[Mapping[str, Any]], data
     sel["note"] = (f"chosen on the validation split; the held-out numbers of {rec} confirm it on examples the "
                    "choice never saw" if on_validation else
                    f"chosen on the held-out set itself: the winner's held-out {primary} is optimistic (the best "
-                   f"of {len(names)} noisy scores is biased upward); add a `validation:` split to the suite to "
-                   "choose on it and confirm on held-out")
+                   f"of {len(names)} noisy scores is biased upward); " + _no_validation(names, validation))
     return sel
+
+
+def _no_validation(names: Sequence[str], validation: Mapping[str, MetricData] | None) -> str:
+    """Why the choice was not made on a validation split: the suite has none, or models have no scores there."""
+    if validation is None:
+        return "add a `validation:` split to the suite to choose on it and confirm on held-out"
+    missing = [n for n in names if n not in validation]
+    return (f"the suite's validation split has no scored predictions from {', '.join(missing)} (a predictions "
+            "file holding held-out ids only, or a model that failed there), so it could not be chosen on")
 
 
 def confirmation(results: Mapping[str, Any], pairs: Sequence[Mapping[str, Any]], model: str, metric: str

@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from ..runner import RunOptions
-from ..runner import run as run_suite
 from ..suite import bundled_suite_names, load_suite
 from .common import registry_from
 from .summary import print_comparisons, print_summary
@@ -16,6 +14,8 @@ from .summary import print_comparisons, print_summary
 
 def demo(out: Path = typer.Option(Path("harness-demo"), "--out", help="Output folder.")) -> None:
     """Run the built-in demo suites: base vs fine-tuned vs checkpoints, trained on this machine in seconds."""
+    from ..runner import RunOptions  # here: `harness --help` does not import what a run needs
+    from ..runner import run as run_suite
     from .reporting import write_report
 
     console = Console()

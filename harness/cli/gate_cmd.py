@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..analysis.gate import CannotJudge, unjudged_json
 from ..output.gate_formats import ICONS, junit_xml, markdown, num, pval, write_json
 from ..output.results import atomic_write
-from ..runner.gate import GateRequest, gate
 from .common import PLUGIN_OPT, registry_from
+
+if TYPE_CHECKING:  # the gate loads with the command: `harness --help` does not import numpy
+    from ..runner.gate import GateRequest
 
 STYLE = {"pass": "green", "fail": "bold red", "inconclusive": "yellow", "not_judged": "bold red", "skipped": "dim"}
 
@@ -72,6 +73,9 @@ def emit(verdict: dict[str, Any], console: Console, junit: Path | None = None, m
 def run_gate(request: GateRequest, plugins: list[str] | None, console: Console, junit: Path | None = None,
              markdown_file: Path | None = None, json_file: Path | None = None) -> int:
     """Judge and emit. A gate that cannot read its input still writes its files (one unjudged rule)."""
+    from ..analysis.gate import CannotJudge, unjudged_json
+    from ..runner.gate import gate
+
     try:
         verdict = gate(request, registry_from(plugins)).to_json()
     except CannotJudge as exc:
@@ -99,6 +103,8 @@ def gate_command(
     plugin: list[str] | None = PLUGIN_OPT,
 ) -> None:
     """Gate a run: exit 0 passed, 4 a rule failed, 3 could not judge (fails closed), 2 bad usage or rules."""
+    from ..runner.gate import GateRequest
+
     request = GateRequest(results, candidate, against, baseline, rules, strict)
     code = run_gate(request, plugin, Console(), junit, markdown_file, json_file)
     raise typer.Exit(code)

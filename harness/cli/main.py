@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -105,7 +106,12 @@ def _main(argv: list[str] | None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    # Everything is written and closed by now. The interpreter's last garbage collection would walk every object
+    # still alive (the SDK's thousands of classes, the run's data) only to free them as the process ends: ~0.3 s
+    # of CPU after a run. Frozen, they are left to the operating system; finalizers that matter ran already.
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

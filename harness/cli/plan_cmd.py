@@ -13,14 +13,11 @@ import typer
 
 from ..errors import UsageError
 from ..output.results import load_results
-from ..stats.samplesize import (
-    detectable_difference,
-    independent_discordance,
-    paired_sample_size,
-    unpaired_sample_size,
-)
 
 SENSITIVITY = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4)
+APPROXIMATE_ABOVE = 50_000  # harness.stats.samplesize.EXACT_SIZE_MAX_N (tests check they agree)
+APPROXIMATION = (f"sizes above {APPROXIMATE_ABOVE:,} examples are Connor's normal approximation (within about 0.03% "
+                 "of the exact size there)")
 
 
 def plan(
@@ -72,6 +69,12 @@ def _feasible(a: float, b: float) -> tuple[float, float]:
 
 
 def _plan(accuracy: float, mde: float, discordance: float, power: float, alpha: float) -> dict[str, Any]:
+    from ..stats.samplesize import (  # here: `harness --help` does not import numpy
+        independent_discordance,
+        paired_sample_size,
+        unpaired_sample_size,
+    )
+
     b = _other(accuracy, mde)
     lo, hi = _feasible(accuracy, b)
     if not lo - 1e-12 <= discordance <= hi + 1e-12:
@@ -83,6 +86,7 @@ def _plan(accuracy: float, mde: float, discordance: float, power: float, alpha: 
              for d in sorted({*SENSITIVITY, discordance}) if lo - 1e-12 <= d <= hi + 1e-12 and d >= mde]
     return {
         "test": "mcnemar-midp (two-sided), exact power", "alpha": alpha, "power": power,
+        "approximate_above": APPROXIMATE_ABOVE,  # sizes beyond it: Connor's normal approximation
         "accuracy": accuracy, "accuracy_other": b, "mde": mde, "discordance": discordance,
         "n": n, "discordant_expected": round(n * discordance, 1),
         "independent_errors": {"discordance": indep, "n": paired_sample_size(mde, indep, power, alpha)},
@@ -91,9 +95,16 @@ def _plan(accuracy: float, mde: float, discordance: float, power: float, alpha: 
     }
 
 
+def _points(x: float) -> str:
+    """A difference of accuracies in points: ``2.0``, ``0.01`` (never ``0.0`` for a tiny one)."""
+    return f"{100 * x:.1f}" if 100 * x >= 0.1 else f"{100 * x:.2g}"
+
+
 def _print_plan(p: dict[str, Any]) -> None:
     typer.echo(f"paired comparison, {p['test']}, alpha {p['alpha']:g}, power {p['power']:.0%}:")
-    typer.echo(f"to detect {p['mde'] * 100:.1f} points of accuracy ({p['accuracy']:.1%} vs {p['accuracy_other']:.1%}) "
+    acc = ".1%" if p["mde"] >= 0.001 else ".2%"  # 85.00% vs 85.01%: a tiny difference stays visible
+    typer.echo(f"to detect {_points(p['mde'])} points of accuracy "
+               f"({p['accuracy']:{acc}} vs {p['accuracy_other']:{acc}}) "
                f"when the models disagree on {p['discordance']:.1%} of examples:")
     typer.echo(f"  {p['n']:,} held-out examples (about {p['discordant_expected']:,.0f} on which the models disagree)")
     ind = p["independent_errors"]
@@ -102,6 +113,9 @@ def _print_plan(p: dict[str, Any]) -> None:
     if p["by_discordance"]:
         typer.echo("examples needed by discordance: " + ", ".join(
             f"{r['discordance']:.0%}: {r['n']:,}" for r in p["by_discordance"]))
+    sizes = [p["n"], ind["n"], *(r["n"] for r in p["by_discordance"])]
+    if max(sizes) > APPROXIMATE_ABOVE:
+        typer.echo(f"note: {APPROXIMATION}")
 
 
 def _accuracy(res: dict[str, Any], model: str) -> float | None:
@@ -113,6 +127,11 @@ def _accuracy(res: dict[str, Any], model: str) -> float | None:
 
 
 def _from_results(path: Path, mde: float | None, power: float, alpha: float | None) -> dict[str, Any]:
+    from ..stats.samplesize import (  # here: `harness --help` does not import numpy
+        detectable_difference,
+        paired_sample_size,
+    )
+
     res = load_results(path)
     recorded = ((res.get("data_checks") or {}).get("settings") or {}).get("mde")
     target = mde if mde is not None else (float(recorded) if isinstance(recorded, (int, float)) else 0.02)
@@ -141,24 +160,27 @@ def _from_results(path: Path, mde: float | None, power: float, alpha: float | No
     if not out_pairs:
         raise UsageError(f"{path}: the results have no paired comparisons (run with two or more models and "
                          "without --no-stats)")
-    return {"results": str(path), "test": "mcnemar-midp (two-sided), exact power", "alpha": alpha,
+    return {"results": str(path), "test": "mcnemar-midp (two-sided), exact power",
+            "approximate_above": APPROXIMATE_ABOVE, "alpha": alpha,
             "alpha_rule": level_rule, "power": power, "mde": target, "pairs": out_pairs}
 
 
 def _print_results(r: dict[str, Any]) -> None:
     rule = f" (the run's: {r['alpha_rule']})" if r.get("alpha_rule") else ""
     typer.echo(f"{r['results']}: {r['test']}, alpha {r['alpha']:.3g}{rule}, power {r['power']:.0%}, "
-               f"target difference {r['mde'] * 100:.1f} points")
+               f"target difference {_points(r['mde'])} points")
     for p in r["pairs"]:
         now = ("detects no difference at this power (the models disagree on too few examples)"
                if p["mde_now"] is None else f"detects {p['mde_now'] * 100:.1f} points or more")
         line = (f"  {p['a']} vs {p['b']}: {p['n']:,} examples, disagreeing on {p['discordant']:,} "
                 f"({p['discordance']:.1%}); {now}")
         if p["n_needed"] is None:
-            line += (f"; {p['mde'] * 100:.1f} points is more than they disagree on, so no number of examples "
+            line += (f"; {_points(p['mde'])} points is more than they disagree on, so no number of examples "
                      "shows it")
         elif p["more_needed"]:
-            line += f"; {p['mde'] * 100:.1f} points needs {p['n_needed']:,} ({p['more_needed']:,} more)"
+            line += f"; {_points(p['mde'])} points needs {p['n_needed']:,} ({p['more_needed']:,} more)"
         else:
-            line += f"; enough for {p['mde'] * 100:.1f} points (needs {p['n_needed']:,})"
+            line += f"; enough for {_points(p['mde'])} points (needs {p['n_needed']:,})"
         typer.echo(line)
+    if any((p["n_needed"] or 0) > APPROXIMATE_ABOVE for p in r["pairs"]):
+        typer.echo(f"note: {APPROXIMATION}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import traceback
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 
@@ -13,7 +14,7 @@ from ..errors import InputError
 TEMPLATES_ENV = "HARNESS_REPORT_TEMPLATES"
 
 
-def write_report(results_path: Path | str, out: Path | None = None) -> Path:
+def write_report(results_path: Path | str, out: Path | None = None, **in_memory: Any) -> Path:
     import jinja2
 
     from harness_reports import render as render_module
@@ -21,7 +22,7 @@ def write_report(results_path: Path | str, out: Path | None = None) -> Path:
 
     bundled = Path(render_module.__file__).resolve().parent
     try:
-        return render(results_path, out)
+        return render(results_path, out, **in_memory)
     except jinja2.TemplateError as exc:
         file, line = _template_location(exc)
         if file is None or _inside(Path(file), bundled):

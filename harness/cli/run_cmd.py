@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from ..analysis.compare import CompareOptions
 from ..engine import EngineOptions
 from ..engine.cache import resolve_cache_path
 from ..engine.progress import MODES, resolve_mode
 from ..engine.ratelimit import RateLimit
 from ..errors import BudgetExhausted, ProviderError, UsageError
-from ..runner import Plan, RunOptions, estimate, merge_specs
-from ..runner import run as run_suite
-from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules, suite_gate_for_run
-from ..runner.setup import DEFAULT_MAX_FAILED
 from ..suite import Suite, load_suite
 from .common import (
     PLUGIN_OPT,
@@ -35,6 +30,11 @@ from .summary import print_comparisons, print_summary
 from .usage import print_estimate, print_usage, too_many_failed_message
 from .validate_cmd import print_findings
 
+if TYPE_CHECKING:  # the runner loads with the command: `harness --help` does not import numpy
+    from ..runner import Plan
+
+#: harness.runner.setup.DEFAULT_MAX_FAILED (tests/test_cli_startup.py checks they agree)
+DEFAULT_MAX_FAILED = 0.1
 _SCALE = "Requests at scale"
 _STATS = "Statistics"
 
@@ -105,6 +105,11 @@ def run(
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Score every held-out example with every model; write results.json and report.html."""
+    from ..analysis.compare import CompareOptions
+    from ..runner import RunOptions, estimate, merge_specs
+    from ..runner import run as run_suite
+    from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules, suite_gate_for_run
+
     if progress not in MODES:
         raise UsageError(f"--progress {progress!r}: choose one of {', '.join(MODES)}")
     if offline and (no_cache or refresh or batch):
@@ -183,7 +188,10 @@ def run(
             style="dim")
     console.print(f"results: {outcome.results_path}", markup=False, highlight=False)
     if not no_report:
-        report = write_report(outcome.results_path)
+        mem = outcome.in_memory
+        report = write_report(outcome.results_path) if mem is None else write_report(
+            outcome.results_path, examples=mem.examples, columns=mem.columns,
+            validation_examples=mem.validation_examples, validation_columns=mem.validation_columns)
         console.print(f"report:  {report}", markup=False, highlight=False)
     if gate:
         for name, error in outcome.model_errors.items():

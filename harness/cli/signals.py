@@ -4,7 +4,9 @@ A handler records which signal arrived and re-raises it as SIGINT, so whatever C
 happens: inside a run, asyncio cancels the scoring task and the engine closes cleanly (every response received
 so far is already in the cache, so the same command resumes); elsewhere a KeyboardInterrupt. The CLI then
 exits with 128 + the signal's number (143 for SIGTERM, 129 for SIGHUP, 130 for Ctrl-C), as shells report it.
-A signal the parent process ignores (``nohup`` ignores SIGHUP) stays ignored.
+A signal the parent process ignores (``nohup`` ignores SIGHUP) stays ignored. A job started in the background
+by a non-interactive shell (``harness run ... &``) has SIGINT ignored: SIGTERM then raises KeyboardInterrupt
+itself, since a forwarded SIGINT would be ignored and the run would go on to the end.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ _received: list[int] = []
 
 def _forward(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+        # SIGINT ignored (a background job of a non-interactive shell) or not Python's: a forwarded SIGINT
+        # would be lost, so interrupt here as Ctrl-C's default handler does
+        signal.default_int_handler(signal.SIGINT, frame)
     signal.raise_signal(signal.SIGINT)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..suite import load_suite
-from ..validation import Finding, Validation, check_suite, model_specs
-from ..validation.fix import fix_suite, revalidation_suite
 from .common import PLUGIN_OPT, apply_options, cli_models, registry_from
+
+if TYPE_CHECKING:  # the checks load with the command: `harness --help` does not import numpy
+    from ..validation import Finding, Validation
 
 EXIT_FINDINGS = 2  # errors found: bad input, like every other input error (README, "Exit codes")
 
@@ -35,6 +36,9 @@ def validate(
 ) -> None:
     """Check a suite's data before money is spent: format parity with training, labels and their tokens,
     lengths, duplicates and leakage, size and balance. Exit code 2 when there are errors."""
+    from ..validation import check_suite, model_specs
+    from ..validation.fix import fix_suite, revalidation_suite
+
     registry = registry_from(plugin)
     loaded = load_suite(suite, allow_external_data=allow_external_data)
     specs, opts = cli_models([m if _named(m) else f"{m}={m}" for m in model or []], option)

@@ -90,7 +90,7 @@ def make_output_dir(out: Path) -> None:
         raise _cannot_write(Path(out), exc, "--out") from None
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str | Iterable[str]) -> None:
     """Write via a temporary file and rename, so a crash never leaves a half-written file. The file gets the
     permissions any new file gets (0644 under the usual umask 022), not a temporary file's 0600: results and
     reports are meant to be read by others (a CI artifact server, a web server, a colleague). A failure to write
@@ -102,7 +102,11 @@ def atomic_write(path: Path, text: str) -> None:
         raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            if isinstance(text, str):
+                fh.write(text)
+            else:  # pieces (a large file written as it is made)
+                for piece in text:
+                    fh.write(piece)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -131,7 +135,7 @@ def _create_temp(path: Path) -> tuple[int, str]:
     raise FileExistsError(f"could not create a temporary file beside {path}")
 
 
-def _row_json(row: dict[str, Any]) -> str:
+def row_json(row: dict[str, Any]) -> str:
     try:  # orjson; values it does not know (provider objects) become strings
         return jsonio.dumps(row, sort_keys=True)
     except (TypeError, ValueError):  # e.g. a non-string dict key of an odd type, or a circular reference
@@ -141,7 +145,15 @@ def _row_json(row: dict[str, Any]) -> str:
 
 
 def write_predictions(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    atomic_write(path, "".join(_row_json(r) + "\n" for r in rows))
+    atomic_write(path, "".join(row_json(r) + "\n" for r in rows))
+
+
+_row_json = row_json
+
+
+def write_lines(path: Path, chunks: Iterable[str]) -> None:
+    """A JSONL file from pieces of lines, written as they are made (atomically, as every output)."""
+    atomic_write(path, chunks)
 
 
 def write_results(path: Path, results: dict[str, Any]) -> None:

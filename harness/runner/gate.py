@@ -8,39 +8,24 @@ predictions missing, are :class:`CannotJudge` (exit 3: the gate fails closed).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..analysis.gate import CannotJudge, GateConfig, GateInput, ModelRecord, Rule, Verdict, judge
-from ..errors import HarnessError, InputError, UsageError
+from ..errors import HarnessError, InputError
+from ..jsonio import json_safe
 from ..metrics import MetricData
 from ..output.results import load_predictions, load_results
 from ..plugins import Registry
 from ..suite import Suite, load_suite
+from ..suite.paths import shown_path
 from ..suite.rules import WrittenRules, default_rules, load_rules_file, suite_rules
-
-
-@dataclass
-class GateRequest:
-    results: Path
-    candidate: str | None = None
-    against: str | None = None
-    baseline: Path | None = None
-    rules: Path | None = None
-    strict: bool = False  # --strict: inconclusive rules fail (a rules file's `strict: true` does too)
-    suite: Suite | None = None  # the suite of the run, when known (harness run --gate)
-    notes: tuple[str, ...] = ()  # said in every output of the verdict (e.g. gate: settings left out with --only)
-
-
-@dataclass
-class StoredRun:
-    path: Path
-    results: dict[str, Any]
-    rows: list[dict[str, Any]] | None  # None: no per-example predictions
-    missing_predictions: str | None = None
+from .gate_baseline import check_same_meaning
+from .gate_models import choose_models as _choose_models
+from .gate_request import GateRequest, StoredRun
 
 
 def _read(path: Path, what: str) -> dict[str, Any]:
@@ -53,19 +38,15 @@ def _read(path: Path, what: str) -> dict[str, Any]:
 def _rows(path: Path, results: dict[str, Any], what: str, required: bool) -> tuple[list | None, str | None]:
     if not (results.get("predictions") or {}).get("path"):
         if required:
-            raise CannotJudge(f"the {what} {path} names no predictions file: the gate needs per-example "
+            raise CannotJudge(f"the {what} {shown_path(path)} names no predictions file: the gate needs per-example "
                               "predictions")
-        return None, f"{path} names no predictions file"
+        return None, f"{shown_path(path)} names no predictions file"
     try:
         return load_predictions(path, results), None
     except HarnessError as exc:
         if required:
             raise CannotJudge(f"cannot read the {what}'s predictions: {exc.one_line()}") from None
         return None, exc.one_line()
-
-
-def _names(results: dict[str, Any]) -> list[str]:
-    return [m.get("name") for m in results.get("models", []) if isinstance(m, dict)]
 
 
 def _entry(results: dict[str, Any], name: str) -> dict[str, Any]:
@@ -95,90 +76,14 @@ def _rules_for(request: GateRequest, results: dict[str, Any], notes: list[str]) 
         if path.name and path.is_file():
             suite = load_suite(path)
         elif path.name:
-            notes.append(f"the run's suite file {path} was not found, so its gate: section (if any) was not "
-                         "read: give --rules to use it")
+            notes.append(f"the run's suite file {shown_path(path)} was not found, so its gate: section (if any) "
+                         "was not read: give --rules to use it")
     written = suite_rules(suite) if suite is not None else None
     return _with_defaults(written) if written is not None else (default_rules(), default_rules())
 
 
-def _pick(name: str | None, names: Sequence[str], what: str, where: tuple[WrittenRules, str] | None,
-          option: str) -> str | None:
-    """``name`` when the ``what`` has a model so named (None stays None); else an error naming its origin."""
-    if name is None or name in names:
-        return name
-    known = ", ".join(names)
-    if where is not None:
-        written, field = where
-        raise written.error(f"no model named {name!r} in the {what} (models: {known})", field)
-    raise UsageError(f"{option} {name!r}: no model named so in the {what} (models: {known})")
-
-
-def _choose_models(request: GateRequest, written: WrittenRules, run: dict[str, Any],
-                   stored: StoredRun | None, notes: list[str]) -> tuple[str, str]:
-    sec = written.section
-    run_names = _names(run)
-    ref_names = _names(stored.results) if stored else run_names
-    ref_what = f"stored baseline {stored.path}" if stored else "results"
-    written_cand = _pick(sec.candidate, run_names, "results", (written, "candidate"), "candidate")
-    against_written = sec.against
-    if stored is not None and request.baseline is not None and sec.baseline is None and against_written:
-        # rules that name no stored baseline mean `against` in the same run (the suite's `gate:` section of a
-        # fine-tune vs its base); a stored baseline given on the command line is compared model for model
-        against_written = None
-        if request.against is None:
-            notes.append(f"the rules' against: {sec.against} names a model of the same run; against the stored "
-                         f"baseline {stored.path} the reference is the model with the candidate's name (give "
-                         "--against to choose another)")
-    written_against = _pick(against_written, ref_names, ref_what, (written, "against"), "against")
-    cand = _pick(request.candidate, run_names, "results", None, "--candidate") or written_cand
-    against = _pick(request.against, ref_names, ref_what, None, "--against") or written_against
-    if stored is None:
-        against = against or run.get("baseline")
-        if against not in run_names:
-            raise CannotJudge(f"the reference model {against!r} is not in the results")
-        if cand is None:
-            others = [n for n in run_names if n != against]
-            if len(others) != 1:
-                raise UsageError(f"which model is the candidate? give --candidate (models: {', '.join(run_names)})")
-            cand = others[0]
-        if cand == against:
-            raise UsageError(f"the candidate and the reference are the same model ({cand!r})")
-        return cand, against
-    if cand is None:
-        others = [n for n in run_names if n != run.get("baseline")]
-        if len(run_names) == 1:
-            cand = run_names[0]
-        elif len(others) == 1:
-            cand = others[0]
-        else:
-            raise UsageError(f"which model is the candidate? give --candidate (models: {', '.join(run_names)})")
-    if against is None:
-        if cand in ref_names:
-            against = cand  # the same model as it was: the usual stored baseline
-        elif len(ref_names) == 1:
-            against = ref_names[0]
-        else:
-            raise UsageError(f"which model of the stored baseline is the reference? give --against "
-                             f"(models: {', '.join(ref_names)})")
-    return cand, against
-
-
 def _check_same_data(run: dict[str, Any], stored: StoredRun, run_path: Path) -> None:
-    a = ((run.get("suite") or {}).get("dataset") or {}).get("sha256")
-    b = ((stored.results.get("suite") or {}).get("dataset") or {}).get("sha256")
-    if not a or not b:
-        raise InputError("cannot tell whether the held-out data are the same (no dataset sha256 in "
-                         f"{run_path if not a else stored.path}): the gate never compares different data",
-                         field="suite.dataset.sha256")
-    if a != b:
-        raise InputError(f"the datasets differ: the held-out file's sha256 is {a[:12]}… in {run_path} and "
-                         f"{b[:12]}… in the stored baseline: the gate never compares results on different data",
-                         file=stored.path, field="suite.dataset.sha256")
-    la = [lab.get("name") for lab in (run.get("suite") or {}).get("labels", [])]
-    lb = [lab.get("name") for lab in (stored.results.get("suite") or {}).get("labels", [])]
-    if la != lb:
-        raise InputError(f"the label sets differ ({', '.join(map(str, la))} vs {', '.join(map(str, lb))})",
-                         file=stored.path, field="suite.labels")
+    check_same_meaning(run, stored.results, run_path, stored.path)
 
 
 def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple[str, ...], positive: int | None,
@@ -213,10 +118,12 @@ def _metric_data(rows: list[dict[str, Any]], order: Sequence[str], labels: tuple
 
 
 def _record(results: dict[str, Any], rows: list[dict[str, Any]] | None, name: str, order: Sequence[str] | None,
-            source: str, what: str) -> ModelRecord:
+            source: str, what: str, labels: tuple[str, ...] | None = None) -> ModelRecord:
+    """One model's record; ``labels``: the order to read its rows in (a stored baseline's, as the run lists
+    them — the same set, :mod:`.gate_baseline`), default its own results' order."""
     entry = _entry(results, name)
     suite = results.get("suite") or {}
-    labels = tuple(lab["name"] for lab in suite.get("labels", []))
+    labels = labels or tuple(lab["name"] for lab in suite.get("labels", []))
     positive = labels.index(suite["positive"]) if suite.get("positive") in labels else None
     data = None
     if rows is not None:
@@ -231,7 +138,7 @@ def _record(results: dict[str, Any], rows: list[dict[str, Any]] | None, name: st
 
 
 def _rule(written: WrittenRules, i: int, raw: Any) -> Rule:
-    where = f"{written.file}:{written.line('rules', i)}" if written.file else None
+    where = f"{shown_path(written.file)}:{written.line('rules', i)}" if written.file else None
     common: dict[str, Any] = {"kind": raw.kind, "where": where}
     if raw.kind == "health":
         return Rule(**common, max_failed=raw.max_failed, max_invalid=raw.max_invalid)
@@ -255,6 +162,25 @@ def _check_rules(written: WrittenRules, registry: Registry, results: dict[str, A
         if rule.cls is not None and rule.cls not in labels:
             raise written.error(f"unknown class {rule.cls!r} (labels: {', '.join(map(str, labels))})",
                                 "rules", i, "class")
+        metric = registry.metrics.get(rule.metric or "")
+        if metric is not None and metric.proportion:
+            _check_proportion(written, i, rule, metric.name)
+
+
+def _check_proportion(written: WrittenRules, i: int, rule: Rule, metric: str) -> None:
+    """A rule on a metric that is a share in [0, 1]: its limit lies in [0, 1] and its margins are at most 1
+    (``min: 90`` for 90% could never be met; ``max_drop: 5`` would allow any drop)."""
+    checks: list[tuple[str, float | None, str]] = []
+    if rule.kind in ("floor", "ceiling"):
+        checks.append(("min" if rule.kind == "floor" else "max", rule.threshold, "a limit"))
+    elif rule.kind == "regression":
+        checks += [("max_drop", rule.margin, "a drop"), ("detect", rule.detect, "a drop")]
+    elif rule.kind in ("non_inferiority", "superiority"):
+        checks.append(("margin", rule.margin, "a margin"))
+    for field, value, what in checks:
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise written.error(f"{metric} is a share in [0, 1]: {what} of {value:g} is out of range (0.9 for "
+                                "90%, 0.01 for one point)", "rules", i, field)
 
 
 def suite_gate_for_run(suite: Suite, names: Sequence[str], only: bool) -> tuple[Suite, list[str]]:
@@ -291,13 +217,15 @@ def check_suite_rules(suite: Suite, registry: Registry) -> None:
 def check_before_scoring(suite: Suite, registry: Registry, names: Sequence[str], baseline: str) -> None:
     """``harness run --gate``, once the run's models are known (job specs expanded into their checkpoints)
     and before any example is sent: everything the gate will check that needs no results — the rules, the
-    candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data
-    and labels). A mistake is an error now (exit 2), not a verdict after the whole run was paid for."""
+    candidate and reference they name or imply, and a stored baseline (readable, on the same held-out data,
+    labels, positive class and metric options). A mistake is an error now (exit 2), not a verdict after the
+    whole run was paid for."""
     check_suite_rules(suite, registry)
     written, _ = _rules_for(GateRequest(Path(suite.path), suite=suite), {}, [])
     dataset = suite.heldout
     run = {"models": [{"name": name} for name in names], "baseline": baseline,
-           "suite": {"labels": [{"name": lab} for lab in suite.labels], "dataset": {"sha256": dataset.sha256}}}
+           "suite": {"labels": [{"name": lab} for lab in suite.labels], "dataset": {"sha256": dataset.sha256},
+                     "positive": suite.positive, "metric_options": json_safe(suite.metric_options)}}
     stored = None
     if written.section.baseline:
         path = written.relative(written.section.baseline)
@@ -331,12 +259,13 @@ def prepare(request: GateRequest, registry: Registry) -> tuple[GateInput, GateCo
     if stored is None:
         reference = _record(run, run_rows, against, order, "this run", "reference")
     else:
-        reference = _record(stored.results, stored.rows, against, order, f"stored baseline {stored.path}",
-                            "reference")
+        reference = _record(stored.results, stored.rows, against, order, f"stored baseline {shown_path(stored.path)}",
+                            "reference", candidate.data.labels if candidate.data is not None else None)
         if reference.data is None:
-            notes.append(f"UNPAIRED comparison: the stored baseline {stored.path} has no per-example predictions "
-                         f"({stored.missing_predictions}); each difference is judged from the two models' own "
-                         "intervals (a normal approximation), which is less sensitive than a paired comparison. "
+            notes.append(f"UNPAIRED comparison: the stored baseline {shown_path(stored.path)} has no per-example "
+                         f"predictions ({stored.missing_predictions}); each difference is judged from the two "
+                         "models' own intervals (a normal approximation), which is less sensitive than a paired "
+                         "comparison. "
                          "Commit predictions.jsonl beside the baseline's results.json to pair them.")
     comparisons = run.get("comparisons") or {}
     ref_alpha = ((stored.results if stored else run).get("comparisons") or {}).get("alpha") or 0.05

@@ -10,21 +10,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .. import __version__
 from ..analysis.compare import CompareOptions, compare
 from ..engine import Engine, declare_asyncio, paused_gc
 from ..engine.options import BUDGET_EXHAUSTED
 from ..errors import HarnessError, ProviderError
-from ..examples import FAILED, INVALID, OK, Example, Prediction
+from ..examples import Example, Prediction, PredictionColumns
 from ..jsonio import json_safe
 from ..metrics import MetricData, MetricValue, evaluate
 from ..output import results as output
-from ..output.results import FORMAT, PREDICTIONS_FILE, SCHEMA_VERSION, write_predictions, write_results
+from ..output.results import (
+    FORMAT,
+    PREDICTIONS_FILE,
+    SCHEMA_VERSION,
+    VALIDATION_PREDICTIONS_FILE,
+    write_lines,
+    write_results,
+)
 from ..plugins import Registry
 from ..providers import Model, output_dir_scope
 from ..suite import Suite
+from . import scored
 from .metricwarnings import collapsed_warnings
 from .plan import Plan, plan_run
 from .setup import RunOptions, make_engine
@@ -34,7 +40,7 @@ from .verdicts import add_verdict, write_side_files
 @dataclass
 class ModelRun:
     model: Model
-    predictions: list[Prediction]
+    predictions: Sequence[Prediction]  # a list, or PredictionColumns
     seconds: float
     error: str | None = None  # a provider error that stopped this model (all examples failed)
 
@@ -47,6 +53,17 @@ class RunOutcome:
     budget_exhausted: bool = False
     #: models whose failed share is above ``RunOptions.max_failed``: name → (failed, n, most frequent reason)
     too_many_failed: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    #: the run's predictions in memory, for the report (None unless every model's are columns): the held-out
+    #: split's (and the validation split's) examples and each model's columns in their order
+    in_memory: InMemory | None = None
+
+
+@dataclass
+class InMemory:
+    examples: Sequence[Example]
+    columns: dict[str, PredictionColumns]
+    validation_examples: Sequence[Example] = ()
+    validation_columns: dict[str, PredictionColumns] | None = None
 
 
 def over_failed_limit(preds: Sequence[Prediction], max_failed: float | None) -> tuple[int, int, str] | None:
@@ -93,26 +110,12 @@ async def _score(models: Sequence[Model], examples: Sequence[Example], engine: E
 
 def align(examples: Sequence[Example], run: ModelRun) -> list[Prediction]:
     """Predictions in example order; an example the model skipped counts as failed."""
-    by_id: dict[str, Prediction] = {}
-    for p in run.predictions:
-        by_id[p.example_id] = p
-    return [by_id.get(ex.id) or Prediction.failed(ex.id, "the model returned no prediction for this example")
-            for ex in examples]
+    return list(scored.split(run.predictions, examples))
 
 
 def metric_data(suite: Suite, examples: Sequence[Example], preds: Sequence[Prediction],
                 options: dict[str, Any]) -> MetricData:
-    index = {lab: i for i, lab in enumerate(suite.labels)}
-    y_true = np.array([index[ex.label] for ex in examples], dtype=np.int64)
-    y_pred = np.array([index.get(p.label, -1) if p.label is not None else -1 for p in preds], dtype=np.int64)
-    proba = None
-    if any(p.probs is not None for p in preds):
-        proba = np.full((len(preds), len(suite.labels)), np.nan)
-        for i, p in enumerate(preds):
-            if p.probs is not None:
-                proba[i] = [float(p.probs.get(lab, 0.0)) for lab in suite.labels]
-    positive = index[suite.positive] if suite.positive is not None else None
-    return MetricData(suite.labels, y_true, y_pred, proba, positive, options)
+    return scored.metric_data(suite, examples, preds, options)
 
 
 def compute_model_metrics(registry: Registry, names: Sequence[str], data: MetricData,
@@ -125,19 +128,9 @@ def compute_model_metrics(registry: Registry, names: Sequence[str], data: Metric
     return values
 
 
-def _counts(preds: Sequence[Prediction]) -> dict[str, int]:
-    statuses = [p.status for p in preds]
-    return {"n": len(preds), "ok": statuses.count(OK), "invalid": statuses.count(INVALID),
-            "failed": statuses.count(FAILED), "flagged": sum(1 for p in preds if p.flags)}
-
-
 def failure_reasons(preds: Sequence[Prediction]) -> dict[str, int]:
     """Why examples failed: reason → count, most frequent first (results.json ``models[i].failures``)."""
-    counts: dict[str, int] = {}
-    for p in preds:
-        if p.error is not None:
-            counts[p.error] = counts.get(p.error, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return scored.failure_reasons(preds)
 
 
 def run_cost(engine: Engine, entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -159,21 +152,7 @@ def engine_settings(engine: Engine) -> dict[str, Any]:
             "offline": o.offline, "batch": o.batch, "notices": list(engine.notices)}
 
 
-def prediction_rows(model: str, examples: Sequence[Example], preds: Sequence[Prediction]) -> list[dict[str, Any]]:
-    rows = []
-    for ex, p in zip(examples, preds):
-        row: dict[str, Any] = {"model": model, "id": ex.id, "gold": ex.label, "pred": p.label,
-                               "status": p.status, "probs": p.probs}
-        if p.output is not None:
-            row["output"] = p.output
-        if p.error is not None:
-            row["error"] = p.error
-        if p.flags:
-            row["flags"] = list(p.flags)
-        if p.extra:
-            row["extra"] = p.extra  # made JSON-safe when written (write_predictions)
-        rows.append(row)
-    return rows
+prediction_rows = scored.prediction_rows
 
 
 def run(suite: Suite, registry: Registry, options: RunOptions,
@@ -206,7 +185,6 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     t_pred = time.perf_counter()
 
     model_entries: list[dict[str, Any]] = []
-    all_rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
     too_many: dict[str, tuple[int, int, str]] = {}
     datas: dict[str, MetricData] = {}
@@ -216,21 +194,37 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     out = Path(options.out_dir)
     output.make_output_dir(out)
     with paused_gc():  # thousands of predictions and rows that all stay alive
-        aligned = [(r, align(dataset.examples, r)) for r in runs]
-        for r, preds in aligned:
-            all_rows.extend(prediction_rows(r.model.name, dataset.examples, preds))
-        write_predictions(out / PREDICTIONS_FILE, all_rows)  # first: nothing scored is ever lost
-        val_rows: list[dict[str, Any]] | None = None
+        aligned = [(r, scored.split(r.predictions, dataset.examples)) for r in runs]
+        in_memory = None
+        if aligned and all(isinstance(p, PredictionColumns) for _, p in aligned):
+            in_memory = InMemory(dataset.examples, {r.model.name: p for r, p in aligned})  # type: ignore[misc]
+        n_rows = sum(len(p) for _, p in aligned)
+        write_lines(out / PREDICTIONS_FILE, (chunk for r, preds in aligned  # first: nothing scored is ever lost
+                                             for chunk in scored.lines(r.model.name, dataset.examples, preds)))
+        val_rows: int | None = None
         if validation is not None:
-            val_rows, val_datas = [], {}
-            for r, _ in aligned:
-                vpreds = align(validation.examples, r)
-                val_rows.extend(prediction_rows(r.model.name, validation.examples, vpreds))
+            val_rows, val_datas = 0, {}
+            val_split = [(r, scored.split(r.predictions, validation.examples, len(dataset.examples)))
+                         for r in runs]
+            val_rows = sum(len(p) for _, p in val_split)
+            if in_memory is not None and all(isinstance(p, PredictionColumns) for _, p in val_split):
+                in_memory.validation_examples = validation.examples
+                in_memory.validation_columns = {r.model.name: p for r, p in val_split}  # type: ignore[misc]
+            elif in_memory is not None:
+                in_memory = None
+            write_lines(out / VALIDATION_PREDICTIONS_FILE, (
+                chunk for r, vpreds in val_split for chunk in scored.lines(r.model.name, validation.examples,
+                                                                           vpreds)))
+            val_gold = scored.gold_index(suite, validation.examples)
+            for r, vpreds in val_split:
                 if not_scored_reason(vpreds) is None:
-                    val_datas[r.model.name] = metric_data(suite, validation.examples, vpreds, suite.metric_options)
+                    val_datas[r.model.name] = scored.metric_data(suite, validation.examples, vpreds,
+                                                                 suite.metric_options, val_gold)
+            del val_split
         side = write_side_files(out, dataset.examples, val_rows, validation)
+        gold = scored.gold_index(suite, dataset.examples)
         for r, preds in aligned:
-            data = metric_data(suite, dataset.examples, preds, suite.metric_options)
+            data = scored.metric_data(suite, dataset.examples, preds, suite.metric_options, gold)
             why = not_scored_reason(preds)
             if why is None:
                 datas[r.model.name] = data
@@ -242,7 +236,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
                 values = {name: MetricValue(None, why) for name in metric_names}
             entry: dict[str, Any] = {
                 "name": r.model.name, "spec": r.model.spec.spec, "provider": r.model.provider,
-                "info": json_safe(r.model.describe()), "counts": _counts(preds),
+                "info": json_safe(r.model.describe()), "counts": scored.counts(preds),
                 "metrics": {k: v.to_json() for k, v in values.items()},
                 "timing": {"seconds": round(r.seconds, 4)},
                 "failures": failure_reasons(preds),
@@ -284,7 +278,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         "metrics": [dict(registry.metrics[n].describe(), plugin=registry.metric_plugin[n]) for n in metric_names],
         "models": model_entries,
         "training": json_safe(training),
-        "predictions": {"path": PREDICTIONS_FILE, "rows": len(all_rows)},
+        "predictions": {"path": PREDICTIONS_FILE, "rows": n_rows},
         **side,
         "timings": {"load_seconds": round(t_load - t0, 4), "predict_seconds": round(t_pred - t_load, 4),
                     "metrics_seconds": round(t_metrics - t_pred, 4)},
@@ -293,6 +287,8 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
     }
     if plan.data_checks is not None:
         results["data_checks"] = plan.data_checks
+    if options.only:  # the suite's own models were not run: its gate: names may be absent (harness gate)
+        results["only"] = True
     results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
     results_path = out / "results.json"
     write_results(results_path, results)  # metrics are safe on disk before the statistics run
@@ -310,7 +306,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
         results["timings"]["total_seconds"] = round(time.perf_counter() - t0, 4)
         write_results(results_path, results)
     return RunOutcome(results, results_path, errors, budget_exhausted=engine.budget_exhausted,
-                      too_many_failed=too_many)
+                      too_many_failed=too_many, in_memory=in_memory)
 
 
 def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metrics: Sequence[Any], baseline: str,
@@ -326,7 +322,7 @@ def add_statistics(results: dict[str, Any], datas: dict[str, MetricData], metric
 def not_scored_reason(preds: Sequence[Prediction]) -> str | None:
     """Why a model is not scored: it answered no example (every request failed). None when it is scored;
     a model with some failures is scored, its failed examples counting as wrong for label metrics."""
-    if not preds or any(p.status != FAILED for p in preds):
+    if not preds or not scored.all_failed(preds):
         return None
     top = next(iter(failure_reasons(preds)), "no reason recorded")
     return f"the model answered none of the {len(preds)} examples (failed: {top})"

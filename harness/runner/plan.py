@@ -17,6 +17,7 @@ from ..output.results import VALIDATION_PREDICTIONS_FILE, check_output_dir
 from ..plugins import Registry
 from ..providers import Model, ModelSpec, estimating_scope
 from ..suite import Suite
+from ..suite.paths import shown_path
 from .datachecks import check_data
 from .setup import RunOptions, check_budget_prices, check_metric_options, load_prices, merge_specs, resolve_models
 from .verdicts import check_selection, check_split_ids
@@ -115,7 +116,8 @@ def comparison_pairs_of(suite: Suite, names: Sequence[str], *, drop_missing: boo
         if missing and drop_missing:
             if notices is not None:
                 absent = " and ".join(repr(n) for _, n in missing)
-                notices.append(f"comparison [{a}, {b}] ({suite.path}:{suite.line_of('comparisons', i)}) is "
+                where = f"{shown_path(suite.path)}:{suite.line_of('comparisons', i)}"
+                notices.append(f"comparison [{a}, {b}] ({where}) is "
                                f"left out: --only runs just the --model models, and {absent} "
                                f"{'is' if len(missing) == 1 else 'are'} not among them")
             continue

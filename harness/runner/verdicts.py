@@ -4,7 +4,7 @@ the ``verdict`` object computed from the comparisons and the per-example data.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from ..analysis.compare import CompareOptions
 from ..errors import InputError
 from ..examples import Example
 from ..metrics import Metric, MetricData
-from ..output.results import EXAMPLES_FILE, VALIDATION_PREDICTIONS_FILE, write_predictions
+from ..output.results import EXAMPLES_FILE, VALIDATION_PREDICTIONS_FILE, row_json, write_lines
 from ..suite import Suite
 
 TEXT_LIMIT = 4000
@@ -50,17 +50,22 @@ def example_rows(examples: Sequence[Example]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_side_files(out: Path, heldout: Sequence[Example], validation_rows: Sequence[dict[str, Any]] | None,
+def _example_lines(examples: Sequence[Example], chunk: int = 50_000) -> Iterator[str]:
+    for start in range(0, len(examples), chunk):
+        yield "".join(row_json(r) + "\n" for r in example_rows(examples[start:start + chunk]))
+
+
+def write_side_files(out: Path, heldout: Sequence[Example], validation_rows: int | None,
                      validation_dataset: Any) -> dict[str, Any]:
-    """Write examples.jsonl (and predictions.validation.jsonl); the results.json fields naming them."""
-    write_predictions(out / EXAMPLES_FILE, example_rows(heldout))
+    """Write examples.jsonl; the results.json fields naming it and the validation predictions (written by the
+    run: ``validation_rows`` of them, when the run has a validation split)."""
+    write_lines(out / EXAMPLES_FILE, _example_lines(heldout))
     fields: dict[str, Any] = {"examples": {"path": EXAMPLES_FILE, "rows": len(heldout)}}
     if validation_rows is not None and validation_dataset is not None:
-        write_predictions(out / VALIDATION_PREDICTIONS_FILE, validation_rows)
         fields["validation"] = {
             "dataset": {"path": str(validation_dataset.path), "format": validation_dataset.format,
                         "sha256": validation_dataset.sha256, "n_examples": len(validation_dataset)},
-            "predictions": {"path": VALIDATION_PREDICTIONS_FILE, "rows": len(validation_rows)},
+            "predictions": {"path": VALIDATION_PREDICTIONS_FILE, "rows": validation_rows},
         }
     return fields
 

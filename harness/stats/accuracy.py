@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import ndtri
-from scipy.stats import binom
 
 from ._validate import as_bool_1d, check_alpha, same_length
+from .distributions import binom_cdf, binom_pmf
 from .results import Interval, PairedTest
+from .special import ndtri
 
 __all__ = [
     "agresti_min_interval",
@@ -57,7 +57,7 @@ def _midp(b: int, c: int) -> float:
     if n_disc == 0:
         return 1.0
     k = min(b, c)
-    p = 2.0 * (binom.cdf(k, n_disc, 0.5) - 0.5 * binom.pmf(k, n_disc, 0.5))
+    p = 2.0 * (binom_cdf(k, n_disc, 0.5) - 0.5 * binom_pmf(k, n_disc, 0.5))
     return float(min(1.0, p))
 
 

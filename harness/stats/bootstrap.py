@@ -188,18 +188,33 @@ def _bounds(d: FloatArray, alpha: float) -> tuple[float, float]:
     return float(s[k - 1]), float(s[d.size - k])
 
 
+#: The largest share of resamples on which a metric may be undefined for its bootstrap to be used. A metric
+#: undefined on many resamples (AUPRC when the data hold one positive example: no positive in about 37% of
+#: them) depends on a class too rare to resample: the resamples that remain all hold the same few examples of
+#: it, so the draws leave out the uncertainty that matters most and the interval is far too narrow (a
+#: "significant" difference on one positive example). Above this share the interval and test are not available.
+MAX_UNDEFINED_SHARE = 0.01
+
+
+def too_often_undefined(used: int, drawn: int) -> bool:
+    """Whether more than :data:`MAX_UNDEFINED_SHARE` of ``drawn`` resamples were dropped as undefined."""
+    return drawn > 0 and (drawn - used) > MAX_UNDEFINED_SHARE * drawn
+
+
 def interval_from_draws(draws: ArrayLike, value: float, alpha: float = 0.05) -> Interval:
     """Percentile interval ``[d_(k), d_(B+1-k)]`` of the resampled values (:func:`order_rank`).
 
-    NaN draws are dropped; with none left (or a NaN ``value``) the limits are NaN. With too few draws for
-    a (1 - alpha) interval the limits are infinite.
+    NaN draws are dropped; with none left, a NaN ``value``, or more than :data:`MAX_UNDEFINED_SHARE` of them
+    dropped, the limits are NaN. With too few draws for a (1 - alpha) interval the limits are infinite.
     """
     check_alpha(alpha)
     d = np.asarray(draws, dtype=np.float64)
+    drawn = int(d.size)
     d = d[~np.isnan(d)]
     method = "bootstrap-percentile"
-    if d.size == 0 or np.isnan(value):
-        return Interval(float(value), np.nan, np.nan, method, n_resamples=int(d.size))
+    undefined = drawn - int(d.size)
+    if d.size == 0 or np.isnan(value) or too_often_undefined(int(d.size), drawn):
+        return Interval(float(value), np.nan, np.nan, method, n_resamples=int(d.size), n_undefined=undefined)
     low, high = _bounds(d, alpha)
     return Interval(float(value), low, high, method, n_resamples=int(d.size))
 
@@ -235,7 +250,8 @@ def paired_test_from_draws(
       excludes 0 (Efron & Tibshirani 1993, §16.4: a test from a confidence interval), and
       ``p >= 1/(B+1)`` (Davison & Hinkley 1997, §4.2).
 
-    Resamples where either draw is NaN are dropped (``n_resamples`` = number used).
+    Resamples where either draw is NaN are dropped (``n_resamples`` = number used); when more than
+    :data:`MAX_UNDEFINED_SHARE` of them are, there is no test (NaN interval and p-value).
     """
     check_alpha(alpha)
     a = np.asarray(draws_a, dtype=np.float64)
@@ -247,10 +263,11 @@ def paired_test_from_draws(
     delta = float(value_a) - float(value_b)
     method = "paired-bootstrap"
     used = int(d.size)
-    if used == 0 or np.isnan(delta):
-        return PairedTest(delta, np.nan, np.nan, np.nan, method, n_resamples=used)
+    undefined = int(a.size) - used
+    if used == 0 or np.isnan(delta) or too_often_undefined(used, int(a.size)):
+        return PairedTest(delta, np.nan, np.nan, np.nan, method, n_resamples=used, n_undefined=undefined)
     low, high = _bounds(d, alpha)
-    return PairedTest(delta, low, high, percentile_p_value(d), method, n_resamples=used)
+    return PairedTest(delta, low, high, percentile_p_value(d), method, n_resamples=used, n_undefined=undefined)
 
 
 def paired_bootstrap(

@@ -156,6 +156,6 @@ def _pretest(count: FloatArray, mean: FloatArray, var: FloatArray) -> bool:
     if np.any((se2 == 0) & (mean[ok] != 0)):  # a bin where every example has the same non-zero gap
         return True
     x2 = float(np.sum(np.where(se2 > 0, mean[ok] ** 2 / np.where(se2 > 0, se2, 1.0), 0.0)))
-    from scipy.special import chdtri  # here: importing the plugins stays light
+    from .special import chdtrc  # without scipy.special: x2 beyond the upper PRETEST_LEVEL quantile
 
-    return x2 > float(chdtri(int(ok.sum()), PRETEST_LEVEL))
+    return chdtrc(int(ok.sum()), x2) < PRETEST_LEVEL

@@ -63,15 +63,15 @@ TEST_METHOD = "z-test, jackknife variance (debiased calibration error)"
 
 
 def _norm_quantile(p: float) -> float:
-    from scipy.special import ndtri  # here: importing the plugins stays light
+    from .special import ndtri  # without scipy.special (0.2 s of CPU)
 
-    return float(ndtri(p))
+    return ndtri(p)
 
 
 def _norm_sf(x: float) -> float:
-    from scipy.special import ndtr
+    from .special import ndtr
 
-    return float(ndtr(-x))
+    return ndtr(-x)
 
 
 @dataclass(frozen=True)

@@ -104,15 +104,15 @@ class MulticlassCounts:
         r = np.concatenate([rows, rows[valid], rows])
         c = np.concatenate([yy, k + pp[valid], 2 * k + yy])
         v = np.concatenate([hit, np.ones(int(valid.sum())), np.ones(self.n)])
-        import scipy.sparse as sp  # here: importing harness (the CLI) stays light
-
-        design = sp.csr_matrix((v, (r, c)), shape=(self.n, 3 * k))
         self._dense = 3 * k <= _DENSE_MAX_COLUMNS
         self._design: Any
-        if self._dense:
-            self._design = design.toarray()
+        if self._dense:  # each row has one entry per block of columns: set, not summed (no scipy.sparse import)
+            self._design = np.zeros((self.n, 3 * k))
+            self._design[r, c] = v
         else:
-            self._design_t = design.T.tocsr()
+            import scipy.sparse as sp  # here: importing harness (the CLI) stays light
+
+            self._design_t = sp.csr_matrix((v, (r, c)), shape=(self.n, 3 * k)).T.tocsr()
 
     def counts(self, W: ArrayLike) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Return ``(tp, predicted, true)``, each of shape ``(b, K)``."""

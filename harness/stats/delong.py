@@ -30,11 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import ndtri
-from scipy.stats import norm, rankdata
 
 from ._validate import as_bool_1d, as_float_1d, check_alpha, same_length
+from .distributions import norm_sf, rankdata
 from .results import Interval, PairedTest
+from .special import ndtri
 
 __all__ = ["auc_variance", "delong_auc", "delong_compare", "delong_test", "placements"]
 
@@ -148,7 +148,7 @@ def _test(pa: Placements, pb: Placements, alpha: float) -> PairedTest:
         return PairedTest(float(delta), float(delta), float(delta), 0.0, method, statistic=z)
     z = delta / se
     half = float(ndtri(1.0 - alpha / 2.0)) * se
-    p = float(min(1.0, 2.0 * norm.sf(abs(z))))
+    p = float(min(1.0, 2.0 * norm_sf(abs(z))))
     return PairedTest(
         delta=float(delta),
         low=float(max(-1.0, delta - half)),

@@ -24,6 +24,7 @@ class Interval:
         n_resamples: for resampling methods, the number of resamples that
             entered the interval (resamples on which the metric is undefined
             are dropped); ``None`` for closed-form intervals.
+        n_undefined: resamples drawn on which the metric was undefined (dropped).
     """
 
     value: float
@@ -31,6 +32,7 @@ class Interval:
     high: float
     method: str
     n_resamples: int | None = None
+    n_undefined: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class PairedTest:
         n_resamples: for resampling methods, the number of resamples used
             (after dropping resamples where either metric is undefined);
             ``None`` for closed-form tests.
+        n_undefined: resamples drawn on which either metric was undefined (dropped).
     """
 
     delta: float
@@ -56,3 +59,4 @@ class PairedTest:
     method: str
     statistic: float | None = None
     n_resamples: int | None = None
+    n_undefined: int = 0

@@ -103,6 +103,6 @@ def calibration_p_value(confidence: ArrayLike, correct: ArrayLike, n_bins: int =
     if np.any((se2 == 0) & (mean != 0)):
         return 0.0
     x2 = float(np.sum(np.where(se2 > 0, mean ** 2 / np.where(se2 > 0, se2, 1.0), 0.0)))
-    from scipy.special import chdtrc
+    from .special import chdtrc
 
     return float(chdtrc(int(ok.sum()), x2))

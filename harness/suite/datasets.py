@@ -51,6 +51,10 @@ def content_id(*parts: str) -> str:
     return f"ex-{h[:12]}"
 
 
+def _context_id(context: tuple[dict[str, str], ...]) -> str:
+    return content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+
+
 def infer_format(path: Path, text: str | None = None) -> str:
     """The data format of a file: by extension (``.csv``, ``.tsv``), else chat or OpenAI JSONL by its first row."""
     suffix = path.suffix.lower()
@@ -71,11 +75,12 @@ def infer_format(path: Path, text: str | None = None) -> str:
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    exact = jsonio.has_long_digits(text)  # checked once for the file, not once a line
     for lineno, line in lines(text):
         if not line.strip():
             continue
         try:
-            row = jsonio.loads(line, exact_ints=True, unique_keys=True)  # an id may be a long integer
+            row = jsonio.loads(line, exact_ints=exact, unique_keys=True)  # an id may be a long integer
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
                              line=lineno) from None
@@ -192,6 +197,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
     examples: list[Example] = []
     seen: dict[str, int] = {}
     labels = suite.labels
+    source = str(path)  # one string shared by every example (not a copy each)
 
     if fmt in ("openai-jsonl", "chat-jsonl"):
         rows = _jsonl_rows(path, text)
@@ -209,7 +215,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
             text = builder.strip_sep(row["prompt"])
             prompt = builder.prompt(text, {}, path, line) if builder.template else row["prompt"]
             messages = builder.messages(prompt)
-            derived = content_id(row["prompt"])
+            derived = (content_id, row["prompt"])
             content_field = "prompt"
         elif fmt == "chat-jsonl":
             msgs = row.get("messages")
@@ -229,7 +235,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
             text = "\n".join(m["content"] for m in context if m["role"] == "user")
             prompt = builder.prompt(text, {}, path, line)
             messages = context
-            derived = content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+            derived = (_context_id, context)
             content_field = "messages"
         else:
             for key in (suite.data.text_field, suite.data.label_field):
@@ -240,10 +246,10 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
             label = _label(row[suite.data.label_field], labels, path, line, suite.data.label_field)
             prompt = builder.prompt(text, {k: v for k, v in row.items() if k != "text"}, path, line)
             messages = builder.messages(prompt)
-            derived = content_id(text)
+            derived = (content_id, text)
             content_field = suite.data.text_field
         explicit = _explicit_id(row, suite.data.id_field, path, line)
-        ex_id = explicit or derived
+        ex_id = explicit or derived[0](derived[1])  # the content's digest only where there is no id
         if ex_id in seen:
             if explicit:
                 what, where = "example id", suite.data.id_field or "id"
@@ -253,7 +259,7 @@ def load_dataset(suite: DataSource, which: str = "heldout") -> Dataset:
                              line=line, field=where)
         seen[ex_id] = line
         examples.append(Example(id=ex_id, label=label, text=text, prompt=prompt, messages=messages,
-                                source=str(path), line=line))
+                                source=source, line=line))
     if not examples:
         raise InputError("no examples", file=path)
     return Dataset(path=path, format=fmt, sha256=file_sha256(path), examples=tuple(examples))

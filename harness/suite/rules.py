@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 from .load import Suite, schema_error
+from .paths import shown_path
 from .schema import GateSection
 from .yamlpos import Located, load_yaml
 
@@ -58,14 +59,14 @@ def load_rules_file(path: str | Path) -> WrittenRules:
         section = GateSection.model_validate(located.data)
     except ValidationError as exc:
         raise schema_error(exc, located) from None
-    return WrittenRules(section, located, (), f"rules file {path}")
+    return WrittenRules(section, located, (), f"rules file {shown_path(path)}")
 
 
 def suite_rules(suite: Suite) -> WrittenRules | None:
     """The suite's ``gate:`` section (already validated when the suite loaded), or None."""
     if suite.gate is None:
         return None
-    return WrittenRules(suite.gate, suite.located, ("gate",), f"the gate: section of {suite.path}")
+    return WrittenRules(suite.gate, suite.located, ("gate",), f"the gate: section of {shown_path(suite.path)}")
 
 
 def default_rules() -> WrittenRules:

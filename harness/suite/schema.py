@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 DEFAULT_SEPARATOR = "\n\n###\n\n"
 
@@ -141,6 +142,26 @@ class SuiteFile(_Strict):
 RULE_KINDS = ("regression", "non_inferiority", "superiority", "floor", "ceiling", "health")
 
 
+def _finite(value: Any) -> Any:
+    """A gate's number is a finite number: ``.nan`` compares false with everything (a rule that can never fail),
+    ``.inf`` allows any drop; a YAML boolean is not a number."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {str(value).lower()}")
+    if isinstance(value, (int, float, str)):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError("must be a finite number, got one too large to use") from None
+        except ValueError:
+            return value  # not a number at all: pydantic says so
+        if not math.isfinite(number):
+            raise ValueError(f"must be a finite number, got {value!r}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_finite)]
+
+
 def _size(value: float) -> float:
     if value < 0:
         raise ValueError(f"must not be negative (got {value}): a margin is the size of a change in the metric's "
@@ -158,8 +179,8 @@ class RegressionRule(_MetricRule):
     """Fails only when the data show the candidate worse than the reference by more than ``max_drop``."""
 
     kind: Literal["regression"]
-    max_drop: float = 0.0
-    detect: float = Field(default=0.01, gt=0)  # the drop beyond max_drop the gate should be able to see
+    max_drop: Number = 0.0
+    detect: Number = Field(default=0.01, gt=0)  # the drop beyond max_drop the gate should be able to see
 
     @field_validator("max_drop")
     @classmethod
@@ -171,7 +192,7 @@ class NonInferiorityRule(_MetricRule):
     """Passes only when the data show the candidate no worse than the reference by more than ``margin``."""
 
     kind: Literal["non_inferiority"]
-    margin: float
+    margin: Number
 
     @field_validator("margin")
     @classmethod
@@ -183,7 +204,7 @@ class SuperiorityRule(_MetricRule):
     """Passes only when the data show the candidate better than the reference by more than ``margin``."""
 
     kind: Literal["superiority"]
-    margin: float = 0.0
+    margin: Number = 0.0
 
     @field_validator("margin")
     @classmethod
@@ -195,7 +216,7 @@ class FloorRule(_MetricRule):
     """The candidate's own value must be at least ``min`` (on its point value or its confidence bound)."""
 
     kind: Literal["floor"]
-    min: float
+    min: Number
     on: Literal["point", "bound"] = "point"
 
 
@@ -203,7 +224,7 @@ class CeilingRule(_MetricRule):
     """The candidate's own value must be at most ``max`` (on its point value or its confidence bound)."""
 
     kind: Literal["ceiling"]
-    max: float
+    max: Number
     on: Literal["point", "bound"] = "point"
 
 
@@ -211,8 +232,8 @@ class HealthRule(_Strict):
     """The shares of failed and invalid examples of each model (candidate and reference) stay under limits."""
 
     kind: Literal["health"]
-    max_failed: float = Field(default=0.01, ge=0, le=1)
-    max_invalid: float = Field(default=0.05, ge=0, le=1)
+    max_failed: Number = Field(default=0.01, ge=0, le=1)
+    max_invalid: Number = Field(default=0.05, ge=0, le=1)
 
 
 GateRule = Annotated[RegressionRule | NonInferiorityRule | SuperiorityRule | FloorRule | CeilingRule | HealthRule,
@@ -225,6 +246,6 @@ class GateSection(_Strict):
     candidate: str | None = Field(default=None, min_length=1)
     against: str | None = Field(default=None, min_length=1)
     baseline: str | None = Field(default=None, min_length=1)  # a stored run: results.json or its folder
-    alpha: float = Field(default=0.04, gt=0, le=0.25)  # the gate's DEFAULT_ALPHA (docs/ci.md)
+    alpha: Number = Field(default=0.04, gt=0, le=0.25)  # the gate's DEFAULT_ALPHA (docs/ci.md)
     strict: bool = False
     rules: list[GateRule] | None = Field(default=None, min_length=1)  # none at all: the defaults; never empty

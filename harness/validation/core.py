@@ -12,6 +12,7 @@ from ..plugins import Registry, load_registry
 from ..providers import ModelFacts, ModelSpec
 from ..suite import Suite, load_suite, parse_cli_model, parse_model_spec
 from ..suite.datasets import load_dataset
+from ..textfile import iter_lines
 from .conventions import Conventions, conventions
 from .duplicates import Repeats, check_duplicates, find_repeats
 from .examples import build_examples
@@ -79,8 +80,27 @@ def _read(suite: Suite, which: str) -> tuple[Split | None, list[Finding]]:
                               f"{getattr(exc, 'strerror', None) or exc}", file=str(suite.path))]
 
 
+class _Examples:
+    """The examples a run would send, built on first use: only the length checks need them (and a template, whose
+    failures are findings, is tried on every row up front)."""
+
+    def __init__(self, suite: Suite, held: Split | None) -> None:
+        self.suite, self.held = suite, held
+        self._built: list[Any] | None = None
+
+    def build(self) -> tuple[list[Any], list[Finding]]:
+        if self.held is None:
+            self._built = []
+            return [], []
+        self._built, found = build_examples(self.suite, self.held)
+        return self._built, found
+
+    def get(self) -> list[Any]:
+        return self._built if self._built is not None else self.build()[0]
+
+
 def _model_checks(suite: Suite, specs: Sequence[ModelSpec], registry: Registry, held: Split | None,
-                  conv: Conventions | None, examples: list[Any], facts_out: dict[str, ModelFacts]) -> list[Finding]:
+                  conv: Conventions | None, examples: _Examples, facts_out: dict[str, ModelFacts]) -> list[Finding]:
     out: list[Finding] = []
     for spec in specs:
         provider = registry.providers.get(spec.provider)
@@ -109,7 +129,7 @@ def _model_checks(suite: Suite, specs: Sequence[ModelSpec], registry: Registry, 
         space = conv.space if conv is not None and conv.space is not None else " "  # as the model was trained
         out += check_label_tokens(spec.name, facts, suite.labels, space)
         if held is not None:
-            out += check_length(spec.name, facts, examples, str(held.path))
+            out += check_length(spec.name, facts, examples.get(), str(held.path))
     return out
 
 
@@ -128,7 +148,7 @@ def _safety_net(suite: Suite, findings: list[Finding], held: Split | None = None
         return []
     if not known:
         try:
-            load_dataset(suite, "heldout")
+            suite.heldout  # the run's reading, kept by the suite: a run reads the file once  # noqa: B018
         except InputError as exc:
             return [_unreadable(exc.message, exc.line, exc.file)]
         return []
@@ -139,7 +159,7 @@ def _safety_net(suite: Suite, findings: list[Finding], held: Split | None = None
     out: list[Finding] = []
     import tempfile
 
-    lines = held.text.splitlines(keepends=True)
+    lines = list(iter_lines(held.text))  # numbered as the readers number them
     with tempfile.TemporaryDirectory(prefix="harness-validate-") as tmp:
         for _ in range(_MAX_RETRIES):
             kept = [(i, text) for i, text in enumerate(lines, 1) if i not in skip]
@@ -180,12 +200,12 @@ def check_suite(suite: Suite | str | Path, models: Sequence[ModelSpec | str] = (
             findings += split.findings
     findings += check_label_set(s.labels)
     conv = repeats = None
-    examples: list[Any] = []
+    examples = _Examples(s, held)
     if held is not None:
         conv = conventions(s.prompt.separator, held, train, "separator" in s.prompt.model_fields_set)
         findings += check_format(_Ctx(s, held, train), conv)
-        examples, template_findings = build_examples(s, held)
-        findings += template_findings
+        if s.prompt.template is not None:  # only a template can fail on a row (or be invalid)
+            findings += examples.build()[1]
         repeats = find_repeats(held, train, conv, s.prompt.separator)
         findings += check_duplicates(held, train, repeats)
         findings += check_size(held, train, s.labels, s.validate)

@@ -4,8 +4,8 @@ text with different labels. Rows are compared on their input text without separa
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..suite.datasets import content_id
@@ -52,38 +52,59 @@ class Repeats:
         return set(self.exact) | set(self.normalised) | set(self.leak_exact) | set(self.leak_normalised)
 
 
+def _digest(*parts: str) -> bytes:
+    """A 128-bit digest of ``parts`` (each length-prefixed, so no two different tuples share their bytes): what the
+    repeats are compared on. A million held-out rows keep a million short digests, not their texts twice over
+    (~0.9 GB less at that size); two different texts share one with a probability of about 2**-128 per pair."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        b = part.encode("utf-8", "surrogatepass")
+        h.update(b"%d:" % len(b))
+        h.update(b)
+    return h.digest()
+
+
+_MIXED = object()  # a normalised text seen with more than one label
+
+
 def find_repeats(held: Split, train: Split | None, conv: Conventions, suite_sep: str) -> Repeats:
     seps = tuple(s for s in dict.fromkeys((conv.separator, conv.train_separator or "", suite_sep)) if s)
     rep = Repeats()
-    seen_exact: dict[tuple[str, str], int] = {}
-    seen_norm: dict[tuple[str, str], int] = {}
-    labels_of: dict[str, set[str]] = defaultdict(set)
-    lines_of: dict[str, list[int]] = defaultdict(list)
+    seen_exact: dict[bytes, int] = {}
+    seen_norm: dict[bytes, int] = {}
+    label_of: dict[bytes, object] = {}  # normalised text -> its label, or _MIXED
+    norm_keys: list[tuple[bytes, int]] = []
     for row in held.usable:
-        ek, nk, label = exact_key(row, seps), text_key(row, seps), row.label or ""
-        labels_of[nk].add(label)
-        lines_of[nk].append(row.line)
-        if (ek, label) in seen_exact:
+        label = row.label or ""
+        nk = _digest(text_key(row, seps))
+        ek_l, nk_l = _digest(exact_key(row, seps), label), _digest(nk.hex(), label)
+        first = label_of.setdefault(nk, label)
+        if first is not _MIXED and first != label:
+            label_of[nk] = _MIXED
+        norm_keys.append((nk, row.line))
+        if ek_l in seen_exact:
             rep.exact.append(row.line)
-            rep.first_of[row.line] = seen_exact[(ek, label)]
-        elif (nk, label) in seen_norm:
+            rep.first_of[row.line] = seen_exact[ek_l]
+        elif nk_l in seen_norm:
             rep.normalised.append(row.line)
-            rep.first_of[row.line] = seen_norm[(nk, label)]
-        seen_exact.setdefault((ek, label), row.line)
-        seen_norm.setdefault((nk, label), row.line)
-    rep.conflicting = sorted(line for nk, labs in labels_of.items() if len(labs) > 1 for line in lines_of[nk])
+            rep.first_of[row.line] = seen_norm[nk_l]
+        seen_exact.setdefault(ek_l, row.line)
+        seen_norm.setdefault(nk_l, row.line)
+    del seen_exact, seen_norm
+    rep.conflicting = sorted(line for nk, line in norm_keys if label_of[nk] is _MIXED)
+    del norm_keys, label_of
     if train is not None:
-        t_exact: dict[str, tuple[int, str]] = {}
-        t_norm: dict[str, tuple[int, str]] = {}
+        t_exact: dict[bytes, tuple[int, str]] = {}
+        t_norm: dict[bytes, tuple[int, str]] = {}
         for row in train.usable:
-            t_exact.setdefault(_plain(row, seps), (row.line, row.label or ""))
-            t_norm.setdefault(text_key(row, seps), (row.line, row.label or ""))
+            t_exact.setdefault(_digest(_plain(row, seps)), (row.line, row.label or ""))
+            t_norm.setdefault(_digest(text_key(row, seps)), (row.line, row.label or ""))
         for row in held.usable:
-            hit = t_exact.get(_plain(row, seps))
+            hit = t_exact.get(_digest(_plain(row, seps)))
             if hit is not None:
                 rep.leak_exact.append(row.line)
             else:
-                hit = t_norm.get(text_key(row, seps))
+                hit = t_norm.get(_digest(text_key(row, seps)))
                 if hit is not None:
                     rep.leak_normalised.append(row.line)
             if hit is not None:

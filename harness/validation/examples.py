@@ -44,17 +44,17 @@ def _example(builder: Any, split: Split, row: Any, suite: Any) -> Example:
         text = builder.strip_sep(row.prompt)
         prompt = builder.prompt(text, {}, path, line) if builder.template else row.prompt
         messages = builder.messages(prompt)
-        derived = content_id(row.prompt)
+        content = row.prompt
     elif split.format == "chat-jsonl":
         context = tuple(row.messages)
         text = row.user_text or ""
         prompt = builder.prompt(text, {}, path, line)
         messages = context
-        derived = content_id(json.dumps(context, sort_keys=True, ensure_ascii=False))
+        content = json.dumps(context, sort_keys=True, ensure_ascii=False) if row.id is None else ""
     else:
         text = row.text or ""
         prompt = builder.prompt(text, {k: v for k, v in row.raw.items() if k != "text"}, path, line)
         messages = builder.messages(prompt)
-        derived = content_id(text)
-    return Example(id=row.id or derived, label=label, text=text, prompt=prompt, messages=messages,
+        content = text
+    return Example(id=row.id or content_id(content), label=label, text=text, prompt=prompt, messages=messages,
                    source=str(path), line=line)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import re
 from collections import defaultdict
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import jsonio
-from ..textfile import csv_source
+from ..textfile import csv_source, iter_lines
 from .findings import ERROR, INFO, WARNING, Finding, finding
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
@@ -27,7 +26,7 @@ _ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 FORMATS = ("openai-jsonl", "chat-jsonl", "csv", "tsv")
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One data row. ``label`` is the stripped label text (None when missing or not a string); ``text`` is the
     input without separator or template (what duplicates and leaks are compared on)."""
@@ -70,10 +69,14 @@ class Split:
     crlf_lines: list[int] = field(default_factory=list)
     header: list[str] | None = None  # CSV/TSV
     id_field: str | None = None  # the explicit id field in use, if any
+    _usable: tuple[int, list[Row]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def usable(self) -> list[Row]:
-        return [r for r in self.rows if r.ok]
+        """The rows that read cleanly (worked out once, when the reading is done: the checks ask many times)."""
+        if self._usable is None or self._usable[0] != len(self.rows):
+            self._usable = (len(self.rows), [r for r in self.rows if r.ok])
+        return self._usable[1]
 
     @property
     def derived_ids(self) -> bool:
@@ -84,7 +87,7 @@ def infer_format(path: Path, text: str) -> str:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         return suffix[1:]
-    for line in io.StringIO(text, newline=None):
+    for line in iter_lines(text):
         if line.strip():
             try:
                 first = json.loads(line)
@@ -122,11 +125,12 @@ def read_split(which: str, path: Path, fmt: str | None, labels: tuple[str, ...],
     text = raw.decode("utf-8", errors="surrogateescape")
     split = Split(which=which, path=path, format=fmt or infer_format(path, text), text=text, bom=bom)
     problems = _Problems(split)
-    for lineno, line in enumerate(io.StringIO(text, newline=""), 1):
-        if line.endswith("\r\n"):
-            split.crlf_lines.append(lineno)
-        if _SURROGATE.search(line):
-            problems.add("not-utf8", "not valid UTF-8 text (save the file as UTF-8)", lineno)
+    if "\r\n" in text or _SURROGATE.search(text):  # line by line only when some line has either
+        for lineno, line in enumerate(iter_lines(text, ""), 1):
+            if line.endswith("\r\n"):
+                split.crlf_lines.append(lineno)
+            if _SURROGATE.search(line):
+                problems.add("not-utf8", "not valid UTF-8 text (save the file as UTF-8)", lineno)
     if split.format in ("openai-jsonl", "chat-jsonl"):
         _read_jsonl(split, labels, data, problems)
     else:
@@ -176,11 +180,14 @@ def _label(row: Row, value: Any, labels: tuple[str, ...], problems: _Problems, n
 
 
 def _read_jsonl(split: Split, labels: tuple[str, ...], data: Any, problems: _Problems) -> None:
-    for lineno, line in enumerate(io.StringIO(split.text, newline=None), 1):
+    surrogates = _SURROGATE.search(split.text) is not None
+    escapes = _LONE.search(split.text) is not None
+    exact = jsonio.has_long_digits(split.text)  # checked once for the file, not once a line
+    for lineno, line in enumerate(iter_lines(split.text), 1):
         if not line.strip():
             continue
         try:
-            obj = jsonio.loads(line, exact_ints=True, unique_keys=True)
+            obj = jsonio.loads(line, exact_ints=exact, unique_keys=True)
         except jsonio.DuplicateKey as exc:
             problems.add("malformed-json", f"duplicate key {exc.field!r} (a JSON object names it twice)", lineno)
             continue
@@ -198,9 +205,9 @@ def _read_jsonl(split: Split, labels: tuple[str, ...], data: Any, problems: _Pro
         else:
             _chat_row(row, labels, problems)
         _row_id(row, split, data, problems)
-        if _SURROGATE.search(line):  # reported as not-utf8; the row's text is not text
+        if surrogates and _SURROGATE.search(line):  # reported as not-utf8; the row's text is not text
             row.ok = False
-        elif _LONE.search(line) and _has_lone_surrogate(obj):
+        elif escapes and _LONE.search(line) and _has_lone_surrogate(obj):
             row.ok = False
             problems.add("bad-field", "a string holds an unpaired surrogate escape (\\ud800-\\udfff): it is not "
                          "text", lineno)

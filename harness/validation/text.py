@@ -14,6 +14,8 @@ _WORDISH = ".,!?;:'\")]}"  # trimmed off the inner end of an inferred separator 
 def normalise(text: str) -> str:
     """What two texts must share to count as the same example: Unicode compatibility forms, case and runs of
     whitespace are ignored (``"The  Cat\\n"`` and ``"the cat"`` are the same)."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and ``\\s`` is what ``str.split`` splits on
+        return " ".join(text.lower().split())
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 

@@ -23,9 +23,8 @@ from harness import (
     stats,  # its scipy-based tests load on first use
 )
 from harness.metrics import Metric, MetricData, NotAvailable, OptionError
+from harness.stats import scores
 from harness.stats.weighted import Linear
-
-from ._sklearn import sk
 
 
 def positive_index(data: MetricData) -> int:
@@ -57,12 +56,13 @@ def _check_defined(name: str, y: np.ndarray, pred: np.ndarray) -> None:
 class Accuracy(Metric):
     name = "accuracy"
     family = "accuracy"
+    proportion = True
     title = "Accuracy"
     description = ("Share of examples whose predicted label is the gold label; invalid outputs and failed "
                    "requests count as wrong (OpenAI: classification/accuracy).")
 
     def compute(self, data: MetricData) -> float:
-        return float(sk().accuracy_score(data.y_true, data.y_pred))
+        return scores.accuracy(data.y_true, data.y_pred)
 
     def resampler(self, data: MetricData):
         return Linear.mean(data.y_pred == data.y_true)
@@ -75,8 +75,8 @@ class Accuracy(Metric):
 
 
 class _PositiveClass(Metric):
+    proportion = True
     family = "accuracy"
-    fn = "precision_score"  # the sklearn.metrics function
 
     def compute(self, data: MetricData) -> float:
         pos = positive_index(data)
@@ -86,7 +86,7 @@ class _PositiveClass(Metric):
         return float(self.score(y, pred, data))
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
-        return getattr(sk(), self.fn)(y, pred, zero_division=np.nan)
+        raise NotImplementedError
 
     def check_options(self, options) -> None:
         beta = options.get("beta", 1.0)
@@ -103,7 +103,10 @@ class Precision(_PositiveClass):
     title = "Precision"
     description = ("Precision for the positive class: binary at p > 0.5, multiclass from the predicted label "
                    "(OpenAI: classification/precision).")
-    fn = "precision_score"
+
+    def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
+        tp, predicted, _ = scores.binary_counts(y, pred)
+        return tp / predicted
 
 
 class Recall(_PositiveClass):
@@ -111,7 +114,10 @@ class Recall(_PositiveClass):
     title = "Recall"
     description = ("Recall for the positive class: binary at p > 0.5, multiclass from the predicted label "
                    "(OpenAI: classification/recall).")
-    fn = "recall_score"
+
+    def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
+        tp, _, actual = scores.binary_counts(y, pred)
+        return tp / actual
 
 
 class FBeta(_PositiveClass):
@@ -121,17 +127,16 @@ class FBeta(_PositiveClass):
                    "beta from metric_options.beta, default 1 (OpenAI: classification/f1.0).")
 
     def score(self, y: np.ndarray, pred: np.ndarray, data: MetricData) -> float:
-        beta = float(data.options.get("beta", 1.0))
-        return sk().fbeta_score(y, pred, beta=beta, zero_division=np.nan)
+        return scores.fbeta(*scores.binary_counts(y, pred), float(data.options.get("beta", 1.0)))
 
 
 class _AveragedF1(Metric):
     family = "accuracy"
+    proportion = True
     average = "macro"
 
     def compute(self, data: MetricData) -> float:
-        value = float(sk().f1_score(data.y_true, data.y_pred, labels=list(range(data.n_classes)),
-                                    average=self.average, zero_division=np.nan))
+        value = scores.f1_average(data.y_true, data.y_pred, data.n_classes, self.average)
         if not np.isfinite(value):
             raise NotAvailable("no class has examples or predictions")
         return value

@@ -13,10 +13,9 @@ from harness import (
     stats,  # its scipy-based tests load on first use
 )
 from harness.metrics import Metric, MetricData, NotAvailable, OptionError
+from harness.stats import scores
 from harness.stats.calibration_inference import calibration_interval, paired_calibration_test
 from harness.stats.weighted import DebiasedCalibration, Linear, Ranked, debiased_calibration_error
-
-from ._sklearn import sk
 
 DEFAULT_ECE_BINS = 10
 
@@ -59,9 +58,10 @@ class _RankMetric(Metric):
 
     needs_proba = True
     family = "discrimination"
+    proportion = True
     ranked: str = ""  # name of the harness.stats.weighted.Ranked method with the same definition
 
-    def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
+    def binary(self, y_pos: np.ndarray, scores_: np.ndarray) -> float:
         raise NotImplementedError
 
     def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
@@ -72,11 +72,17 @@ class _RankMetric(Metric):
         if data.is_binary:
             yb, s = _binary(data)
             if yb.all() or not yb.any():  # AP of all-positive data is 1.0 whatever the scores: say nothing
-                raise NotAvailable("only one class present in the held-out labels")
+                n = len(data.y_true)
+                raise NotAvailable("only one class present in the held-out labels" if yb.size == n else
+                                   f"only one class present among the {yb.size} of {n} held-out examples "
+                                   "scored with probabilities")
             return float(self.binary(yb, s))
         missing = _missing_classes(y, data.n_classes)
         if missing:
-            raise NotAvailable(f"class {data.labels[missing[0]]!r} has no held-out examples")
+            lab, n = data.labels[missing[0]], len(data.y_true)
+            raise NotAvailable(f"class {lab!r} has no held-out examples" if len(y) == n else
+                               f"class {lab!r} has no example among the {len(y)} of {n} held-out examples scored "
+                               "with probabilities")
         return float(self.multiclass(y, p, data.n_classes))
 
     def resampler(self, data: MetricData):
@@ -95,11 +101,11 @@ class AUROC(_RankMetric):
                    "one-vs-rest macro average for multiclass.")
     ranked = "auroc"
 
-    def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
-        return sk().roc_auc_score(y_pos, scores)
+    def binary(self, y_pos: np.ndarray, scores_: np.ndarray) -> float:
+        return scores.roc_auc(y_pos, scores_)
 
     def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
-        return sk().roc_auc_score(y, p, multi_class="ovr", average="macro", labels=list(range(n_classes)))
+        return scores.roc_auc_ovr_macro(y, p, n_classes)
 
     def interval(self, data: MetricData, alpha: float):
         if not data.is_binary:
@@ -133,11 +139,11 @@ class AUPRC(_RankMetric):
                    "tasks (OpenAI: classification/auprc); macro average over classes for multiclass.")
     ranked = "average_precision"
 
-    def binary(self, y_pos: np.ndarray, scores: np.ndarray) -> float:
-        return sk().average_precision_score(y_pos, scores)
+    def binary(self, y_pos: np.ndarray, scores_: np.ndarray) -> float:
+        return scores.average_precision(y_pos, scores_)
 
     def multiclass(self, y: np.ndarray, p: np.ndarray, n_classes: int) -> float:
-        return sk().average_precision_score(np.eye(n_classes, dtype=int)[y], p, average="macro")
+        return scores.average_precision_macro(y, p, n_classes)
 
 
 class LogLoss(Metric):
@@ -150,7 +156,7 @@ class LogLoss(Metric):
 
     def compute(self, data: MetricData) -> float:
         y, p = with_proba(data)
-        return float(sk().log_loss(y, p, labels=list(range(data.n_classes))))
+        return scores.log_loss(y, p)
 
     def resampler(self, data: MetricData):
         y, p = with_proba(data)
@@ -171,8 +177,8 @@ class Brier(Metric):
         y, p = with_proba(data)
         if data.is_binary:
             pos = data.positive if data.positive is not None else 1
-            return float(sk().brier_score_loss(y == pos, p[:, pos]))
-        return float(sk().brier_score_loss(y, p, labels=list(range(data.n_classes))))
+            return scores.brier_binary(y == pos, p[:, pos])
+        return scores.brier_multiclass(y, p, data.n_classes)
 
     def resampler(self, data: MetricData):
         if data.is_binary:

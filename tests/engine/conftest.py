@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -112,8 +113,11 @@ def cached_count(path: Path) -> int:
             return 0
 
 
-def harness_subprocess(*args: str, env: dict[str, str] | None = None,
-                       stderr: Any = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
-    """``harness ARGS`` in a child process (to be killed): stdout is discarded, stderr too unless asked."""
+def harness_subprocess(*args: str, env: dict[str, str] | None = None, stderr: Any = subprocess.DEVNULL,
+                       ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
+    """``harness ARGS`` in a child process (to be killed): stdout is discarded, stderr too unless asked. With
+    ``ignore_sigint`` it starts as a non-interactive shell starts a background job (SIGINT ignored)."""
+    def ignore() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return subprocess.Popen([sys.executable, "-m", "harness.cli.main", *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=stderr)
+                            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=ignore if ignore_sigint else None)

@@ -16,15 +16,18 @@ from .conftest import DOUBLE, cached_count, harness_subprocess, results_and_rows
 from .fault_server import FaultServer
 
 
-@pytest.mark.parametrize("sig, code, name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")])
+@pytest.mark.parametrize("sig, code, name, sigint_ignored", [
+    (signal.SIGTERM, 143, "SIGTERM", False), (signal.SIGHUP, 129, "SIGHUP", False),
+    (signal.SIGTERM, 143, "SIGTERM", True),  # `harness run ... &` from a script: SIGINT is ignored there
+])
 def test_a_cancelled_ci_job_exits_with_the_signal_and_resumes(tmp_path: Path, cache_file: Path, sig, code,
-                                                               name) -> None:
+                                                               name, sigint_ignored) -> None:
     n = 120
     with FaultServer(seed=4, latency=0.03) as srv:
         suite = write_suite(tmp_path / "suite", srv.base_url, n=n, models={"base": "gpt-4o-mini"})
         args = ("run", str(suite), "--plugin", str(DOUBLE), "--out", str(tmp_path / "out"), "--no-report",
                 "--concurrency", "2", "--progress", "off")
-        proc = harness_subprocess(*args, stderr=subprocess.PIPE)
+        proc = harness_subprocess(*args, stderr=subprocess.PIPE, ignore_sigint=sigint_ignored)
         deadline = time.monotonic() + 30
         while cached_count(cache_file) < n // 4 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -61,6 +64,13 @@ def test_any_command_reports_the_signal(tmp_path: Path, name, code) -> None:
     proc = _plugins_cmd_receiving(tmp_path, name)
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.strip().splitlines() == [f"interrupted ({name})"]
+
+
+def test_sigterm_stops_a_command_whose_sigint_is_ignored(tmp_path: Path) -> None:
+    """A background job of a non-interactive shell has SIGINT ignored; SIGTERM must still stop it (it ran on)."""
+    proc = _plugins_cmd_receiving(tmp_path, "SIGTERM", prelude="signal.signal(signal.SIGINT, signal.SIG_IGN)\n")
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["interrupted (SIGTERM)"]
 
 
 def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:

@@ -32,8 +32,8 @@ def data():
 
 
 def test_p_value_formula_and_percentiles():
-    a = np.array([0.5, 0.7, 0.9, 0.6, 0.8, np.nan])
-    b = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    a = np.array([0.5, 0.7, 0.9, 0.6, 0.8])
+    b = np.array([0.5, 0.5, 0.5, 0.5, 0.5])
     t = paired_test_from_draws(a, b, 0.75, 0.5, alpha=0.5)
     # d* = 0.0, 0.2, 0.4, 0.1, 0.3: one draw <= 0, five >= 0 -> (1 + 2·1) / (1 + 5)
     assert t.p_value == pytest.approx(3 / 6)
@@ -156,8 +156,22 @@ def test_nan_resamples_are_dropped():
     s = np.linspace(0, 1, 12)
     r = wt.Ranked(y, s)
     t = paired_bootstrap(r.auroc, r.auroc, 12, 0.0, 0.0, n_resamples=200, seed=0)
-    assert 0 < t.n_resamples < 200
-    assert t.p_value == 1.0
+    assert 0 < t.n_resamples < 200 and t.n_resamples + t.n_undefined == 200
+    # a third of the resamples hold no positive: the rest all hold the same one, so no test at all
+    assert np.isnan(t.p_value) and np.isnan(t.low) and np.isnan(t.high)
+
+
+def test_a_few_undefined_resamples_are_dropped_more_are_no_test():
+    """Up to 1% of resamples may be undefined (dropped); beyond that there is no interval or test."""
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(1, 0.2, 1000), rng.normal(0, 0.2, 1000)
+    a[:10] = np.nan
+    t = paired_test_from_draws(a, b, 1.0, 0.0)
+    assert t.n_resamples == 990 and t.n_undefined == 10 and t.p_value < 0.05
+    a[:11] = np.nan
+    t = paired_test_from_draws(a, b, 1.0, 0.0)
+    assert np.isnan(t.p_value) and t.n_undefined == 11
+    assert np.isnan(interval_from_draws(a, 1.0).low) and not np.isnan(interval_from_draws(a[5:], 1.0).low)
 
 
 def test_detects_a_real_difference(data):

@@ -33,7 +33,7 @@ class Assessment:
     p_adjusted: float | None = None
     verdict: str | None = None
     reason: str = ""
-    points: bool = False  # sizes read as points (x 100): the metric's values lie in [0, 1]
+    points: bool = False  # sizes read as percentage points (x 100): the metric is a share (Metric.proportion)
     examples_needed: int | None = None
     details: dict[str, Any] = field(default_factory=dict)  # health: the shares per model
 
@@ -42,12 +42,8 @@ class Assessment:
         return self
 
 
-def in_unit_range(*values: float | None) -> bool:
-    return all(v is not None and 0.0 <= v <= 1.0 for v in values)
-
-
 def size(x: float, points: bool) -> str:
-    """A size in the metric's units: ``2.4 points`` for metrics in [0, 1], else ``0.024``."""
+    """A size in the metric's units: ``2.4 points`` for a share (accuracy, AUROC...), else ``0.024``."""
     x = abs(x)
     if points:
         text = f"{100 * x:.2g}" if 100 * x < 1 else f"{100 * x:.1f}".removesuffix(".0")

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ...stats.bootstrap import order_rank
+from ...stats.bootstrap import order_rank, too_often_undefined
 
 # scipy loads on first use (the CLI starts without it)
 
@@ -92,7 +92,9 @@ class OrderStatistics(Bounds):
 
     def __init__(self, draws: np.ndarray, method: str | None = None) -> None:
         d = np.asarray(draws, dtype=float)
-        self.draws = np.sort(d[~np.isnan(d)])
+        kept = d[~np.isnan(d)]
+        # a metric undefined on many resamples (a class too rare) has no trustworthy bounds: none, as compare
+        self.draws = np.sort(kept) if not too_often_undefined(kept.size, d.size) else kept[:0]
         if method:
             self.method = method
 

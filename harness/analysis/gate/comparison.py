@@ -4,7 +4,7 @@ non-inferiority, superiority): the improvement estimate, or why there is none.""
 from __future__ import annotations
 
 from ...metrics import evaluate
-from .assessment import NOT_JUDGED, SKIPPED, Assessment, in_unit_range
+from .assessment import NOT_JUDGED, SKIPPED, Assessment
 from .evidence import NotJudged
 from .inputs import GateInput
 from .rules import CEILING, FLOOR, GateConfig, Rule
@@ -49,7 +49,7 @@ def assess_comparison(rule: Rule, inp: GateInput, config: GateConfig) -> Assessm
         a.estimate = inp.comparison(rule, config.n_resamples, config.seed)
     except NotJudged as exc:
         return a.settle(NOT_JUDGED, f"could not judge: {exc.reason}")
-    a.points = in_unit_range(a.estimate.candidate, a.estimate.reference)
+    a.points = metric.proportion  # a share's differences in points; log loss, Brier, ECE's as they are
     return a
 
 

@@ -7,7 +7,7 @@ pass when the data show it within the limit, otherwise inconclusive."""
 
 from __future__ import annotations
 
-from .assessment import FAIL, INCONCLUSIVE, NOT_JUDGED, PASS, SKIPPED, Assessment, in_unit_range, size
+from .assessment import FAIL, INCONCLUSIVE, NOT_JUDGED, PASS, SKIPPED, Assessment, size
 from .comparison import holm_note, skipped
 from .evidence import NotJudged
 from .inputs import GateInput
@@ -29,7 +29,7 @@ def assess(rule: Rule, inp: GateInput, config: GateConfig) -> Assessment:
         return a.settle(NOT_JUDGED, f"could not judge: {exc.reason}")
     assert rule.threshold is not None
     a.higher_is_better = inp.metric(rule).higher_is_better
-    a.points = in_unit_range(est.value, rule.threshold)
+    a.points = inp.metric(rule).proportion  # a share as a percentage; log loss, Brier, ECE as they are
     limit, value = rule.threshold, est.value
     floor = rule.kind == FLOOR
     if rule.on == "point":

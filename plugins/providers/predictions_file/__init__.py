@@ -21,11 +21,12 @@ from typing import Any
 
 from harness import hookimpl, jsonio
 from harness.errors import InputError
-from harness.examples import Example, Prediction
+from harness.examples import Example, Prediction, PredictionColumns
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
 from harness.textfile import check_header, csv_source, lines, read_text
 
-from ._common import model_file, shown_path
+from .._common import model_file, shown_path
+from .columns import read_columns
 
 PROB_TOLERANCE = 0.01
 """How far a row's probabilities may sum from 1 (rounding) before the row is an input error."""
@@ -123,18 +124,28 @@ class PredictionsModel(LocalModel):
         self.shown = shown or path.name  # the file as results and reports name it
         self.labels = tuple(labels)
         self.opts = opts
-        self._read_for: tuple[tuple[str, ...], list[Prediction]] | None = None
+        self._read_for: tuple[tuple[str, ...], Sequence[Prediction]] | None = None
+        self.splits = "held-out dataset"  # where its ids must be: "held-out or validation split" with one
 
     def describe(self) -> dict[str, Any]:
         return {"path": self.shown}
 
-    def predict_all(self, examples: Sequence[Example]) -> list[Prediction]:
+    def predict_all(self, examples: Sequence[Example]) -> Sequence[Prediction]:
         """The file's predictions for ``examples`` (read once: :meth:`PredictionsProvider.resolve` reads and
-        checks the whole file, so a bad row stops the run before any other model sends a request)."""
+        checks the whole file, so a bad row stops the run before any other model sends a request). A JSONL file
+        whose rows are all plain (string ids and labels, numeric probabilities) is read into columns
+        (:mod:`.columnar`); anything else, and every error, goes through the row-by-row reading below, which
+        says exactly what is wrong where."""
         ids = tuple(ex.id for ex in examples)
         if self._read_for is None or self._read_for[0] != ids:
-            self._read_for = (ids, self._read(examples))
-        return list(self._read_for[1])
+            fast = None
+            if self.path.suffix.lower() not in (".csv", ".tsv"):
+                fast = read_columns(self.path, examples, self.labels, self.opts.id_field, self.opts.label_field,
+                                    self.opts.renormalize, PROB_TOLERANCE, RENORMALIZED,
+                                    f"no prediction for this id in {self.shown}")
+            self._read_for = (ids, fast if fast is not None else self._read(examples))
+        preds = self._read_for[1]
+        return preds if isinstance(preds, PredictionColumns) else list(preds)
 
     def _read(self, examples: Sequence[Example]) -> list[Prediction]:
         known = {ex.id for ex in examples}
@@ -145,7 +156,7 @@ class PredictionsModel(LocalModel):
                 raise InputError("missing example id", file=self.path, line=line, field=self.opts.id_field)
             ex_id = str(row[self.opts.id_field])
             if ex_id not in known:
-                raise InputError(f"id {ex_id!r} is not in the held-out dataset", file=self.path, line=line,
+                raise InputError(f"id {ex_id!r} is not in the {self.splits}", file=self.path, line=line,
                                  field=self.opts.id_field)
             if ex_id in seen:
                 raise InputError(f"duplicate id {ex_id!r} (first on line {seen[ex_id]})", file=self.path,
@@ -178,7 +189,12 @@ class PredictionsProvider(Provider):
         opts = self.parse_options(spec)
         p = model_file(spec, suite, "predictions file")
         model = PredictionsModel(spec.name, spec, p, suite.labels, opts, shown_path(p, suite))
-        model.predict_all(suite.heldout.examples)  # a bad row is an input error before anything is sent
+        # a bad row is an input error before anything is sent; the run asks for the held-out and the validation
+        # split's examples together (one file may hold both)
+        validation = suite.validation.examples if suite.validation is not None else ()
+        if validation:
+            model.splits = "held-out or validation split"
+        model.predict_all(tuple(suite.heldout.examples) + tuple(validation))
         return Resolved([model])
 
 
