@@ -21,10 +21,10 @@ class InputError(HarnessError):
 
     def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
                  field: str | None = None) -> None:
-        self.message = message
-        self.file = str(file) if file is not None else None
+        self.message = _shown(message)
+        self.file = _shown(str(file)) if file is not None else None
         self.line = line
-        self.field = field
+        self.field = _shown(field) if field is not None else None
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -34,6 +34,14 @@ class InputError(HarnessError):
         parts = [p for p in (where, self.field) if p]
         prefix = ": ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+def _shown(text: str) -> str:
+    """Bytes that were not UTF-8 (kept by ``surrogateescape`` as U+DC80-U+DCFF) shown as ``\\xff`` escapes: a
+    message must print, and must not echo raw undecodable bytes."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class UsageError(InputError):

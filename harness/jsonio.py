@@ -11,7 +11,11 @@ exactly what the standard library would read:
 * with ``exact_ints`` (dataset files, where an id may be a long integer), integers beyond 64 bits stay exact
   integers (orjson would make floats of them; API responses hold no such numbers);
 * a malformed document raises :class:`json.JSONDecodeError` with the standard library's message, line and
-  column; so does one nested too deeply to read (the standard library would raise ``RecursionError``).
+  column; so does one nested too deeply to read (the standard library would raise ``RecursionError``);
+* with ``unique_keys`` (data and predictions files), an object that names a key twice raises
+  :class:`DuplicateKey` (both parsers would keep the last value silently). The check costs one regular
+  expression count of the document's keys and one walk of the parsed value; only a document with more keys than
+  the parsed value holds (a duplicate) is parsed again, by the standard library, to name it.
 
 :func:`dumps` writes compact UTF-8 JSON; non-finite floats become ``null`` (strict JSON, unlike the standard
 library's ``NaN``) unless ``exact`` applies, values orjson does not know become strings, and dict keys that
@@ -32,22 +36,93 @@ _LONG_DIGITS = re.compile(r"\d{19}")
 _LONG_DIGITS_B = re.compile(rb"\d{19}")
 
 
+#: The closing quote of a key: a quote after an even number of backslashes (inside a string a quote is always
+#: escaped), then a colon. In valid JSON these are exactly the document's keys.
+_KEY_TOKEN = re.compile(r'(?<!\\)(?:\\\\)*"\s*:')
+_KEY_TOKEN_B = re.compile(rb'(?<!\\)(?:\\\\)*"\s*:')
+_QUOTE_COLON = re.compile(r'"\s*:')
+_QUOTE_COLON_B = re.compile(rb'"\s*:')
+
+
 class Exact(dict):  # type: ignore[type-arg]
     """A JSON object read by the standard library's parser (it may hold ``NaN``/``±Infinity``)."""
 
 
-def loads(data: str | bytes, *, exact_ints: bool = False) -> Any:
-    """Parse JSON: orjson, or the standard library where orjson would refuse or change the document."""
+class DuplicateKey(ValueError):
+    """A JSON object names the same key twice. ``field``: where, as ``probs.hockey`` or ``messages[0].role``."""
+
+    def __init__(self, key: str, field: str) -> None:
+        super().__init__(f"duplicate key {key!r} in a JSON object")
+        self.key = key
+        self.field = field
+
+
+def loads(data: str | bytes, *, exact_ints: bool = False, unique_keys: bool = False) -> Any:
+    """Parse JSON: orjson, or the standard library where orjson would refuse or change the document.
+    ``unique_keys``: an object naming a key twice raises :class:`DuplicateKey`."""
     if not exact_ints or (_LONG_DIGITS_B if isinstance(data, bytes) else _LONG_DIGITS).search(data) is None:  # type: ignore[arg-type]
         try:
-            return orjson.loads(data)
+            value = orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
+        else:
+            if unique_keys and may_repeat_keys(data, value):
+                _find_duplicate(data)
+            return value
     try:
-        return json.loads(data, object_hook=Exact)
+        value = json.loads(data, object_hook=Exact)
     except RecursionError:
         doc = data if isinstance(data, str) else data.decode("utf-8", "replace")
         raise json.JSONDecodeError("nested too deeply", doc, 0) from None
+    if unique_keys and may_repeat_keys(data, value):
+        _find_duplicate(data)
+    return value
+
+
+def _count_keys(value: Any) -> int:
+    if isinstance(value, dict):
+        n = len(value)
+        for v in value.values():
+            if isinstance(v, (dict, list)):
+                n += _count_keys(v)
+        return n
+    if isinstance(value, list):
+        return sum(_count_keys(v) for v in value if isinstance(v, (dict, list)))
+    return 0
+
+
+def may_repeat_keys(data: str | bytes, value: Any) -> bool:
+    """Every key of the document is a ``"...":`` token: no more tokens than parsed keys means no key repeated."""
+    if not isinstance(value, (dict, list)):
+        return False
+    keys = _count_keys(value)
+    is_bytes = isinstance(data, bytes)
+    if data.count(b":" if is_bytes else ":") <= keys:  # type: ignore[arg-type]
+        return False  # cheap upper bounds first: every key is followed by a colon...
+    if len((_QUOTE_COLON_B if is_bytes else _QUOTE_COLON).findall(data)) <= keys:  # type: ignore[arg-type]
+        return False  # ...and ends with a quote
+    return len((_KEY_TOKEN_B if is_bytes else _KEY_TOKEN).findall(data)) > keys  # type: ignore[arg-type]
+
+
+class _Pairs(list):  # type: ignore[type-arg]
+    """An object as its (key, value) pairs, in order, duplicates kept."""
+
+
+def _find_duplicate(data: str | bytes) -> None:
+    """Raise :class:`DuplicateKey` for the first repeated key of the document, if there is one."""
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, _Pairs):
+            seen: set[str] = set()
+            for key, child in node:
+                where = f"{path}.{key}" if path else key
+                if key in seen:
+                    raise DuplicateKey(key, where)
+                seen.add(key)
+                walk(child, where)
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                walk(child, f"{path}[{i}]")
+    walk(json.loads(data, object_pairs_hook=_Pairs), "")
 
 
 def has_long_digits(text: str | bytes) -> bool:

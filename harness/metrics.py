@@ -136,6 +136,7 @@ class MetricValue:
     reason: str | None = None
     n: int | None = None
     subset: str | None = None
+    failed: bool = False  # the metric's code raised (a plugin bug), not "undefined on this data"; not in JSON
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"value": self.value}
@@ -156,12 +157,23 @@ def subset_digest(rows: np.ndarray) -> str:
     return hashlib.sha256(np.packbits(mask).tobytes() + str(mask.size).encode()).hexdigest()[:16]
 
 
-def evaluate(metric: Metric, data: MetricData) -> MetricValue:
-    """Compute one metric; NotAvailable and non-finite results become a value of None with a reason."""
+def failure_reason(exc: BaseException, plugin: str | None = None, hook: str = "compute") -> str:
+    """Why a metric has no value when its code raised: the plugin, the hook and the error, on one line."""
+    who = f"plugin {plugin!r}" if plugin else "its plugin"
+    message = " ".join(str(exc).split())[:300]
+    return f"{who} failed in {hook} ({type(exc).__name__}{': ' + message if message else ''})"
+
+
+def evaluate(metric: Metric, data: MetricData, plugin: str | None = None) -> MetricValue:
+    """Compute one metric; NotAvailable and non-finite results become a value of None with a reason. A metric
+    whose ``compute`` raises anything else (a bug in its plugin) is None too, ``failed``, with a reason naming
+    the plugin (``plugin``) and the error: one metric's bug never loses a run's other results."""
     try:
         value = float(metric.compute(data))
     except NotAvailable as na:
         return MetricValue(None, na.reason)
+    except Exception as exc:  # noqa: BLE001 — plugin code: its failure is reported, not raised
+        return MetricValue(None, failure_reason(exc, plugin), failed=True)
     if not np.isfinite(value):
         return MetricValue(None, "not defined on this data (non-finite result)")
     if not metric.needs_proba:

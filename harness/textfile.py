@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import InputError
@@ -75,9 +75,27 @@ def iter_lines(text: str, newline: str | None = None) -> Iterator[str]:
         start = end
 
 
+#: The csv module refuses fields over 131,072 characters by default ("field larger than field limit"): a long
+#: document in a data file is not malformed, so the limit is raised to what the C parser can hold.
+CSV_FIELD_LIMIT = 2**31 - 1
+
+
 def csv_source(text: str) -> io.StringIO:
-    """A file-like object of ``text`` for :mod:`csv` readers (newlines left to the csv module, as it asks)."""
+    """A file-like object of ``text`` for :mod:`csv` readers (newlines left to the csv module, as it asks; the
+    csv module's field size limit raised to :data:`CSV_FIELD_LIMIT`)."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     return io.StringIO(text, newline="")
+
+
+def check_header(names: Sequence[str], path: str | Path) -> None:
+    """A CSV/TSV header naming a column twice is an error naming the file, line 1 and the column (a reader
+    would otherwise keep one of the two columns silently)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"duplicate column {name!r} in the header", file=path, line=1, field=name)
+        seen.add(name)
 
 
 def _not_utf8(data: bytes, start: int, path: str | Path, kind: str | None) -> InputError:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate
+from ..metrics import Metric, MetricData, MetricValue, NotAvailable, evaluate, failure_reason
 from ..stats.bootstrap import generic_resampled, interval_from_draws, order_rank, paired_test_from_draws
 from ..stats.linear import Linear
 from ..stats.multiple import cochran_q, holm
@@ -65,7 +65,7 @@ def _safe(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.n
     def call(w: np.ndarray) -> np.ndarray:
         try:
             return np.asarray(fn(w), dtype=float)
-        except NotAvailable:
+        except Exception:  # noqa: BLE001 — NotAvailable, or a plugin's bug: no value for these resamples
             return np.full(w.shape[0], np.nan)
     return call
 
@@ -74,7 +74,7 @@ def resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.nda
     """The metric's bootstrap statistic on ``data`` (its fast path, else ``compute`` once per resample)."""
     try:
         fast = metric.resampler(data)
-    except NotAvailable:
+    except Exception:  # noqa: BLE001 — NotAvailable, or a plugin's bug: compute once per resample instead
         fast = None
     if isinstance(fast, Linear):
         return fast  # fused with the other linear statistics into one product per resample chunk
@@ -84,7 +84,7 @@ def resampler(metric: Metric, data: MetricData) -> Callable[[np.ndarray], np.nda
     def one(idx: np.ndarray) -> float:
         try:
             return float(metric.compute(data.take(idx)))
-        except NotAvailable:
+        except Exception:  # noqa: BLE001 — NotAvailable, or a plugin's bug: no value for this resample
             return float("nan")
     return _safe(generic_resampled(one))
 
@@ -96,8 +96,8 @@ def closed_form(fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
         return fn(*args), None
     except NotAvailable as na:
         return None, na.reason
-    except (ValueError, ArithmeticError) as exc:  # a plugin's numerical edge case must not stop the run
-        return None, f"could not be computed: {exc}"
+    except Exception as exc:  # noqa: BLE001 — a plugin's edge case or bug must not stop the run
+        return None, failure_reason(exc, hook=getattr(fn, "__name__", "a statistics hook"))
 
 
 def _rows_key(rows: np.ndarray | None) -> Any:

@@ -149,7 +149,9 @@ def run(
                          engine=engine,
                          prices_file=prices, console=log, stats=stats, max_failed=failed_limit,
                          allow_data_errors=allow_data_errors, on_validation=checked.append,
-                         before_scoring=gate_before_scoring if gate else None)
+                         before_scoring=gate_before_scoring if gate else None,
+                         outputs=(*(() if no_report else ("report.html",)),
+                                  *(("gate.junit.xml", "gate.md", "gate.json") if gate else ())))
 
     # status lines go with the progress display (stderr; none under --quiet, --progress off or pytest), and only
     # once every check passed: bad input is one line on stderr. The data checks' warnings (and errors overridden

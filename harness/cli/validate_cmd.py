@@ -30,6 +30,8 @@ def validate(
     fix: Path | None = typer.Option(None, "--fix", help="Write a corrected copy to this new folder (a whole suite) "
                                        "or .jsonl/.csv/.tsv file (the held-out file); never overwrites the input."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 on warnings too, not only on errors."),
+    allow_external_data: bool = typer.Option(False, "--allow-external-data",
+                                             help="Read data files outside the suite folder (refused by default)."),
     plugin: list[str] | None = PLUGIN_OPT,
 ) -> None:
     """Check a suite's data before money is spent: format parity with training, labels and their tokens,
@@ -38,7 +40,7 @@ def validate(
     from ..validation.fix import fix_suite, revalidation_suite
 
     registry = registry_from(plugin)
-    loaded = load_suite(suite)
+    loaded = load_suite(suite, allow_external_data=allow_external_data)
     specs, opts = cli_models([m if _named(m) else f"{m}={m}" for m in model or []], option)
     specs = apply_options(model_specs(loaded, specs, only), opts)
     checked = check_suite(loaded, specs, only=True, registry=registry)
@@ -47,7 +49,8 @@ def validate(
     if fix is not None:
         report = fix_suite(checked, fix)
         fixed = {"out": str(report.out), "heldout": str(report.heldout), "changes": report.changes,
-                 "removed": report.removed, "edited": report.edited}
+                 "removed": report.removed, "edited": report.edited,
+                 "not_fixed": [f.to_json() for f in report.unfixed]}
         again = check_suite(revalidation_suite(loaded, report), specs, only=True, registry=registry).validation
         fixed["revalidated"] = again.summary()
         fixed["remaining"] = [f.to_json() for f in again.findings if f.severity != "info"]
@@ -91,7 +94,10 @@ def print_validation(v: Validation) -> None:
         typer.echo(finding_line(f))
     s = v.summary()
     fixable = sum(1 for f in v.findings if f.fixable)
+    manual = [f.code for f in v.findings if f.severity == "error" and not f.fixable]
     tail = f"; --fix OUT corrects {fixable} of them" if fixable else ""
+    if fixable and manual:
+        tail += f", not the error(s) {', '.join(manual)}"
     verdict = ("errors stop `harness run` (override: --allow-data-errors)" if s["error"]
                else "no errors: `harness run` will proceed")
     typer.echo(f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} note(s) — {verdict}{tail}")
@@ -109,8 +115,15 @@ def print_fix(fixed: dict) -> None:
     typer.echo(f"corrected copy written to {fixed['out']}:")
     for change in fixed["changes"] or ["nothing needed correcting: the copy holds the same data"]:
         typer.echo(f"  {change}")
+    for f in fixed.get("not_fixed", []):
+        if f["severity"] == "error":
+            rows = f" (rows {', '.join(map(str, f['rows'][:10]))})" if f.get("rows") else ""
+            typer.echo(f"  not corrected (--fix cannot): {f['code']}{rows}: {f['message']}")
     again = fixed.get("revalidated")
     if again is not None:
-        typer.echo(f"the copy re-validated: {again['error']} error(s), {again['warning']} warning(s)")
+        verdict = ("clean: no errors" if not again["error"] else
+                   f"{again['error']} error(s) remain, to correct by hand before `harness run`")
+        typer.echo(f"the copy re-validated: {verdict}, {again['warning']} warning(s)")
         for f in fixed["remaining"]:
-            typer.echo(f"  still: {f['severity']} {f['code']}: {f['message']}")
+            rows = f" (rows {', '.join(map(str, f['rows'][:10]))})" if f.get("rows") else ""
+            typer.echo(f"  still: {f['severity']} {f['code']}{rows}: {f['message']}")

@@ -8,7 +8,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +38,15 @@ def _cannot_write(path: Path, exc: OSError, field: str | None = None) -> OutputE
     return OutputError(f"cannot write ({reason})", file=path, field=field)
 
 
-def check_output_dir(out: Path, field: str = "--out") -> None:
+#: The files every run writes in its output folder (besides what ``check_output_dir``'s ``files`` adds).
+RUN_FILES = ("results.json", PREDICTIONS_FILE, EXAMPLES_FILE)
+
+
+def check_output_dir(out: Path, field: str = "--out", files: Sequence[str] = ()) -> None:
     """Refuse, before anything is scored, an output folder that could not be written: a file, a folder under a
-    file, one that is not writable (read-only mount, permissions). Leaves nothing behind."""
+    file, one that is not writable (read-only mount, permissions), or one where a file the run writes
+    (:data:`RUN_FILES` and ``files``, e.g. ``report.html`` or the gate's files; names relative to ``out``)
+    cannot be: a folder of that name, or a file where its folder should be. Leaves nothing behind."""
     out = Path(out)
     try:
         if out.exists() and not out.is_dir():
@@ -53,9 +59,14 @@ def check_output_dir(out: Path, field: str = "--out") -> None:
         if not existing.is_dir():
             raise OutputError(f"{existing} is a file, so the output folder cannot be created", file=out,
                               field=field)
-        for name in ("results.json", PREDICTIONS_FILE):
-            if (out / name).is_dir():
-                raise OutputError("is a folder, so it cannot be written", file=out / name, field=field)
+        for name in dict.fromkeys((*RUN_FILES, *files)):
+            target = out / name
+            if target.is_dir():
+                raise OutputError("is a folder, so it cannot be written", file=target, field=field)
+            for parent in list(target.relative_to(out).parents)[:-1]:  # e.g. a file where gates/ should be
+                if (out / parent).exists() and not (out / parent).is_dir():
+                    raise OutputError(f"is a file, so {name} cannot be written in it", file=out / parent,
+                                      field=field)
     except OSError as exc:  # a name too long, a folder that cannot be searched
         raise _cannot_write(out, exc, field) from None
     except ValueError:

@@ -18,14 +18,14 @@ from .setup import RunOptions
 class DataErrors(InputError):
     """The held-out data has errors a run must not spend requests on (exit code 2)."""
 
-    def __init__(self, v: Validation, file: str) -> None:
+    def __init__(self, v: Validation, file: str, line: int | None = None, field: str | None = None) -> None:
         self.validation = v
         shown = "; ".join(f"{f.code}: {f.message}" + (f" ({f.rows_text(5)})" if f.rows else "")
                           for f in v.errors[:3])
         more = f"; and {len(v.errors) - 3} more" if len(v.errors) > 3 else ""
         super().__init__(f"the data has {len(v.errors)} error(s), so nothing was sent — {shown}{more}. See "
                          "`harness validate` for every finding (and --fix OUT for a corrected copy), or run anyway "
-                         "with --allow-data-errors", file=file)
+                         "with --allow-data-errors", file=file, line=line, field=field)
 
 
 def check_data(suite: Suite, registry: Registry, specs: Sequence[ModelSpec],
@@ -38,7 +38,9 @@ def check_data(suite: Suite, registry: Registry, specs: Sequence[ModelSpec],
     v = validate(suite, list(specs), only=True, registry=registry)
     allowed = options.allow_data_errors
     if v.errors and not allowed:
-        raise DataErrors(v, str(suite.path))
+        template = all(f.code.startswith("template-") for f in v.errors)  # named at suite.yaml's prompt.template
+        raise DataErrors(v, str(suite.path), suite.line_of("prompt", "template") if template else None,
+                         "prompt.template" if template else None)
     settings = suite.validate
     record = {"ok": v.ok, "summary": v.summary(), "overridden": bool(v.errors) and allowed,
             "settings": {"mde": settings.mde, "discordance": settings.discordance, "power": settings.power,

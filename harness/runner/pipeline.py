@@ -118,8 +118,14 @@ def metric_data(suite: Suite, examples: Sequence[Example], preds: Sequence[Predi
     return scored.metric_data(suite, examples, preds, options)
 
 
-def compute_model_metrics(registry: Registry, names: Sequence[str], data: MetricData) -> dict[str, MetricValue]:
-    return {name: evaluate(registry.metrics[name], data) for name in names}
+def compute_model_metrics(registry: Registry, names: Sequence[str], data: MetricData,
+                          notice: Callable[[str], None] | None = None, model: str = "") -> dict[str, MetricValue]:
+    """Every metric of one model. A metric whose plugin raises is null with the reason (``notice`` says so)."""
+    values = {name: evaluate(registry.metrics[name], data, registry.metric_plugin.get(name)) for name in names}
+    for name, v in values.items():
+        if v.failed and notice is not None:
+            notice(f"metric {name!r} of {model or 'a model'} is null: {v.reason}")
+    return values
 
 
 def failure_reasons(preds: Sequence[Prediction]) -> dict[str, int]:
@@ -223,7 +229,7 @@ def run(suite: Suite, registry: Registry, options: RunOptions,
             if why is None:
                 datas[r.model.name] = data
                 with collapsed_warnings(engine.notice, f"while computing the metrics of {r.model.name}"):
-                    values = compute_model_metrics(registry, metric_names, data)
+                    values = compute_model_metrics(registry, metric_names, data, engine.notice, r.model.name)
                 observed.update({(r.model.name, k): v for k, v in values.items()})
             else:  # a model that never answered has no metrics (not 0.0), and is left out of comparisons
                 not_scored[r.model.name] = why

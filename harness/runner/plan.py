@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine.pricing import PriceTable
 from ..errors import InputError
-from ..output.results import check_output_dir
+from ..output.results import VALIDATION_PREDICTIONS_FILE, check_output_dir
 from ..plugins import Registry
 from ..providers import Model, ModelSpec, estimating_scope
 from ..suite import Suite
@@ -38,6 +38,12 @@ class Plan:
     data_checks: dict[str, Any] | None = None  # what results.json records of the data checks (harness.validation)
 
 
+def output_files(suite: Suite, options: RunOptions) -> tuple[str, ...]:
+    """What the run writes in its output folder besides results.json, predictions.jsonl and examples.jsonl."""
+    validation = (VALIDATION_PREDICTIONS_FILE,) if suite.data.validation else ()
+    return (*validation, *options.outputs)
+
+
 def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate: bool = False) -> Plan:
     """Check a run before anything is scored or sent. ``estimate``: for ``--dry-run`` (providers may then skip
     what they need only to send, such as an API key: :func:`harness.providers.estimating`)."""
@@ -54,7 +60,7 @@ def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate:
     prices = load_prices(suite, options)
 
     def local_checks_done() -> None:  # the last local check, before a provider may call a server
-        check_output_dir(options.out_dir)  # writes nothing; a dry run checks it too
+        check_output_dir(options.out_dir, files=output_files(suite, options))  # writes nothing; a dry run too
 
     scope = estimating_scope if estimate else contextlib.nullcontext
     with scope():

@@ -41,6 +41,9 @@ class RunOptions:
     # called with the run's model names (job specs expanded) and its baseline before any example is sent
     # (``harness run --gate`` checks the gate's rules, models and stored baseline there)
     before_scoring: Callable[[list[str], str], None] | None = None
+    # files the caller writes in out_dir once the run is done (report.html, the gate's files): checked writable
+    # with the run's own files before anything is scored
+    outputs: tuple[str, ...] = ()
 
 
 def merge_specs(suite: Suite, cli: Sequence[ModelSpec], only_cli: bool = False) -> list[ModelSpec]:

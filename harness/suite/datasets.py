@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from .. import jsonio
 from ..errors import InputError
 from ..examples import Example
-from ..textfile import csv_source, lines, read_text
+from ..textfile import check_header, csv_source, lines, read_text
+from .prompt_template import PromptTemplate, TemplateProblem
 from .schema import DataSection, PromptSection
 
 
@@ -82,10 +80,13 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            row = jsonio.loads(line, exact_ints=exact)  # an id may be a long integer
+            row = jsonio.loads(line, exact_ints=exact, unique_keys=True)  # an id may be a long integer
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path,
                              line=lineno) from None
+        except jsonio.DuplicateKey as exc:
+            raise InputError(f"duplicate key {exc.key!r} (a JSON object names it twice)", file=path, line=lineno,
+                             field=exc.field) from None
         if not isinstance(row, dict):
             raise InputError("each line must be a JSON object", file=path, line=lineno)
         yield lineno, row
@@ -97,10 +98,19 @@ def _csv_rows(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, dict
     try:
         if reader.fieldnames is None:
             return
+        check_header(reader.fieldnames, path)
         start = 2
         for row in reader:
             if None in row:
                 raise InputError("more fields than the header has", file=path, line=start)
+            short = [k for k, v in row.items() if v is None]  # the row ended before these columns
+            if short:
+                tail = text.rstrip("\r\n")  # a quote never closed: its field holds the rest of the file
+                open_quote = any(("\n" in v or "\r" in v) and tail.endswith(v.rstrip("\r\n"))
+                                 for v in row.values() if v)
+                why = "; a quote opened on this line is never closed" if open_quote else ""
+                raise InputError(f"fewer fields than the header has: no {short[0]!r}{why}", file=path,
+                                 line=start, field=short[0])
             yield start, row
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -111,15 +121,19 @@ class _PromptBuilder:
     def __init__(self, suite: DataSource) -> None:
         self.sep = suite.prompt.separator
         self.system = suite.prompt.system
-        self.template = None
-        if suite.prompt.template is not None:
-            env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-            try:
-                self.template = env.from_string(suite.prompt.template)
-            except TemplateError as exc:
-                raise InputError(f"invalid template: {exc}", file=suite.path,
-                                 line=suite.line_of("prompt", "template"), field="prompt.template") from None
+        self.template: PromptTemplate | None = None
         self.suite = suite
+        if suite.prompt.template is not None:
+            try:
+                self.template = PromptTemplate(suite.prompt.template)
+            except TemplateProblem as exc:
+                raise self._error(exc.message, exc.line) from None
+
+    def _error(self, message: str, line: int | None) -> InputError:
+        """A template mistake: named at the suite file's ``prompt.template`` (and the template's own line)."""
+        at = f" (template line {line})" if line is not None and "\n" in (self.suite.prompt.template or "") else ""
+        return InputError(f"{message}{at}", file=self.suite.path, line=self.suite.line_of("prompt", "template"),
+                          field="prompt.template")
 
     def strip_sep(self, prompt: str) -> str:
         return prompt[: -len(self.sep)] if self.sep and prompt.endswith(self.sep) else prompt
@@ -129,14 +143,22 @@ class _PromptBuilder:
             return text + self.sep
         try:
             return self.template.render(text=text, **fields) + self.sep
-        except TemplateError as exc:
-            raise InputError(f"prompt template failed: {exc}", file=file, line=line,
-                             field="prompt.template") from None
+        except TemplateProblem as exc:
+            raise self._error(f"the prompt template fails on {_where(file, self.suite.path.parent)}:{line}: "
+                              f"{exc.message}", exc.line) from None
 
     def messages(self, user: str) -> tuple[dict[str, str], ...]:
         msgs = [{"role": "system", "content": self.system}] if self.system else []
         msgs.append({"role": "user", "content": user})
         return tuple(msgs)
+
+
+def _where(file: Path, root: Path) -> str:
+    """A data file as the user knows it: relative to the suite folder when inside it."""
+    try:
+        return str(file.resolve().relative_to(root.resolve()))
+    except (ValueError, OSError):
+        return file.name
 
 
 def _label(raw: Any, labels: tuple[str, ...], file: Path, line: int, field: str) -> str:

@@ -71,6 +71,9 @@ class Suite:
     thresholds: ThresholdSection = field(default_factory=ThresholdSection)
     validate: ValidateSection = field(default_factory=ValidateSection)  # suite.yaml `validate:` (data checks)
     descriptions: dict[str, str] = field(default_factory=dict)  # label → its `description` (those that have one)
+    # --allow-external-data: data files (and files its models name, such as a predictions file) may be outside
+    # the suite folder
+    allow_external_data: bool = False
 
     @property
     def root(self) -> Path:
@@ -172,12 +175,16 @@ def schema_error(exc: ValidationError, located: Located, prefix: tuple[Any, ...]
     return located.error(msg, loc)
 
 
+#: Every field of ``data:`` that names a file (all are confined to the suite folder alike).
+DATA_PATH_FIELDS = ("heldout", "train", "validation")
+
+
 def _check_data_paths(data: DataSection, path: Path, located: Located, allow_external: bool) -> None:
     """Data paths must be usable paths and, unless ``allow_external``, inside the suite folder (after following
     symlinks): a suite is often someone else's, and ``heldout: ../../.ssh/id_rsa`` must not read, echo or
     report a file of this machine."""
     root = path.parent.resolve()
-    for which in ("heldout", "train"):
+    for which in DATA_PATH_FIELDS:
         rel = getattr(data, which)
         if rel is None:
             continue
@@ -252,4 +259,4 @@ def load_suite(ref: str | Path, *, allow_external_data: bool = False) -> Suite:
                  rate_limits={k: v.model_dump() for k, v in (parsed.rate_limits or {}).items()},
                  selection=parsed.selection or SelectionSection(),
                  thresholds=parsed.thresholds or ThresholdSection(),
-                 validate=parsed.validate_, descriptions=descriptions)
+                 validate=parsed.validate_, descriptions=descriptions, allow_external_data=allow_external_data)

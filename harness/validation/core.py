@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,8 @@ from ..errors import InputError
 from ..plugins import Registry, load_registry
 from ..providers import ModelFacts, ModelSpec
 from ..suite import Suite, load_suite, parse_cli_model, parse_model_spec
+from ..suite.datasets import load_dataset
+from ..textfile import iter_lines
 from .conventions import Conventions, conventions
 from .duplicates import Repeats, check_duplicates, find_repeats
 from .examples import build_examples
@@ -137,16 +139,53 @@ _READER_ERRORS = frozenset({"file-not-found", "unreadable", "not-utf8", "malform
                             "duplicate-id", "no-examples", "duplicate", "template-invalid", "template-error"})
 
 
-def _safety_net(suite: Suite, findings: list[Finding]) -> list[Finding]:
-    """What the run's own reader says, when the lenient reading found no error it would raise."""
-    if any(f.severity == ERROR and f.code in _READER_ERRORS for f in findings):
+def _safety_net(suite: Suite, findings: list[Finding], held: Split | None = None) -> list[Finding]:
+    """What the run's own reader says besides the errors already found: the reader stops at its first error, so
+    for a JSONL file it is asked again on the rows no finding names yet, until it reads them all (at most
+    :data:`_MAX_RETRIES` times); another file is asked only when the lenient reading found no reader error."""
+    known = [f for f in findings if f.severity == ERROR and f.code in _READER_ERRORS]
+    if known and (held is None or held.format not in ("openai-jsonl", "chat-jsonl")):
         return []
-    try:
-        suite.heldout  # the run's reading, kept by the suite: a run reads the file once  # noqa: B018
-    except InputError as exc:
-        return [finding("unreadable", ERROR, "data", f"the run cannot read the held-out file: {exc.message}",
-                        [exc.line] if exc.line else (), file=exc.file)]
-    return []
+    if not known:
+        try:
+            suite.heldout  # the run's reading, kept by the suite: a run reads the file once  # noqa: B018
+        except InputError as exc:
+            return [_unreadable(exc.message, exc.line, exc.file)]
+        return []
+    assert held is not None
+    skip = {line for f in known for line in f.rows}
+    if any(not f.rows for f in known):  # a whole-file error (no examples, not found): nothing more to ask
+        return []
+    out: list[Finding] = []
+    import tempfile
+
+    lines = list(iter_lines(held.text))  # numbered as the readers number them
+    with tempfile.TemporaryDirectory(prefix="harness-validate-") as tmp:
+        for _ in range(_MAX_RETRIES):
+            kept = [(i, text) for i, text in enumerate(lines, 1) if i not in skip]
+            if not any(text.strip() for _, text in kept):
+                break
+            path = Path(tmp) / held.path.name
+            path.write_text("".join(text for _, text in kept), encoding="utf-8", errors="surrogateescape")
+            trial = replace(suite, data=suite.data.model_copy(update={"heldout": str(path)}))
+            try:
+                load_dataset(trial, "heldout")
+                break
+            except InputError as exc:
+                line = kept[exc.line - 1][0] if exc.line and exc.line <= len(kept) else None
+                if line is None or line in skip:
+                    break
+                out.append(_unreadable(exc.message, line, str(held.path)))
+                skip.add(line)
+    return out
+
+
+_MAX_RETRIES = 20
+
+
+def _unreadable(message: str, line: int | None, file: str | None) -> Finding:
+    return finding("unreadable", ERROR, "data", f"the run cannot read the held-out file: {message}",
+                   [line] if line else (), file=file)
 
 
 def check_suite(suite: Suite | str | Path, models: Sequence[ModelSpec | str] = (), *, only: bool = False,
@@ -176,7 +215,7 @@ def check_suite(suite: Suite | str | Path, models: Sequence[ModelSpec | str] = (
         registry = registry or load_registry(list(plugins))
         findings += _model_checks(s, specs, registry, held, conv, examples, facts)
     if held is not None:
-        findings += _safety_net(s, findings)
+        findings += _safety_net(s, findings, held)
     ignore = s.validate.ignore
     unknown = [c for c in ignore if c not in CODES]
     findings = without(findings, ignore)

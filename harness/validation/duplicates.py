@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from ..suite.datasets import content_id
 from .conventions import Conventions
 from .findings import ERROR, WARNING, Finding, finding
 from .rows import Row, Split
@@ -118,9 +119,43 @@ def _plain(row: Row, seps: tuple[str, ...]) -> str:
     return _strip(row.user_text if row.messages is not None else (row.text or ""), seps)
 
 
+def derived_id(row: Row, fmt: str) -> str:
+    """The id a run gives a row of a file without ids (:func:`harness.suite.datasets.content_id`, as its
+    reader computes it)."""
+    if fmt == "openai-jsonl":
+        return content_id(str(row.raw.get("prompt", "")))
+    if fmt == "chat-jsonl":
+        return content_id(json.dumps(row.messages or [], sort_keys=True, ensure_ascii=False))
+    return content_id(row.text or "")
+
+
+def same_content_other_label(held: Split) -> tuple[list[int], dict[int, int]]:
+    """Rows of a file without ids whose input is an earlier row's exactly but whose label is not: the run derives
+    ids from the content, so it cannot tell the two apart (and --fix cannot tell which label is right)."""
+    if not held.derived_ids:
+        return [], {}
+    first: dict[str, tuple[int, str]] = {}
+    lines: list[int] = []
+    of: dict[int, int] = {}
+    for row in held.usable:
+        key = derived_id(row, held.format)
+        if key in first and first[key][1] != (row.label or ""):
+            lines.append(row.line)
+            of[row.line] = first[key][0]
+        first.setdefault(key, (row.line, row.label or ""))
+    return lines, of
+
+
 def check_duplicates(held: Split, train: Split | None, rep: Repeats) -> list[Finding]:
     out: list[Finding] = []
     file = str(held.path)
+    clashing, of = same_content_other_label(held)
+    if clashing:
+        out.append(finding("duplicate-id", ERROR, CHECK, "held-out rows have exactly the input of an earlier row "
+                           f"but another label (first: line {clashing[0]} = line {of[clashing[0]]}); the file has "
+                           "no ids, so a run derives them from the input and cannot tell the rows apart", clashing,
+                           file=file, hint="give every row an id, or keep only the row with the right label "
+                                           "(--fix cannot know which one it is)"))
     if rep.exact:
         # without an id field a run derives ids from the content and refuses two equal inputs
         severity = ERROR if held.derived_ids else WARNING

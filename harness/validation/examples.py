@@ -19,7 +19,7 @@ def build_examples(suite: Any, split: Split) -> tuple[list[tuple[int, Example]],
     try:
         builder = PromptBuilder(suite)
     except InputError as exc:
-        return [], [finding("template-invalid", ERROR, "format", f"the prompt template is invalid: {exc.message}",
+        return [], [finding("template-invalid", ERROR, "format", f"prompt.template (line {exc.line}): {exc.message}",
                             file=str(suite.path))]
     out: list[tuple[int, Example]] = []
     failed: list[int] = []
@@ -32,8 +32,8 @@ def build_examples(suite: Any, split: Split) -> tuple[list[tuple[int, Example]],
             first_error = first_error or exc.message
     findings = []
     if failed:
-        findings.append(finding("template-error", ERROR, "format", f"the prompt template fails on held-out rows "
-                                f"({first_error})", failed, file=str(split.path)))
+        findings.append(finding("template-error", ERROR, "format", f"prompt.template: {first_error}", failed,
+                                file=str(split.path)))
     return out, findings
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
+from ..suite.prompt_template import PromptTemplate, TemplateProblem
 from .conventions import Conventions, ending_of, prompt_of
 from .findings import ERROR, INFO, WARNING, Finding, finding
 from .rows import Split
@@ -129,10 +127,9 @@ def _template(ctx: Any, held: Split, train: Split | None, conv: Conventions) -> 
         return []
     tsep = conv.train_separator or ""
     out: list[Finding] = []
-    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
     try:
-        template = env.from_string(template_src) if template_src is not None else None
-    except TemplateError:
+        template = PromptTemplate(template_src) if template_src is not None else None
+    except TemplateProblem:
         return []  # the suite check reports an invalid template
     if template is not None and held.format in ("openai-jsonl", "chat-jsonl") and train.format == "openai-jsonl":
         changed = []
@@ -141,7 +138,7 @@ def _template(ctx: Any, held: Split, train: Split | None, conv: Conventions) -> 
             text = p[: -len(sep)] if sep and p.endswith(sep) else p
             try:
                 rendered = template.render(text=text) + sep
-            except (TemplateError, TypeError, ValueError):
+            except TemplateProblem:
                 rendered = None
             if rendered != p:
                 changed.append(line)
@@ -159,7 +156,7 @@ def _template(ctx: Any, held: Split, train: Split | None, conv: Conventions) -> 
     if template is not None:
         try:
             shape = template.render(text=_MARK)
-        except (TemplateError, TypeError, ValueError):
+        except TemplateProblem:
             return [finding("template-unchecked", INFO, CHECK, "the prompt template uses fields besides text: its "
                             "prompts were not compared with the training prompts", file=str(suite.path))]
         if shape.count(_MARK) != 1:

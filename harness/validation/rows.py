@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import re
 from collections import defaultdict
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import jsonio
-from ..textfile import iter_lines
+from ..textfile import csv_source, iter_lines
 from .findings import ERROR, INFO, WARNING, Finding, finding
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
@@ -188,7 +187,10 @@ def _read_jsonl(split: Split, labels: tuple[str, ...], data: Any, problems: _Pro
         if not line.strip():
             continue
         try:
-            obj = jsonio.loads(line, exact_ints=exact)
+            obj = jsonio.loads(line, exact_ints=exact, unique_keys=True)
+        except jsonio.DuplicateKey as exc:
+            problems.add("malformed-json", f"duplicate key {exc.field!r} (a JSON object names it twice)", lineno)
+            continue
         except (ValueError, RecursionError) as exc:
             msg = getattr(exc, "msg", None) or "not JSON"
             problems.add("malformed-json", f"malformed JSON ({msg})", lineno)
@@ -249,13 +251,15 @@ def _chat_row(row: Row, labels: tuple[str, ...], problems: _Problems) -> None:
 
 def _read_csv(split: Split, labels: tuple[str, ...], data: Any, problems: _Problems) -> None:
     delimiter = "," if split.format == "csv" else "\t"
-    reader = csv.reader(io.StringIO(split.text, newline=""), delimiter=delimiter)
+    reader = csv.reader(csv_source(split.text), delimiter=delimiter)
     line = 1
     try:
         header = next(reader, None)
         if header is None:
             return
         split.header = header
+        for col in sorted({c for c in header if header.count(c) > 1}):
+            problems.add("malformed-csv", f"duplicate column {col!r} in the header", 1)
         missing = [c for c in (data.text_field, data.label_field) if c not in header]
         for col in missing:
             problems.add("missing-field", f"no column {col!r} (columns: {', '.join(header)})", 1)
@@ -271,6 +275,13 @@ def _read_csv(split: Split, labels: tuple[str, ...], data: Any, problems: _Probl
             if len(cells) > len(header):
                 row.ok = False
                 problems.add("bad-row", "more fields than the header has", start)
+            elif len(cells) < len(header) and not missing and \
+                    any(c not in row.raw for c in (data.text_field, data.label_field)):
+                row.ok = False
+                quote = any("\n" in c or "\r" in c for c in cells)
+                problems.add("bad-row", "fewer fields than the header has" + (" (a quote is never closed)" if quote
+                                                                              else ""), start)
+                continue
             if missing:
                 row.ok = False
                 continue

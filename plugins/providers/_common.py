@@ -33,9 +33,15 @@ def model_file(spec: ModelSpec, suite: Any, what: str) -> Path:
     if not p.is_absolute() and spec.relative_to is not None:
         p = spec.relative_to / p
     try:
+        outside = spec.relative_to is not None and not getattr(suite, "allow_external_data", True) and \
+            not p.resolve().is_relative_to(Path(spec.relative_to).resolve())
         found = p.is_file()
     except (OSError, ValueError):  # a name too long, a NUL character
-        found = False
+        outside, found = False, False
+    if outside:  # a suite is often someone else's: it reads only files of its own folder
+        raise InputError(f"{spec.argument!r} is outside the suite folder: files a suite names must be inside it; "
+                         "to read one from elsewhere, pass --allow-external-data", file=spec.origin or None,
+                         field=f"models.{spec.name}")
     if not found:
         where = "" if spec.relative_to is None or Path(spec.argument).is_absolute() else \
             " (a path in a suite is relative to the suite folder)"

@@ -353,7 +353,8 @@ def test_run_gate_checks_the_suites_gate_models_before_scoring(gate_suite, run_m
     assert any("gate: candidate: job/final is left out" in n for n in verdict["notes"])
     assert "left out" in (run / "gate.md").read_text()
     # without --only, a name the run does not have is bad input, found before anything is scored
-    rows = tmp_path / "base.jsonl"
+    rows = tmp_path / "named" / "base.jsonl"  # a file a suite names is inside its folder
+    rows.parent.mkdir()
     rows.write_text("".join(json.dumps(r) + "\n" for r in base), encoding="utf-8")
     suite = gate_suite(gold, folder="named", gate=section, models={"base": f"predictions:{rows}"})
     capsys.readouterr()

@@ -50,7 +50,8 @@ def test_a_missing_gate_model_of_a_full_run_is_still_an_error_naming_the_line_un
     gold = gold_labels(N, ("neg", "pos"))
     specs = {}
     for name, rows in _models(gold).items():
-        path = tmp_path / f"{name}.jsonl"
+        path = tmp_path / "suite" / f"{name}.jsonl"  # files a suite names are inside its folder
+        path.parent.mkdir(exist_ok=True)
         path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         specs[name] = f"predictions:{path}"
     suite = gate_suite(gold, models=specs, baseline="base", gate={"candidate": "job/final", "against": "base"})

@@ -207,6 +207,18 @@ yaml_case("suite-train-outside-folder", with_yaml("  format: openai-jsonl\n", " 
                                                   "  train: ../../train.jsonl\n"), "suite.yaml:5", "data.train",
           "outside the suite folder")
 
+yaml_case("suite-validation-outside-folder", with_yaml("  format: openai-jsonl\n", "  format: openai-jsonl\n"
+                                                       "  validation: ../../../../etc/passwd\n"), "suite.yaml:5",
+          "data.validation", "outside the suite folder", "--allow-external-data")
+yaml_case("suite-validation-absolute-path", with_yaml("  format: openai-jsonl\n", "  format: openai-jsonl\n"
+                                                      "  validation: /etc/passwd\n"), "suite.yaml:5",
+          "data.validation", "outside the suite folder")
+
+yaml_case("suite-predictions-file-outside-folder", SUITE_YAML + "  p: predictions:/etc/passwd\n", "suite.yaml:10",
+          "models.p", "outside the suite folder", "--allow-external-data")
+yaml_case("suite-model-file-outside-folder", SUITE_YAML + "  m: sklearn:../../m.skops\n", "suite.yaml:10",
+          "models.m", "outside the suite folder")
+
 
 @case("suite-heldout-symlink-out", "suite.yaml:3", "data.heldout", "symlink")
 def _symlink_out(work: Path) -> list[str]:
@@ -241,6 +253,28 @@ yaml_case("template-undefined-variable", SUITE_YAML + "prompt:\n  template: '{{ 
 yaml_case("template-sandbox-escape", SUITE_YAML + "prompt:\n  template: \"{{ text.__class__.__mro__[1]"
           ".__subclasses__() }}\"\n", "heldout.jsonl:1", "prompt.template")
 yaml_case("template-not-a-string", SUITE_YAML + "prompt:\n  template: [1, 2]\n", "suite.yaml:11", "prompt.template")
+
+# templates are untrusted code: no loader, bounded loops, sizes and numbers; every mistake one clean error at the
+# suite's prompt.template, in `run` and in `run --dry-run` alike (finding 5 of the acceptance review)
+_TEMPLATES = {
+    "include": ('{% include "heldout.jsonl" %}', "include"),
+    "extends": ('{% extends "suite.yaml" %}', "extends"),
+    "import": ('{% import "suite.yaml" as s %}{{ text }}', "import"),
+    "huge-range": ("{% for i in range(100000000) %}x{% endfor %}", "too large"),
+    "string-repeat": ('{{ "x" * 100000000 }}', "over 1,000,000"),
+    "doubling-macro": ("{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f(text) }}", "over 1,000,000"),
+    "nested-loops": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "steps"),
+    "exponential-macro": ("{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+                          "{{ f(60) }}", "steps"),
+    "huge-width": ("{{ text | center(1000000000) }}", "too large"),
+    "huge-power": ("{{ 9 ** 99999999 }}", "exponent"),
+    "division-by-zero": ("{{ text }}{{ 1 / 0 }}", "ZeroDivisionError"),
+}
+for _name, (_source, _gist) in _TEMPLATES.items():
+    _yaml = SUITE_YAML + f"prompt:\n  template: {json.dumps(_source)}\n"
+    yaml_case(f"template-{_name}", _yaml, "suite.yaml:11", "prompt.template", _gist)
+    case(f"template-{_name}-dry-run", "suite.yaml:11", "prompt.template", _gist)(
+        lambda work, _y=_yaml: run(work, make_suite(work, _y), "--dry-run"))
 
 # --- data files ------------------------------------------------------------------------------------------
 
@@ -287,9 +321,24 @@ data_case("csv-label-outside-set", _csv + "c,rude,maybe\n", "heldout.csv:4", "la
           fmt="csv")
 data_case("csv-bom-duplicate-id", b"\xef\xbb\xbf" + (_csv + "a,rude,neg\n").encode(), "heldout.csv:4", "id", "'a'",
           file="heldout.csv", fmt="csv")
-data_case("csv-unclosed-quote", _csv + 'c,"rude,neg\n', "heldout.csv:4", "label", file="heldout.csv", fmt="csv")
-data_case("csv-field-too-large", _csv + "c," + "x" * 200_000 + ",neg\n", "heldout.csv:4", "malformed CSV",
+data_case("csv-unclosed-quote", _csv + 'c,"rude,neg\n', "heldout.csv:4", "label", "never closed",
           file="heldout.csv", fmt="csv")
+data_case("csv-unclosed-quote-mid-file", _csv + 'c,"rude,neg\nd,fine,pos\n', "heldout.csv:4", "label",
+          "never closed", file="heldout.csv", fmt="csv")
+data_case("csv-short-row", _csv + "c,rude\n", "heldout.csv:4", "label", "fewer fields", file="heldout.csv",
+          fmt="csv")
+# duplicate names: a reader would keep one of the two silently (acceptance finding 8)
+data_case("csv-duplicate-column", "id,text,label,label\na,awful,neg,pos\n", "heldout.csv:1", "label",
+          "duplicate column", file="heldout.csv", fmt="csv")
+data_case("tsv-duplicate-column", "id\ttext\ttext\tlabel\na\tawful\tgreat\tneg\n", "heldout.tsv:1", "text",
+          "duplicate column", file="heldout.tsv", fmt="tsv")
+data_case("jsonl-duplicate-key", "".join(_rows[:2]) + '{"id": "x", "prompt": "p", "completion": " pos", '
+          '"completion": " neg"}\n', "heldout.jsonl:3", "completion", "duplicate key")
+data_case("jsonl-duplicate-key-with-spaces", '{"id": "x", "prompt": "a \\": b", "id" : "y", "completion": " pos"}\n',
+          "heldout.jsonl:1", "id", "duplicate key")
+data_case("chat-duplicate-nested-key", json.dumps({"messages": [{"role": "user", "content": "x"}]})[:-2] +
+          ', {"role": "assistant", "content": "neg", "content": "pos"}]}\n', "heldout.jsonl:1",
+          "messages[1].content", "duplicate key", fmt="chat-jsonl")
 data_case("tsv-header-not-utf8", b"id\ttext\tlab\xffel\na\tawful\tneg\n", "heldout.tsv:1", "UTF-8",
           file="heldout.tsv", fmt="tsv")
 data_case("csv-id-field-missing", _csv, "heldout.csv:2", "uid", "missing example id", file="heldout.csv", fmt="csv",
@@ -324,6 +373,14 @@ preds_case("predictions-no-label-or-probs", '{"id": "a"}\n', "p.jsonl:1", "label
 preds_case("predictions-no-id", '{"label": "pos"}\n', "p.jsonl:1", "id", "missing example id")
 preds_case("predictions-nested-too-deep", '{"id": "a", "label": ' + "[" * 5000 + "]" * 5000 + "}\n", "p.jsonl:1",
            "nested too deeply")
+preds_case("predictions-duplicate-key", '{"id": "a", "label": "pos", "label": "neg"}\n', "p.jsonl:1", "label",
+           "duplicate key")
+preds_case("predictions-duplicate-probability", '{"id": "a", "probs": {"neg": 0.2, "pos": 0.8, "pos": 0.1}}\n',
+           "p.jsonl:1", "probs.pos", "duplicate key")
+preds_case("predictions-csv-duplicate-column", "id,label,label\na,pos,neg\n", "p.csv:1", "label",
+           "duplicate column", file="p.csv")
+preds_case("predictions-not-utf8-key", b'{"id": "a", "probs": {"n\xffg": 0.2, "pos": 0.8}}\n', "p.jsonl:1",
+           "probs.n\\xffg", "UTF-8")
 preds_case("predictions-csv-probability-text", "id,label,prob_neg,prob_pos\na,pos,0.1,0.9\nb,neg,high,0.2\n",
            "p.csv:3", "prob_neg", "'high'", file="p.csv")
 case("predictions-file-missing", "nope.jsonl", "models.p", "not found")(
@@ -507,6 +564,18 @@ def _out_under_file(work: Path) -> list[str]:
 def _out_results_folder(work: Path) -> list[str]:
     (work / "out" / "results.json").mkdir(parents=True)
     return run(work, make_suite(work))
+
+
+# every file the run writes is checked before a request is sent, not only results.json (acceptance finding 10)
+for _file, _extra in (("report.html", ()), ("examples.jsonl", ("--no-report",)),
+                      ("predictions.jsonl", ("--no-report",)), ("gate.md", ("--gate", "--model", "b=openai:gpt-4o")),
+                      ("gate.junit.xml", ("--gate", "--no-report", "--model", "b=openai:gpt-4o"))):
+    def _make(work: Path, _file: str = _file, _extra: tuple[str, ...] = _extra) -> list[str]:
+        (work / "out" / _file).mkdir(parents=True)
+        return run(work, make_suite(work), *_extra)
+    case(f"cli-out-{_file}-is-a-folder", _file, "--out", "is a folder")(_make)
+    case(f"cli-out-{_file}-is-a-folder-dry-run", _file, "--out", "is a folder")(
+        lambda work, _m=_make: [*_m(work), "--dry-run"])
 
 
 @case("cli-export-out-is-a-file", "tables", "--out", "is a file")

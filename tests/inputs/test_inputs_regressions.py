@@ -281,3 +281,48 @@ def test_report_and_results_hold_no_absolute_paths_and_no_cache_location(harness
     results = results_of(tmp_path / "out")
     assert results["suite"]["dataset"]["path"] == "heldout.jsonl"
     assert str(tmp_path) not in json.dumps(results["models"][1]["failures"])
+
+
+def test_validate_refuses_a_validation_split_out_of_the_suite_without_reading_it(harness_cli, tmp_path):
+    """Finding 4: `data.validation` is confined like heldout/train, in `harness validate` too."""
+    write(tmp_path / "private.csv", "secret-first-line,with,columns\n1,2,3\n")
+    text = SUITE_YAML.replace("  format: openai-jsonl\n", "  format: openai-jsonl\n  validation: ../private.csv\n")
+    suite = make_suite(tmp_path, text)
+    err = one_error(harness_cli("validate", suite), "suite.yaml:5", "data.validation", "outside the suite folder")
+    assert "secret" not in err
+    res = harness_cli("validate", suite, "--allow-external-data")
+    assert "outside the suite folder" not in res.err + res.out
+
+
+@pytest.mark.parametrize("template", ['{% include "heldout.jsonl" %}', "{% for i in range(100000000) %}x{% endfor %}",
+                                      '{{ "x" * 100000000 }}', "{{ txet }}"])
+def test_validate_reports_a_bad_template_as_an_error_finding_not_a_crash(harness_cli, tmp_path, template):
+    """Finding 5: `harness validate` names prompt.template and exits 2 (no internal error, no hang)."""
+    suite = make_suite(tmp_path, SUITE_YAML + f"prompt:\n  template: {json.dumps(template)}\n")
+    res = harness_cli("validate", suite)
+    assert res.code == 2, res.err
+    assert "Traceback" not in res.err and "internal error" not in res.err
+    assert "prompt.template" in res.out
+
+
+def test_a_csv_field_over_the_csv_modules_default_limit_is_read(harness_cli, tmp_path):
+    """Finding 15: a 200,000-character document is data, not "malformed CSV" (the csv module's 131,072 limit)."""
+    text = SUITE_YAML.replace("heldout: heldout.jsonl\n  format: openai-jsonl", "heldout: heldout.csv\n  format: csv")
+    suite = make_suite(tmp_path, text, "id,text,label\na," + "long " * 40_000 + ",neg\nb,great,pos\n", "heldout.csv")
+    preds = write(tmp_path / "p.jsonl", '{"id": "a", "label": "neg"}\n{"id": "b", "label": "pos"}\n')
+    res = harness_cli(*run(tmp_path, suite, "--no-report", "--only", "--model", f"p=predictions:{preds}"))
+    assert res.code == 0, res.err
+    assert results_of(tmp_path / "out")["models"][0]["counts"]["ok"] == 2
+
+
+@pytest.mark.parametrize(("name", "content", "gist"), [
+    ("heldout.csv", "id,text,label,label\na,awful,neg,pos\n", "duplicate column 'label'"),
+    ("heldout.jsonl", '{"id": "a", "prompt": "x", "completion": " neg", "completion": " pos"}\n',
+     "duplicate key 'completion'")])
+def test_validate_reports_duplicate_names_as_errors(harness_cli, tmp_path, name, content, gist):
+    """Finding 8: `harness validate` flags a duplicated CSV column / JSON key (exit 2) instead of reading one."""
+    fmt = "csv" if name.endswith(".csv") else "openai-jsonl"
+    text = SUITE_YAML.replace("heldout: heldout.jsonl\n  format: openai-jsonl", f"heldout: {name}\n  format: {fmt}")
+    res = harness_cli("validate", make_suite(tmp_path, text, content, name))
+    assert res.code == 2
+    assert gist in res.out

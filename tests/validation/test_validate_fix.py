@@ -99,3 +99,62 @@ def test_json_output_of_a_fix(write_suite, tmp_path, harness_cli):
     res = harness_cli("validate", write_suite(held), "--fix", tmp_path / "o", "--json")
     doc = json.loads(res.out)
     assert doc["summary"]["error"] == 1 and doc["fix"]["edited"] == [1] and doc["fix"]["revalidated"]["error"] == 0
+
+
+def test_same_input_other_label_without_ids_is_an_error_before_the_fix_and_named_as_not_fixable(
+        write_suite, tmp_path, harness_cli):
+    """Acceptance finding 12: a file without ids holding an exact duplicate and the same input with another label.
+    The run derives ids from the input, so it cannot read the second; validate says so before --fix (not only the
+    first reader error), --fix says it cannot correct it, and the copy's re-validation agrees."""
+    held = completion_rows(30, "held")
+    held[3]["prompt"] = "no separator here"
+    held[10] = dict(held[9])  # an exact duplicate: --fix removes it
+    held[12] = {"prompt": held[9]["prompt"], "completion": " pos" if held[9]["completion"] == " neg" else " neg"}
+    root = write_suite(held)
+    before = harness_cli("validate", root)
+    assert before.code == 2
+    assert "duplicate-id" in before.out and "rows 13" in before.out
+    assert "not the error(s) duplicate-id" in before.out
+
+    res = harness_cli("validate", root, "--fix", tmp_path / "fixed")
+    assert res.code == 2  # the copy still has an error: said, not claimed fixed
+    assert "not corrected (--fix cannot): duplicate-id (rows 13)" in res.out
+    assert "still: error duplicate-id" in res.out and "to correct by hand" in res.out
+    again = validate(tmp_path / "fixed")
+    assert [f.code for f in again.errors] == ["duplicate-id"]
+
+    as_json = json.loads(harness_cli("validate", root, "--fix", tmp_path / "fixed2", "--json").out)
+    assert [f["code"] for f in as_json["fix"]["not_fixed"] if f["severity"] == "error"] == ["duplicate-id"]
+
+
+def test_whatever_fix_corrects_the_run_can_then_read(write_suite, tmp_path, harness_cli):
+    """The property behind finding 12: when --fix says the copy is clean, the run's own reader accepts it."""
+    held = completion_rows(30, "held")
+    for i in (2, 5, 7):
+        held[i]["prompt"] = held[i]["prompt"].removesuffix(SEP)
+    held[8]["completion"] = held[8]["completion"].lstrip()
+    held[20] = dict(held[19])
+    root = write_suite(held)
+    res = harness_cli("validate", root, "--fix", tmp_path / "fixed")
+    assert res.code == 0, res.out
+    assert "clean: no errors" in res.out
+    from harness.suite import load_suite
+    from harness.suite.datasets import load_dataset
+
+    assert len(load_dataset(load_suite(tmp_path / "fixed"), "heldout")) == 29
+
+
+def test_every_error_of_the_runs_reader_is_found_not_only_the_first(write_suite, monkeypatch):
+    """Finding 12: the run's reader stops at its first error; validate asks it again on the rows no finding names,
+    so an error only the reader sees is reported even when others were found (the safety net)."""
+    import harness.validation.duplicates as duplicates
+
+    monkeypatch.setattr(duplicates, "same_content_other_label", lambda held: ([], {}))  # a check that misses it
+    held = completion_rows(30, "held")
+    held[10] = dict(held[9])  # an exact duplicate (found by the lenient reading)
+    held[12] = {"prompt": held[9]["prompt"], "completion": " pos" if held[9]["completion"] == " neg" else " neg"}
+    held[20] = dict(held[19])  # another exact duplicate
+    v = validate(write_suite(held))
+    unreadable = v.get("unreadable")
+    assert unreadable is not None and unreadable.rows == (13,), [f.to_json() for f in v.findings]
+    assert v.get("duplicate").rows == (11, 21)

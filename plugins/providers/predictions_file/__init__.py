@@ -23,7 +23,7 @@ from harness import hookimpl, jsonio
 from harness.errors import InputError
 from harness.examples import Example, Prediction, PredictionColumns
 from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
-from harness.textfile import csv_source, lines, read_text
+from harness.textfile import check_header, csv_source, lines, read_text
 
 from .._common import model_file, shown_path
 from .columns import read_columns
@@ -47,6 +47,8 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         reader = csv.DictReader(csv_source(read_text(path, kind)), delimiter="\t" if kind == "tsv" else ",")
         line = 1
         try:
+            if reader.fieldnames is not None:
+                check_header(reader.fieldnames, path)
             line = 2 if reader.fieldnames is not None else 1
             for row in reader:
                 out.append((line, dict(row)))
@@ -58,9 +60,12 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if not text.strip():
             continue
         try:
-            row = jsonio.loads(text)
+            row = jsonio.loads(text, unique_keys=True)
         except json.JSONDecodeError as exc:
             raise InputError(f"malformed JSON ({exc.msg})", file=path, line=lineno) from None
+        except jsonio.DuplicateKey as exc:
+            raise InputError(f"duplicate key {exc.key!r} (a JSON object names it twice)", file=path, line=lineno,
+                             field=exc.field) from None
         if not isinstance(row, dict):
             raise InputError("each line must be a JSON object", file=path, line=lineno)
         out.append((lineno, row))

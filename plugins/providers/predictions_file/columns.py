@@ -19,6 +19,7 @@ import numpy as np
 import orjson
 
 from harness.examples import Example, PredictionColumns
+from harness.jsonio import may_repeat_keys
 from harness.textfile import iter_lines, read_text
 
 
@@ -54,7 +55,7 @@ def _read(path: Path, examples: Sequence[Example], labels: tuple[str, ...], id_f
             row = loads(line)
         except orjson.JSONDecodeError:
             raise _Irregular from None  # malformed, or NaN / Infinity the standard library reads
-        if type(row) is not dict:
+        if type(row) is not dict or may_repeat_keys(line, row):  # a key twice: the other reader names it
             raise _Irregular
         ex_id = row.get(id_field)
         if type(ex_id) is not str or not ex_id:
