@@ -117,7 +117,9 @@ def harness_subprocess(*args: str, env: dict[str, str] | None = None, stderr: An
                        ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
     """``harness ARGS`` in a child process (to be killed): stdout is discarded, stderr too unless asked. With
     ``ignore_sigint`` it starts as a non-interactive shell starts a background job (SIGINT ignored)."""
-    def ignore() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    def dispositions() -> None:  # not inherited from whatever started the tests (nohup ignores SIGHUP)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN if ignore_sigint else signal.SIG_DFL)
     return subprocess.Popen([sys.executable, "-m", "harness.cli.main", *args], env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=ignore if ignore_sigint else None)
+                            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=dispositions)

@@ -54,7 +54,10 @@ def _plugins_cmd_receiving(tmp_path: Path, name: str, prelude: str = "") -> subp
     """``harness plugins`` in a child process whose --plugin file sends the process ``name`` while it loads."""
     plugin = tmp_path / "self_signal.py"
     plugin.write_text(SELF_SIGNAL.format(name=name), encoding="utf-8")
-    code = (f"import signal, sys\n{prelude}from harness.cli.main import main\n"
+    code = ("import signal, sys\n"  # the dispositions not inherited from whatever started the tests (nohup)
+            "signal.signal(signal.SIGHUP, signal.SIG_DFL)\nsignal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            f"{prelude}from harness.cli.main import main\n"
             f"sys.exit(main(['plugins', '--json', '--plugin', {str(plugin)!r}]))\n")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
