@@ -109,7 +109,7 @@ def test_zero_shot_without_a_training_split_uses_the_documented_temperature(fake
     np.testing.assert_allclose(probs_of(tmp_path / "out", "zs"), expected, atol=1e-6)
 
 
-def test_a_rerun_reuses_the_saved_classifier_and_embeds_no_training_text(fake, tmp_path, capsys) -> None:
+def test_a_rerun_reuses_the_saved_classifier_when_the_vectors_are_the_same(fake, tmp_path, capsys) -> None:
     fake.embed = signal_vector
     suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
         "emb": f"embeddings:{MODEL}",
@@ -118,14 +118,46 @@ def test_a_rerun_reuses_the_saved_classifier_and_embeds_no_training_text(fake, t
     assert run(suite, out) == 0, capsys.readouterr().err
     first = {m: probs_of(out, m) for m in ("emb", "zs")}
     assert model_entry(out)["info"]["classifier_state"] == "fitted in this run"
-    n = len(fake.embedded)
-    assert run(suite, out, "--no-cache") == 0  # no cache: only what the classifiers need is asked for
-    held = [t for _, t, _ in split_rows(suite, "heldout")]
-    assert sorted(fake.embedded[n:]) == sorted(held * 2)  # the held-out texts, once per model; no training text
+    n = len(fake.requests)
+    assert run(suite, out) == 0  # everything cached: no request, the classifiers loaded
+    assert len(fake.requests) == n
+    for m in ("emb", "zs"):
+        assert model_entry(out, m)["info"]["classifier_state"].startswith("loaded")
+    assert run(suite, out, "--no-cache") == 0  # the server's vectors again, the same: loaded, not refitted
     for m in ("emb", "zs"):
         assert model_entry(out, m)["info"]["classifier_state"].startswith("loaded")
         np.testing.assert_allclose(probs_of(out, m), first[m], atol=1e-12)
     assert model_entry(out, "zs")["info"]["temperature"] > 0
+
+
+@pytest.mark.parametrize("dims", [8, 16])
+def test_a_classifier_fitted_on_other_vectors_is_refitted(fake, tmp_path, capsys, dims) -> None:
+    """The server's model changed (same or another dimension): --refresh fetches new vectors, and the saved
+    classifier, fitted on the old ones, is refitted rather than used on vectors it was not fitted on."""
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
+        "emb": f"embeddings:{MODEL}",
+        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+
+    def changed(text: str) -> list[float]:
+        v = signal_vector(text)
+        return [-x for x in v] + ([0.5] * (dims - len(v)))
+
+    fake.embed = changed
+    capsys.readouterr()
+    assert run(suite, out, "--refresh") == 0, capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not reused (it was fitted on other data or settings)" in err
+    train, held = split_rows(suite, "train"), split_rows(suite, "heldout")
+    Xtr = np.asarray([changed(t) for _, t, _ in train], dtype=np.float32)
+    Xh = np.asarray([changed(t) for _, t, _ in held], dtype=np.float32)
+    info = model_entry(out)["info"]
+    assert info["classifier_state"] == "fitted in this run" and model_entry(out, "zs")["info"][
+        "classifier_state"] == "fitted in this run"
+    est = LogisticRegression(C=info["C"], max_iter=1000).fit(Xtr, [g for _, _, g in train])
+    np.testing.assert_allclose(probs_of(out), est.predict_proba(Xh), atol=1e-5)
 
 
 def test_a_changed_training_split_means_a_refit(fake, tmp_path, capsys) -> None:

@@ -23,7 +23,7 @@ from harness.providers import SuiteView, output_dir
 
 from .._common import predictions_from_proba
 from . import store
-from .classify import BLOCK, Fitted, fit_logistic, fit_zero_shot
+from .classify import BLOCK, Fitted, check_fitted, fit_logistic, fit_zero_shot
 from .options import BaselineOptions
 from .vectors import Matrix
 
@@ -77,6 +77,7 @@ class Baseline:
         self.shown = ""  # that file as results name it
         self.notes: list[str] = []
         self._print: str | None = None
+        self.vectors = ""  # a digest of the label and training vectors (a server's: they may change)
 
     # --- what is needed -------------------------------------------------------------------------------
 
@@ -95,6 +96,8 @@ class Baseline:
         return self.options.temperature is None and self.train is not None
 
     def fingerprint(self) -> str:
+        """The sha256 of the settings and texts the fit depends on, and of the vectors it was fitted on when
+        they come from a server (:meth:`saved_for`)."""
         if self._print is None:
             settings = self.options.model_dump()
             train = self.train if self.uses_train() else None
@@ -103,9 +106,9 @@ class Baseline:
                 "labels": list(self.labels),
                 "label_texts": self.label_texts if self.options.classifier == "zero-shot" else None,
                 "train": store.texts_digest((self.text(ex), ex.label) for ex in train) if train else None})
-        return self._print
+        return store.fingerprint({"fit": self._print, "vectors": self.vectors}) if self.vectors else self._print
 
-    def saved(self) -> tuple[Fitted, Any] | None:
+    def saved(self, dims: int | None = None) -> tuple[Fitted, Any] | None:
         """The classifier an earlier run saved in this run's output folder, when it was fitted on the same data
         and settings (a notice says why one found is not used)."""
         out = output_dir()
@@ -114,10 +117,22 @@ class Baseline:
         self.file = store.classifier_path(out, self.name)
         self.shown = self.file.relative_to(out).as_posix()  # how results name it (relative to the results)
         found = store.load(self.file, self.fingerprint())
+        if not isinstance(found, str) and found is not None:
+            found = check_fitted(found[0], self.labels, self.options.classifier, dims) or found
         if isinstance(found, str):
             self.notes.append(f"the classifier saved in {self.shown_file()} is not reused ({found}): refitted")
             return None
         return found
+
+    def saved_for(self, matrix: Matrix, plan: TextPlan, failed: dict[int, str]) -> tuple[Fitted, Any] | None:
+        """:meth:`saved` for vectors from a server: the label and training vectors just fetched (from the cache,
+        or the server) are part of the fingerprint, so a classifier fitted on other vectors (the server's model
+        changed, ``--refresh``, another dimension) is refitted, never used on vectors it was not fitted on."""
+        parts = [p for p in (plan.labels, plan.train) if p is not None]
+        if matrix.data is None or any(p.start <= r < p.stop for p in parts for r in failed):
+            return None  # a fit on part of the texts is never saved: nothing to load
+        self.vectors = store.vectors_digest(matrix.data[p] for p in parts)
+        return self.saved(matrix.dims)
 
     def plan(self, examples: Sequence[Example], fit: bool) -> TextPlan:
         texts: list[str] = []
@@ -193,6 +208,10 @@ class Baseline:
                 failed: dict[int, str]) -> list[Prediction]:
         """Predictions for ``examples`` (the plan's held-out rows); a text without a vector fails with why."""
         assert self.fitted is not None
+        want = self.fitted.dims
+        if matrix.data is not None and want is not None and matrix.dims != want:
+            raise ProviderError(f"the classifier expects {want}-dimensional vectors and the vectors have "
+                                f"{matrix.dims} dimensions: rerun with --refresh to refit it on the new vectors")
         out: list[Prediction | None] = [None] * len(examples)
         start = plan.heldout.start
         ok = [i for i in range(len(examples)) if start + i not in failed]

@@ -209,15 +209,15 @@ class EmbeddingsModel(RequestModel):
     # --- the baseline -------------------------------------------------------------------------------------
 
     def planned_examples(self, examples: Sequence[Example]) -> Sequence[Example]:
-        return self.baseline.plan(examples, fit=self.baseline.saved() is None).examples()
+        return self.baseline.plan(examples, fit=True).examples()
 
     async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         self._engine = engine
-        found = await asyncio.to_thread(self.baseline.saved)
-        plan: TextPlan = self.baseline.plan(examples, fit=found is None)
+        plan: TextPlan = self.baseline.plan(examples, fit=True)  # the label and training vectors: always (cached)
         self._matrix = matrix = Matrix(len(plan.texts), self.what, self._dims)
         rows = await engine.run_requests(self, plan.examples())
         failed = {i: p.error for i, p in enumerate(rows) if p.error is not None}
+        found = await asyncio.to_thread(self.baseline.saved_for, matrix, plan, failed)
         if found is not None:
             self.baseline.use(found[0])
         else:
