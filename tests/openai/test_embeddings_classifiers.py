@@ -196,3 +196,75 @@ def test_harness_report_on_a_finished_run_needs_no_classifier_and_no_server(fake
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "emb" in html and "zs" in html and "zero-shot" in html
     assert not any((out / "classifiers").iterdir())  # nothing was refitted
+
+
+def _tamper(out, how: str) -> None:
+    import skops.io as sio
+
+    (path,) = (out / "classifiers").iterdir()
+    obj = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    est = obj["estimator"]
+    if how == "estimator_none":
+        obj["estimator"] = None
+    elif how == "estimator_str":
+        obj["estimator"] = "hello"
+    elif how == "kind":
+        obj["kind"] = "zero-shot"
+    elif how == "classes":
+        obj["classes"] = ["x", "y", "z"]
+    elif how == "coef_nan":
+        est.coef_[:] = np.nan
+    elif how == "coef_shape":
+        est.coef_ = est.coef_[:, :3]
+    elif how == "info":
+        obj["info"] = "[1, 2]"
+    sio.dump(obj, path)
+
+
+@pytest.mark.parametrize("how", ["estimator_none", "estimator_str", "kind", "classes", "coef_nan", "coef_shape",
+                                 "info"])
+def test_a_damaged_saved_classifier_is_refitted_with_a_notice(fake, tmp_path, capsys, how) -> None:
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s")
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+    first = probs_of(out)
+    _tamper(out, how)
+    capsys.readouterr()
+    assert run(suite, out) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is not reused (" in err and "internal error" not in err
+    assert model_entry(out)["info"]["classifier_state"] == "fitted in this run"
+    np.testing.assert_allclose(probs_of(out), first, atol=1e-6)
+    assert run(suite, out) == 0  # the refit replaced the file: loaded now
+    assert model_entry(out)["info"]["classifier_state"].startswith("loaded")
+
+
+@pytest.mark.parametrize("how", ["vectors_nan", "vectors_shape", "vectors_scaled", "temperature", "classes"])
+def test_a_damaged_saved_zero_shot_classifier_is_refitted(fake, tmp_path, capsys, how) -> None:
+    import skops.io as sio
+
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", models={"zs": {"provider": "embeddings", "argument": MODEL,
+                                                       "options": {"classifier": "zero-shot"}}})
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+    first = probs_of(out, "zs")
+    (path,) = (out / "classifiers").iterdir()
+    obj = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    if how == "vectors_nan":
+        obj["label_vectors"][0, 0] = np.nan
+    elif how == "vectors_shape":
+        obj["label_vectors"] = obj["label_vectors"][:, :4]
+    elif how == "vectors_scaled":
+        obj["label_vectors"] = obj["label_vectors"] * 3
+    elif how == "temperature":
+        obj["temperature"] = -1.0
+    else:
+        obj["classes"] = list(reversed(obj["classes"]))
+    sio.dump(obj, path)
+    capsys.readouterr()
+    assert run(suite, out) == 0
+    assert "is not reused (" in " ".join(capsys.readouterr().err.split())
+    assert model_entry(out, "zs")["info"]["classifier_state"] == "fitted in this run"
+    np.testing.assert_allclose(probs_of(out, "zs"), first, atol=1e-6)

@@ -241,4 +241,12 @@ def check_fitted(fitted: Fitted, labels: Sequence[str], kind: str, dims: int | N
             return "its temperature is not a finite positive number"
     if dims is not None and fitted.dims != dims:
         return f"it was fitted on {fitted.dims}-dimensional vectors, these have {dims}"
+    try:  # what else a file can damage (an estimator's settings): it must predict, finite probabilities
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = fitted.predict_proba(np.ones((1, int(fitted.dims or 1)), dtype=np.float32))
+        if p.shape != (1, len(classes)) or not np.all(np.isfinite(p)):
+            return "it predicts no probabilities"
+    except Exception as exc:  # noqa: BLE001 - a damaged file (untrusted input) is refitted, whatever it holds
+        return f"it cannot predict ({type(exc).__name__})"
     return None
