@@ -134,6 +134,29 @@ class Baseline:
         self.vectors = store.vectors_digest(matrix.data[p] for p in parts)
         return self.saved(matrix.dims)
 
+    def zero_vectors(self, matrix: Matrix, plan: TextPlan, failed: dict[int, str], local: bool = False) -> None:
+        """All-zero vectors: no cosine similarity (zero-shot), and never a real embedding from a server. Such a
+        text fails (added to ``failed``: a label's stops a zero-shot model, naming it; a training text is left
+        out of the fit, with a notice; an example scored fails with the reason). LSA's zero vector (a text with
+        no word of the training split's vocabulary) is kept for logistic regression, which predicts it from
+        the intercept alone: a notice says how many."""
+        if matrix.data is None:
+            return
+        zero = np.flatnonzero(matrix.filled & ~np.any(matrix.data != 0, axis=1)).tolist()
+        zero = [r for r in zero if r not in failed]
+        if not zero:
+            return
+        why = ("no word of the text is in the training split's vocabulary (LSA): its vector is all zeros" if local
+               else "the server returned an all-zero vector")
+        if local and self.options.classifier == "logistic":
+            self.notes.append(f"{len(zero)} text(s) have all-zero vectors ({why.split(':')[0]}): logistic regression "
+                              "predicts them from its intercept alone")
+            return
+        if self.options.classifier == "zero-shot":
+            why += ", so its cosine similarity is undefined"
+        for r in zero:
+            failed[r] = why
+
     def plan(self, examples: Sequence[Example], fit: bool) -> TextPlan:
         texts: list[str] = []
         labels = train = None
@@ -190,6 +213,7 @@ class Baseline:
         if dropped:
             fitted.info["n_train_failed"] = dropped
         self.fitted, self.state = fitted, "fitted in this run"
+        self._missing_labels()
         if self.file is not None and not dropped:  # a fit on part of the split is not kept for a rerun
             try:
                 store.save(self.file, fitted, self.fingerprint(), embedder)
@@ -203,6 +227,16 @@ class Baseline:
     def use(self, fitted: Fitted) -> None:
         """A classifier loaded from an earlier run."""
         self.fitted, self.state = fitted, "loaded: fitted by an earlier run on the same data and settings"
+        self._missing_labels()
+
+    def _missing_labels(self) -> None:
+        """A notice for the labels without a training example: logistic regression never predicts them."""
+        assert self.fitted is not None
+        missing = [lab for lab in self.labels if lab not in self.fitted.classes]
+        if missing:
+            self.notes.append(f"label(s) {', '.join(map(repr, missing))} have no example in the training split: "
+                              "the classifier gives them probability 0 on every example (their log loss and "
+                              "recall suffer); add training examples of them")
 
     def predict(self, examples: Sequence[Example], matrix: Matrix, plan: TextPlan,
                 failed: dict[int, str]) -> list[Prediction]:

@@ -117,11 +117,13 @@ class LsaModel(LocalModel):
         self.matrix = matrix = Matrix(len(plan.texts), "LSA")
         for start in range(0, len(plan.texts), BLOCK):
             matrix.put_block(start, embedder.transform(plan.texts[start:start + BLOCK]))
+        failed: dict[int, str] = {}
+        self.baseline.zero_vectors(matrix, plan, failed, local=True)
         if found is not None:
             self.baseline.use(found[0])
         else:
-            self.baseline.fit(matrix, plan, {}, embedder=embedder.state())
-        return self.baseline.predict(examples, matrix, plan, {})
+            self.baseline.fit(matrix, plan, failed, embedder=embedder.state())
+        return self.baseline.predict(examples, matrix, plan, failed)
 
     async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         preds = await asyncio.to_thread(self.predict_all, examples)

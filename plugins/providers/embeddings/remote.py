@@ -217,6 +217,7 @@ class EmbeddingsModel(RequestModel):
         self._matrix = matrix = Matrix(len(plan.texts), self.what, self._dims)
         rows = await engine.run_requests(self, plan.examples())
         failed = {i: p.error for i, p in enumerate(rows) if p.error is not None}
+        self.baseline.zero_vectors(matrix, plan, failed)
         found = await asyncio.to_thread(self.baseline.saved_for, matrix, plan, failed)
         if found is not None:
             self.baseline.use(found[0])
