@@ -354,6 +354,10 @@ class ModelFacts:
     prompt_tokens: Callable[[Example], int] | None = None  # tokens of the request for one example
     prompt_tokens_bound: Callable[[Example], int] | None = None  # optional: a cheap upper bound of the same
     # (no tokenizer); the length check counts exactly only the examples whose bound does not fit
+    labels_scored: bool = True  # False: the model never writes or scores the labels' tokens (an embeddings
+    # baseline), so the labels' tokenization is not checked; only lengths are
+    window_name: str = "context window"  # what the limit is called in findings
+    too_long_stops: bool = True  # False: a text too long fails alone before it is sent (a warning, not an error)
 
 
 class Provider:
