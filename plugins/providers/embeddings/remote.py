@@ -86,10 +86,10 @@ class EmbeddingsModel(RequestModel):
         usage = response.get("usage")
         if not isinstance(usage, dict):
             return None
-        try:
-            return {"prompt_tokens": int(usage["prompt_tokens"]), "completion_tokens": 0}
-        except (KeyError, TypeError, ValueError):
+        n = usage.get("prompt_tokens")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:  # missing, or not a count: unknown, not made up
             return None
+        return {"prompt_tokens": n, "completion_tokens": 0}
 
     def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
         inputs = request.get("input")
