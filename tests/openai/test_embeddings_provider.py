@@ -254,3 +254,13 @@ def test_results_record_the_settings_and_the_vectors_memory(fake, tmp_path, caps
     assert (tmp_path / "out" / info["classifier_file"]).is_file()
     json.dumps(info)
     assert np.isfinite(info["C"])
+
+
+def test_two_models_on_the_same_embedding_model_fetch_each_text_once(fake, tmp_path, capsys) -> None:
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", models={
+        "emb": f"embeddings:{MODEL}",
+        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+    assert run(suite, tmp_path / "out") == 0, capsys.readouterr().err
+    assert len(fake.embedded) == len(set(fake.embedded)) == 40 + 20 + 2  # training, held-out, label names
+    assert all(p["status"] == "ok" for m in ("emb", "zs") for p in predictions(tmp_path / "out", m))

@@ -12,6 +12,7 @@ engine call (one progress line, one batch), then fits or loads the classifier (:
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -215,7 +216,8 @@ class EmbeddingsModel(RequestModel):
         self._engine = engine
         plan: TextPlan = self.baseline.plan(examples, fit=True)  # the label and training vectors: always (cached)
         self._matrix = matrix = Matrix(len(plan.texts), self.what, self._dims)
-        rows = await engine.run_requests(self, plan.examples())
+        async with _fetching(self._vectors_key()):  # another model on the same vectors: after it, from the cache
+            rows = await engine.run_requests(self, plan.examples())
         failed = {i: p.error for i, p in enumerate(rows) if p.error is not None}
         self.baseline.zero_vectors(matrix, plan, failed)
         found = await asyncio.to_thread(self.baseline.saved_for, matrix, plan, failed)
@@ -227,6 +229,10 @@ class EmbeddingsModel(RequestModel):
             engine.notice(f"{self.name}: {note}")
         return await asyncio.to_thread(self.baseline.predict, examples, matrix, plan, failed)
 
+    def _vectors_key(self) -> str:
+        return jsonio.dumps({**self.cache_identity(), "model": self.model_id, "dimensions": self.options.dimensions},
+                           sort_keys=True)
+
     def describe(self) -> dict[str, Any]:
         g = self.limits
         out: dict[str, Any] = {"model": self.model_id, "api": "embeddings", **self.connection.describe(),
@@ -237,6 +243,16 @@ class EmbeddingsModel(RequestModel):
             out["vectors"] = {"rows": self._matrix.n, "dtype": "float32", "bytes": self._matrix.nbytes}
         out.update(self.baseline.describe())
         return out
+
+
+#: One lock per event loop and vectors (server, model, dimensions): two models of a run on the same embedding model
+#: (logistic and zero-shot, say) fetch one after the other, so the second finds every text in the response cache
+#: instead of sending it again.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
+
+
+def _fetching(key: str) -> asyncio.Lock:
+    return _LOCKS.setdefault(asyncio.get_running_loop(), {}).setdefault(key, asyncio.Lock())
 
 
 def _response_type() -> Any:
