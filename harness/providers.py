@@ -261,7 +261,8 @@ class BatchClient:
     """Submits many requests as one asynchronous batch job (e.g. the OpenAI Batch API).
 
     Lines are ``{"custom_id": ..., "body": request}``; results map custom_id to either
-    ``{"response": body}`` or ``{"error": "reason"}``.
+    ``{"response": body}`` or ``{"error": "reason"}`` (plus ``"refused": True`` when the server refused the
+    line for its content, HTTP 400: a line of merged requests is then halved and submitted again).
     """
 
     async def submit(self, lines: Sequence[dict[str, Any]]) -> str:
