@@ -15,9 +15,7 @@ model, every checkpoint and the final model). Two kinds of model exist:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
@@ -26,44 +24,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InputError
 from .examples import Example, Prediction
-
-_ESTIMATING: ContextVar[bool] = ContextVar("harness_estimating", default=False)
-_OUTPUT_DIR: ContextVar[Path | None] = ContextVar("harness_output_dir", default=None)
-
-
-def estimating() -> bool:
-    """True while models are resolved for ``harness run --dry-run``: nothing will be sent, so a provider should
-    not insist on what it needs only to send (an API key: the real run checks it); a provider that must call
-    its API to resolve at all (a fine-tuning job's checkpoints) still needs its credentials."""
-    return _ESTIMATING.get()
-
-
-@contextmanager
-def estimating_scope() -> Iterator[None]:
-    """The runner's side of :func:`estimating` (``harness.runner.estimate``)."""
-    token = _ESTIMATING.set(True)
-    try:
-        yield
-    finally:
-        _ESTIMATING.reset(token)
-
-
-def output_dir() -> Path | None:
-    """The folder the current run writes its results.json to (``harness run --out``; also set for ``--dry-run``,
-    which writes nothing), None outside a run. A model may keep what it made for the run there, below a
-    folder of its own (a fitted classifier, so that a rerun needs no refit); it must not write anywhere else.
-    The folder may not exist yet: create it when writing."""
-    return _OUTPUT_DIR.get()
-
-
-@contextmanager
-def output_dir_scope(path: Path | None) -> Iterator[None]:
-    """The runner's side of :func:`output_dir`."""
-    token = _OUTPUT_DIR.set(path)
-    try:
-        yield
-    finally:
-        _OUTPUT_DIR.reset(token)
+from .runscope import SetupCalls as SetupCalls  # what a run tells its models: part of the contract, from here
+from .runscope import estimating as estimating
+from .runscope import estimating_scope as estimating_scope
+from .runscope import output_dir as output_dir
+from .runscope import output_dir_scope as output_dir_scope
+from .runscope import setup_calls as setup_calls
+from .runscope import setup_calls_scope as setup_calls_scope
 
 
 class ExampleSet(Protocol):
@@ -294,7 +261,8 @@ class BatchClient:
     """Submits many requests as one asynchronous batch job (e.g. the OpenAI Batch API).
 
     Lines are ``{"custom_id": ..., "body": request}``; results map custom_id to either
-    ``{"response": body}`` or ``{"error": "reason"}``.
+    ``{"response": body}`` or ``{"error": "reason"}`` (plus ``"refused": True`` when the server refused the
+    line for its content, HTTP 400: a line of merged requests is then halved and submitted again).
     """
 
     async def submit(self, lines: Sequence[dict[str, Any]]) -> str:
@@ -354,6 +322,10 @@ class ModelFacts:
     prompt_tokens: Callable[[Example], int] | None = None  # tokens of the request for one example
     prompt_tokens_bound: Callable[[Example], int] | None = None  # optional: a cheap upper bound of the same
     # (no tokenizer); the length check counts exactly only the examples whose bound does not fit
+    labels_scored: bool = True  # False: the model never writes or scores the labels' tokens (an embeddings
+    # baseline), so the labels' tokenization is not checked; only lengths are
+    window_name: str = "context window"  # what the limit is called in findings
+    too_long_stops: bool = True  # False: a text too long fails alone before it is sent (a warning, not an error)
 
 
 class Provider:

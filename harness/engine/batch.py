@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import BatchNotFound, ExampleFailure, ProviderError, Retryable
 from .cache import Cache, batch_key
-from .grouping import expand, items
+from .grouping import expand, halve, items
 from .lanes import Job, Lane, Part
 from .options import BUDGET_EXHAUSTED, EngineOptions
 
@@ -139,96 +139,110 @@ async def run_batch(engine: BatchHost, lane: Lane, jobs: Sequence[Job], client: 
         to_send.append(job)
 
     grouping = model.grouping()
-    pending = [await _open(engine, lane, client, chunk)
-               for chunk in chunks(to_send, MAX_LINES, grouping.batch_max_items if grouping else None)]
-    sent = sum(len(h.jobs) for h in pending)
+    sent = 0
     last_reason = ""
     ended_badly = False
-    finished: list[tuple[_Handle, str, dict[str, dict[str, Any]]]] = []
     stop: ProviderError | None = None  # a response that says the model must stop (split by the model)
-    polls = 0
-    while pending:
-        polls += 1
-        for handle in list(pending):
-            try:
-                status = await _call(engine, "status", client.status, handle.id)
-                results: dict[str, dict[str, Any]] = {}
-                if status in TERMINAL and status != "failed":
-                    results = await _call(engine, "download", client.results, handle.id)
-            except BatchNotFound as exc:
-                if not handle.resumed:
-                    raise ProviderError(f"batch {handle.id}, submitted by this run, is unknown to the server "
-                                        f"({exc.one_line()}); run again to submit it anew, or without --batch "
-                                        "to send the requests one by one") from None
-                # another key or project on the same base URL, a server restart: the stored id leads nowhere
-                engine.notice(f"{model.name}: batch {handle.id}, recorded by an earlier run, is unknown to the "
-                              f"server ({exc.one_line()}): forgotten; submitting its requests again")
-                engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))
-                pending[pending.index(handle)] = await _submit(engine, lane, client, handle.key, handle.jobs)
-                continue
-            except ProviderError as exc:
-                raise ProviderError(f"{exc.one_line()}; batch {handle.id} stays recorded in the response cache, so "
-                                    "the same command resumes it; --refresh submits the requests in a new batch, "
-                                    "and without --batch they are sent one by one") from None
-            engine.cache_op(lambda c, k=handle.key, s=status: c.update_batch(k, s))
-            engine.progress_note(lane, f"batch {handle.id}: {status} (poll {polls})")
-            if status in TERMINAL:
-                pending.remove(handle)
-                finished.append((handle, status, results))
-        if pending:
-            await asyncio.sleep(engine.options.poll_interval)
-
-    for handle, status, results in finished:
-        chunk = handle.jobs
-        why = ""
-        if status != "completed":
-            ended_badly = True
-            reasons = await _reasons(client, handle.id)
-            why = f": {'; '.join(reasons)}" if reasons else " (the server gave no reason)"
-        split: dict[str, list[Part] | str] = {}  # a line's response as its members' (merged requests)
-        for job in chunk:
-            if "response" in results.get(job.key, {}):
+    while to_send and stop is None:  # a round: its batches; lines refused for their content, halved, go next
+        pending = [await _open(engine, lane, client, chunk)
+                   for chunk in chunks(to_send, MAX_LINES, grouping.batch_max_items if grouping else None)]
+        to_send = []
+        sent += sum(len(h.jobs) for h in pending)
+        finished: list[tuple[_Handle, str, dict[str, dict[str, Any]]]] = []
+        polls = 0
+        while pending:
+            polls += 1
+            for handle in list(pending):
                 try:
-                    split[job.key] = expand(model, job, results[job.key]["response"])
-                except ExampleFailure as exc:
-                    split[job.key] = exc.reason
+                    status = await _call(engine, "status", client.status, handle.id)
+                    results: dict[str, dict[str, Any]] = {}
+                    if status in TERMINAL and status != "failed":
+                        results = await _call(engine, "download", client.results, handle.id)
+                except BatchNotFound as exc:
+                    if not handle.resumed:
+                        raise ProviderError(f"batch {handle.id}, submitted by this run, is unknown to the server "
+                                            f"({exc.one_line()}); run again to submit it anew, or without --batch "
+                                            "to send the requests one by one") from None
+                    # another key or project on the same base URL, a server restart: the stored id leads nowhere
+                    engine.notice(f"{model.name}: batch {handle.id}, recorded by an earlier run, is unknown to the "
+                                  f"server ({exc.one_line()}): forgotten; submitting its requests again")
+                    engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))
+                    pending[pending.index(handle)] = await _submit(engine, lane, client, handle.key, handle.jobs)
+                    continue
                 except ProviderError as exc:
-                    stop = stop or exc
-                    split[job.key] = exc.one_line()
-        if engine.cache() is not None:
-            engine.store_now([(m.key, lane.identity_json, model.endpoint, m.body_json, r, "batch")
-                              for parts in split.values() if not isinstance(parts, str)
-                              for m, r, _ in parts if r is not None])
-        engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))  # ended: a re-run must not resume it
-        if stop is not None:  # the model stops, once every batch's usable answers are cached
-            continue
-        for job in chunk:
-            result = results.get(job.key)
-            cost_reserved = reserved.get(job.key, 0.0)
-            lane.usage.sent += 1  # a batch line counts once, in the run that collects it
-            if result is not None and "response" in result:
-                response = result["response"]
-                lane.responses += 1
-                engine.account(lane, cost_reserved, response, batch=True)
-                parts = split[job.key]
-                if isinstance(parts, str):
-                    engine.resolve_job(lane, job, reason=f"batch: {parts}")
-                elif job.members is not None:
-                    engine.resolve_job(lane, job, parts=parts)
+                    raise ProviderError(f"{exc.one_line()}; batch {handle.id} stays recorded in the response cache, so "
+                                        "the same command resumes it; --refresh submits the requests in a new batch, "
+                                        "and without --batch they are sent one by one") from None
+                engine.cache_op(lambda c, k=handle.key, s=status: c.update_batch(k, s))
+                engine.progress_note(lane, f"batch {handle.id}: {status} (poll {polls})")
+                if status in TERMINAL:
+                    pending.remove(handle)
+                    finished.append((handle, status, results))
+            if pending:
+                await asyncio.sleep(engine.options.poll_interval)
+
+        for handle, status, results in finished:
+            chunk = handle.jobs
+            why = ""
+            if status != "completed":
+                ended_badly = True
+                reasons = await _reasons(client, handle.id)
+                why = f": {'; '.join(reasons)}" if reasons else " (the server gave no reason)"
+            split: dict[str, list[Part] | str] = {}  # a line's response as its members' (merged requests)
+            for job in chunk:
+                if "response" in results.get(job.key, {}):
+                    try:
+                        split[job.key] = expand(model, job, results[job.key]["response"])
+                    except ExampleFailure as exc:
+                        split[job.key] = exc.reason
+                    except ProviderError as exc:
+                        stop = stop or exc
+                        split[job.key] = exc.one_line()
+            if engine.cache() is not None:
+                engine.store_now([(m.key, lane.identity_json, model.endpoint, m.body_json, r, "batch")
+                                  for parts in split.values() if not isinstance(parts, str)
+                                  for m, r, _ in parts if r is not None])
+            engine.cache_op(lambda c, k=handle.key: c.forget_batch(k))  # ended: a re-run must not resume it
+            if stop is not None:  # the model stops, once every batch's usable answers are cached
+                continue
+            for job in chunk:
+                result = results.get(job.key)
+                cost_reserved = reserved.get(job.key, 0.0)
+                lane.usage.sent += 1  # a batch line counts once, in the run that collects it
+                if result is not None and "response" in result:
+                    response = result["response"]
+                    lane.responses += 1
+                    engine.account(lane, cost_reserved, response, batch=True)
+                    parts = split[job.key]
+                    if isinstance(parts, str):
+                        engine.resolve_job(lane, job, reason=f"batch: {parts}")
+                    elif job.members is not None:
+                        engine.resolve_job(lane, job, parts=parts)
+                    else:
+                        engine.resolve_job(lane, job, response=response)
+                elif result is not None and result.get("refused") and job.members is not None \
+                        and len(job.members) > 1:  # refused for one input's content: halve, as requests do
+                    lane.usage.errors += 1
+                    engine.account(lane, cost_reserved)
+                    for half in halve(model, lane.identity_json, job):
+                        cost = engine.reserve(lane, half, batch=True)
+                        if cost is None:
+                            engine.resolve_job(lane, half, reason=BUDGET_EXHAUSTED)
+                        else:
+                            reserved[half.key] = cost
+                            to_send.append(half)
                 else:
-                    engine.resolve_job(lane, job, response=response)
-            else:
-                lane.usage.errors += 1
-                engine.account(lane, cost_reserved)
-                if result is not None:
-                    reason = f"batch: {result.get('error') or 'no response'}"
-                elif status == "completed":
-                    reason = "batch: missing from the batch output"
-                else:
-                    reason = f"batch {handle.id} {status}{why}"
-                engine.resolve_job(lane, job, reason=reason)
-                last_reason = reason
-        engine.progress_note(lane, f"batch {handle.id}: {status}")
+                    lane.usage.errors += 1
+                    engine.account(lane, cost_reserved)
+                    if result is not None:
+                        reason = f"batch: {result.get('error') or 'no response'}"
+                    elif status == "completed":
+                        reason = "batch: missing from the batch output"
+                    else:
+                        reason = f"batch {handle.id} {status}{why}"
+                    engine.resolve_job(lane, job, reason=reason)
+                    last_reason = reason
+            engine.progress_note(lane, f"batch {handle.id}: {status}")
     if stop is not None:
         raise stop
     if sent and lane.responses == 0:  # like the request path's fail-fast: every request failed, none answered

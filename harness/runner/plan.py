@@ -15,7 +15,7 @@ from ..engine.pricing import PriceTable
 from ..errors import InputError
 from ..output.results import VALIDATION_PREDICTIONS_FILE, check_output_dir
 from ..plugins import Registry
-from ..providers import Model, ModelSpec, estimating_scope
+from ..providers import Model, ModelSpec, SetupCalls, estimating_scope, setup_calls_scope
 from ..suite import Suite
 from ..suite.paths import shown_path
 from .datachecks import check_data
@@ -75,7 +75,7 @@ def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate:
     if options.before_scoring is not None:  # e.g. `run --gate`: the gate's models, rules and stored baseline
         options.before_scoring(names, baseline)
     checked = check_data(suite, registry, specs, options)  # errors stop the run unless overridden
-    with scope():
+    with scope(), setup_calls_scope(_setup_calls(options)):  # --offline: not even a free set-up call
         for model in models:  # the last step: what may ask a server something free (a tokenize endpoint)
             model.prepare()
     data_checks = None
@@ -84,6 +84,15 @@ def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate:
         if options.on_validation is not None:  # every check passed: the warnings are worth reading now
             options.on_validation(findings)
     return Plan(metric_names, specs, models, training, baseline, pairs, notices, prices, data_checks)
+
+
+def _setup_calls(options: RunOptions) -> SetupCalls:
+    """What a model's free set-up calls may do: none with --offline; their answers kept beside the cache."""
+    from ..engine.cache import default_cache_path
+
+    eng = options.engine
+    memo = (eng.cache_path or default_cache_path()).parent / "setup-calls.json" if eng.cache else None
+    return SetupCalls(offline=eng.offline, memo=memo, refresh=eng.refresh)
 
 
 def selected_metrics(suite: Suite, registry: Registry, override: list[str] | None) -> list[str]:

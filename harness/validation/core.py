@@ -127,7 +127,8 @@ def _model_checks(suite: Suite, specs: Sequence[ModelSpec], registry: Registry, 
                                hint="set the model option tokenizer"))
             continue
         space = conv.space if conv is not None and conv.space is not None else " "  # as the model was trained
-        out += check_label_tokens(spec.name, facts, suite.labels, space)
+        if facts.labels_scored:
+            out += check_label_tokens(spec.name, facts, suite.labels, space)
         if held is not None:
             out += check_length(spec.name, facts, examples.get(), str(held.path))
     return out

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ..examples import Example
 from ..providers import ModelFacts
-from .findings import ERROR, INFO, Finding, finding
+from .findings import ERROR, INFO, WARNING, Finding, finding
 
 CHECK = "length"
 
@@ -33,7 +33,8 @@ def check_length(name: str, facts: ModelFacts, examples: Sequence[tuple[int, Exa
             longest = max(longest, n)
     if not over:
         return []
-    return [finding("too-long", ERROR, CHECK, f"held-out examples exceed {name}'s context window ({window:,} "
-                    f"tokens with {out_tokens} output token{'s' if out_tokens != 1 else ''}; the longest prompt is "
-                    f"{longest:,} tokens)", over, file=file, model=name,
+    outputs = f" with {out_tokens} output token{'s' if out_tokens != 1 else ''}" if out_tokens else ""
+    return [finding("too-long", ERROR if facts.too_long_stops else WARNING, CHECK,
+                    f"held-out examples exceed {name}'s {facts.window_name} ({window:,} tokens{outputs}; the longest "
+                    f"{'prompt' if out_tokens else 'text'} is {longest:,} tokens)", over, file=file, model=name,
                     hint="shorten or drop these examples: they would fail and count as wrong")]

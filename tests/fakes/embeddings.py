@@ -63,6 +63,7 @@ class EmbeddingsEndpoint:
         self.max_request_tokens = 300_000
         self.embedded: list[str] = []  # every text embedded, in order (a rerun answered by the cache adds none)
         self.ignore_encoding_format = False  # some compatible servers always answer with float lists
+        self.reported_tokens: Any = None  # when set: what usage.prompt_tokens says (a broken server's count)
 
     def embeddings(self, body: Any, *, model_name: str | None = None) -> tuple[int, dict[str, Any]]:
         if not isinstance(body, dict) or "input" not in body or "model" not in body:
@@ -91,4 +92,5 @@ class EmbeddingsEndpoint:
             vectors.append(v[:dims] if isinstance(dims, int) else v)
         self.embedded.extend(texts)
         encoding = "float" if self.ignore_encoding_format else body.get("encoding_format", "float")
-        return 200, embedding_body(model_name or model, vectors, sum(tokens), encoding)
+        counted = sum(tokens) if self.reported_tokens is None else self.reported_tokens
+        return 200, embedding_body(model_name or model, vectors, counted, encoding)

@@ -109,7 +109,7 @@ def test_zero_shot_without_a_training_split_uses_the_documented_temperature(fake
     np.testing.assert_allclose(probs_of(tmp_path / "out", "zs"), expected, atol=1e-6)
 
 
-def test_a_rerun_reuses_the_saved_classifier_and_embeds_no_training_text(fake, tmp_path, capsys) -> None:
+def test_a_rerun_reuses_the_saved_classifier_when_the_vectors_are_the_same(fake, tmp_path, capsys) -> None:
     fake.embed = signal_vector
     suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
         "emb": f"embeddings:{MODEL}",
@@ -118,14 +118,46 @@ def test_a_rerun_reuses_the_saved_classifier_and_embeds_no_training_text(fake, t
     assert run(suite, out) == 0, capsys.readouterr().err
     first = {m: probs_of(out, m) for m in ("emb", "zs")}
     assert model_entry(out)["info"]["classifier_state"] == "fitted in this run"
-    n = len(fake.embedded)
-    assert run(suite, out, "--no-cache") == 0  # no cache: only what the classifiers need is asked for
-    held = [t for _, t, _ in split_rows(suite, "heldout")]
-    assert sorted(fake.embedded[n:]) == sorted(held * 2)  # the held-out texts, once per model; no training text
+    n = len(fake.requests)
+    assert run(suite, out) == 0  # everything cached: no request, the classifiers loaded
+    assert len(fake.requests) == n
+    for m in ("emb", "zs"):
+        assert model_entry(out, m)["info"]["classifier_state"].startswith("loaded")
+    assert run(suite, out, "--no-cache") == 0  # the server's vectors again, the same: loaded, not refitted
     for m in ("emb", "zs"):
         assert model_entry(out, m)["info"]["classifier_state"].startswith("loaded")
         np.testing.assert_allclose(probs_of(out, m), first[m], atol=1e-12)
     assert model_entry(out, "zs")["info"]["temperature"] > 0
+
+
+@pytest.mark.parametrize("dims", [8, 16])
+def test_a_classifier_fitted_on_other_vectors_is_refitted(fake, tmp_path, capsys, dims) -> None:
+    """The server's model changed (same or another dimension): --refresh fetches new vectors, and the saved
+    classifier, fitted on the old ones, is refitted rather than used on vectors it was not fitted on."""
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
+        "emb": f"embeddings:{MODEL}",
+        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+
+    def changed(text: str) -> list[float]:
+        v = signal_vector(text)
+        return [-x for x in v] + ([0.5] * (dims - len(v)))
+
+    fake.embed = changed
+    capsys.readouterr()
+    assert run(suite, out, "--refresh") == 0, capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not reused (it was fitted on other data or settings)" in err
+    train, held = split_rows(suite, "train"), split_rows(suite, "heldout")
+    Xtr = np.asarray([changed(t) for _, t, _ in train], dtype=np.float32)
+    Xh = np.asarray([changed(t) for _, t, _ in held], dtype=np.float32)
+    info = model_entry(out)["info"]
+    assert info["classifier_state"] == "fitted in this run" and model_entry(out, "zs")["info"][
+        "classifier_state"] == "fitted in this run"
+    est = LogisticRegression(C=info["C"], max_iter=1000).fit(Xtr, [g for _, _, g in train])
+    np.testing.assert_allclose(probs_of(out), est.predict_proba(Xh), atol=1e-5)
 
 
 def test_a_changed_training_split_means_a_refit(fake, tmp_path, capsys) -> None:
@@ -164,3 +196,75 @@ def test_harness_report_on_a_finished_run_needs_no_classifier_and_no_server(fake
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "emb" in html and "zs" in html and "zero-shot" in html
     assert not any((out / "classifiers").iterdir())  # nothing was refitted
+
+
+def _tamper(out, how: str) -> None:
+    import skops.io as sio
+
+    (path,) = (out / "classifiers").iterdir()
+    obj = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    est = obj["estimator"]
+    if how == "estimator_none":
+        obj["estimator"] = None
+    elif how == "estimator_str":
+        obj["estimator"] = "hello"
+    elif how == "kind":
+        obj["kind"] = "zero-shot"
+    elif how == "classes":
+        obj["classes"] = ["x", "y", "z"]
+    elif how == "coef_nan":
+        est.coef_[:] = np.nan
+    elif how == "coef_shape":
+        est.coef_ = est.coef_[:, :3]
+    elif how == "info":
+        obj["info"] = "[1, 2]"
+    sio.dump(obj, path)
+
+
+@pytest.mark.parametrize("how", ["estimator_none", "estimator_str", "kind", "classes", "coef_nan", "coef_shape",
+                                 "info"])
+def test_a_damaged_saved_classifier_is_refitted_with_a_notice(fake, tmp_path, capsys, how) -> None:
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s")
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+    first = probs_of(out)
+    _tamper(out, how)
+    capsys.readouterr()
+    assert run(suite, out) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is not reused (" in err and "internal error" not in err
+    assert model_entry(out)["info"]["classifier_state"] == "fitted in this run"
+    np.testing.assert_allclose(probs_of(out), first, atol=1e-6)
+    assert run(suite, out) == 0  # the refit replaced the file: loaded now
+    assert model_entry(out)["info"]["classifier_state"].startswith("loaded")
+
+
+@pytest.mark.parametrize("how", ["vectors_nan", "vectors_shape", "vectors_scaled", "temperature", "classes"])
+def test_a_damaged_saved_zero_shot_classifier_is_refitted(fake, tmp_path, capsys, how) -> None:
+    import skops.io as sio
+
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", models={"zs": {"provider": "embeddings", "argument": MODEL,
+                                                       "options": {"classifier": "zero-shot"}}})
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+    first = probs_of(out, "zs")
+    (path,) = (out / "classifiers").iterdir()
+    obj = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    if how == "vectors_nan":
+        obj["label_vectors"][0, 0] = np.nan
+    elif how == "vectors_shape":
+        obj["label_vectors"] = obj["label_vectors"][:, :4]
+    elif how == "vectors_scaled":
+        obj["label_vectors"] = obj["label_vectors"] * 3
+    elif how == "temperature":
+        obj["temperature"] = -1.0
+    else:
+        obj["classes"] = list(reversed(obj["classes"]))
+    sio.dump(obj, path)
+    capsys.readouterr()
+    assert run(suite, out) == 0
+    assert "is not reused (" in " ".join(capsys.readouterr().err.split())
+    assert model_entry(out, "zs")["info"]["classifier_state"] == "fitted in this run"
+    np.testing.assert_allclose(probs_of(out, "zs"), first, atol=1e-6)

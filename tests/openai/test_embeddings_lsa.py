@@ -5,6 +5,7 @@ whatever the classifier; a rerun loads the fitted embedder and classifier."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from embeddings_testkit import LABELS, model_entry, predictions, run, split_rows, write_suite
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -67,3 +68,34 @@ def test_a_rerun_loads_the_fitted_lsa_and_classifier(tmp_path, capsys) -> None:
     assert model_entry(out)["info"]["classifier_state"].startswith("loaded")
     for a, b in zip(first, (r["probs"] for r in predictions(out)), strict=True):
         assert a.keys() == b.keys() and all(abs(a[k] - b[k]) < 1e-6 for k in a)
+
+
+@pytest.mark.parametrize("how", ["components_shape", "components_nan", "idf_short", "no_terms", "classifier_dims"])
+def test_a_damaged_saved_lsa_is_refitted_with_a_notice(tmp_path, capsys, how) -> None:
+    import skops.io as sio
+
+    suite = write_suite(tmp_path / "s", models={"emb": "embeddings-lsa:8"})
+    out = tmp_path / "out"
+    assert run(suite, out) == 0, capsys.readouterr().err
+    first = [r["probs"] for r in predictions(out)]
+    (path,) = (out / "classifiers").iterdir()
+    obj = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    emb = obj["embedder"]
+    if how == "components_shape":
+        emb["components"] = emb["components"][:, :5]
+    elif how == "components_nan":
+        emb["components"][0, 0] = np.nan
+    elif how == "idf_short":
+        emb["idf"] = emb["idf"][:3]
+    elif how == "no_terms":
+        del emb["terms"]
+    else:
+        emb["components"] = emb["components"][:4]
+    sio.dump(obj, path)
+    capsys.readouterr()
+    assert run(suite, out) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "damaged: refitted" in err and "internal error" not in err
+    assert model_entry(out)["info"]["classifier_state"] == "fitted in this run"
+    for a, b in zip(first, (r["probs"] for r in predictions(out)), strict=True):
+        assert all(abs(a[k] - b[k]) < 1e-6 for k in a)

@@ -254,3 +254,30 @@ def test_results_record_the_settings_and_the_vectors_memory(fake, tmp_path, caps
     assert (tmp_path / "out" / info["classifier_file"]).is_file()
     json.dumps(info)
     assert np.isfinite(info["C"])
+
+
+def test_two_models_on_the_same_embedding_model_fetch_each_text_once(fake, tmp_path, capsys) -> None:
+    fake.embed = signal_vector
+    suite = write_suite(tmp_path / "s", models={
+        "emb": f"embeddings:{MODEL}",
+        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+    assert run(suite, tmp_path / "out") == 0, capsys.readouterr().err
+    assert len(fake.embedded) == len(set(fake.embedded)) == 40 + 20 + 2  # training, held-out, label names
+    assert all(p["status"] == "ok" for m in ("emb", "zs") for p in predictions(tmp_path / "out", m))
+
+
+def test_a_batch_line_refused_for_one_input_is_halved_until_that_input_fails_alone(fake, tmp_path, capsys) -> None:
+    """--batch: the server refuses a packed line (HTTP 400) for one text it will not embed; the line is halved
+    and submitted again, round by round, until only that text's example fails — as without --batch."""
+    fake.embed = signal_vector
+    fake.max_input_tokens = 200  # the server's limit; harness does not know it (tokenizer: none)
+    suite = write_suite(tmp_path / "s", models={"emb": {"provider": "embeddings", "argument": MODEL,
+                                                        "options": {"tokenizer": "none"}}})
+    rows = split_rows(suite, "heldout")
+    rows[7] = (rows[7][0], "pitcher " * 200, rows[7][2])
+    write_split(suite / "heldout.jsonl", rows)
+    assert run(suite, tmp_path / "out", "--batch", "--poll-interval", "0") == 0, capsys.readouterr().err
+    preds = predictions(tmp_path / "out")
+    assert preds[7]["status"] == "failed" and "maximum context length" in preds[7]["error"]
+    assert all(p["status"] == "ok" for i, p in enumerate(preds) if i != 7)
+    assert not fake.calls("/v1/embeddings") and len([c for c in fake.calls("/v1/batches") if c.method == "POST"]) > 1

@@ -308,3 +308,26 @@ def test_chat_full_scoring_on_a_server_without_prompt_logprobs_stops_with_a_reas
     code, _ = run(tmp_path, NY_ROWS, NY, "--option", "m.scoring=full", "--option", "m.tokenizer=none")
     err = capsys.readouterr().err
     assert code == 3 and "prompt_logprobs" in err
+
+
+def test_a_cached_rerun_and_offline_send_no_tokenize_request(fake, tmp_path, capsys) -> None:
+    """The tokenize endpoint's answers are kept beside the response cache: a fully cached rerun asks the server
+    nothing, --offline sends nothing at all (and scores as the first run did); --refresh asks again."""
+    fake.tokenize_dialect = "vllm"
+    suite = write_suite(tmp_path / "s", ROWS, labels=FF, metrics=["accuracy", "log_loss"])
+    base = ["run", str(suite), "--model", f"m=openai:{LLAMA}", "--only", "--progress", "off", "--no-report",
+            "--cache", str(tmp_path / "cache" / "c.sqlite3")]
+    assert main([*base, "--out", str(tmp_path / "o1")]) == 0, capsys.readouterr().err
+    assert any("tokenize" in c.path for c in fake.calls())
+    first = preds(tmp_path / "o1")
+    for extra in ((), ("--offline",)):
+        n = len(fake.calls())
+        out = tmp_path / f"o{len(extra) + 2}"
+        assert main([*base, "--out", str(out), *extra]) == 0, capsys.readouterr().err
+        assert fake.calls()[n:] == [], [c.path for c in fake.calls()[n:]]
+        assert info(out)["tokenizer_source"] == "server"
+        for a, b in zip(preds(out), first, strict=True):
+            assert a["probs"] == pytest.approx(b["probs"])
+    n = len(fake.calls())
+    assert main([*base, "--out", str(tmp_path / "o9"), "--refresh"]) == 0
+    assert any("tokenize" in c.path for c in fake.calls()[n:])

@@ -73,6 +73,8 @@ def parse_result_lines(text: str) -> dict[str, dict[str, Any]]:
             out[str(cid)] = {"response": response["body"]}
         else:
             out[str(cid)] = {"error": _error_reason(obj)}
+            if isinstance(response, dict) and response.get("status_code") == 400:
+                out[str(cid)]["refused"] = True  # for its content: a merged line is halved (the engine)
     return out
 
 

@@ -23,7 +23,7 @@ from harness.providers import SuiteView, output_dir
 
 from .._common import predictions_from_proba
 from . import store
-from .classify import BLOCK, Fitted, fit_logistic, fit_zero_shot
+from .classify import BLOCK, Fitted, check_fitted, fit_logistic, fit_zero_shot
 from .options import BaselineOptions
 from .vectors import Matrix
 
@@ -77,6 +77,7 @@ class Baseline:
         self.shown = ""  # that file as results name it
         self.notes: list[str] = []
         self._print: str | None = None
+        self.vectors = ""  # a digest of the label and training vectors (a server's: they may change)
 
     # --- what is needed -------------------------------------------------------------------------------
 
@@ -95,6 +96,8 @@ class Baseline:
         return self.options.temperature is None and self.train is not None
 
     def fingerprint(self) -> str:
+        """The sha256 of the settings and texts the fit depends on, and of the vectors it was fitted on when
+        they come from a server (:meth:`saved_for`)."""
         if self._print is None:
             settings = self.options.model_dump()
             train = self.train if self.uses_train() else None
@@ -103,9 +106,9 @@ class Baseline:
                 "labels": list(self.labels),
                 "label_texts": self.label_texts if self.options.classifier == "zero-shot" else None,
                 "train": store.texts_digest((self.text(ex), ex.label) for ex in train) if train else None})
-        return self._print
+        return store.fingerprint({"fit": self._print, "vectors": self.vectors}) if self.vectors else self._print
 
-    def saved(self) -> tuple[Fitted, Any] | None:
+    def saved(self, dims: int | None = None) -> tuple[Fitted, Any] | None:
         """The classifier an earlier run saved in this run's output folder, when it was fitted on the same data
         and settings (a notice says why one found is not used)."""
         out = output_dir()
@@ -114,10 +117,45 @@ class Baseline:
         self.file = store.classifier_path(out, self.name)
         self.shown = self.file.relative_to(out).as_posix()  # how results name it (relative to the results)
         found = store.load(self.file, self.fingerprint())
+        if not isinstance(found, str) and found is not None:
+            found = check_fitted(found[0], self.labels, self.options.classifier, dims) or found
         if isinstance(found, str):
             self.notes.append(f"the classifier saved in {self.shown_file()} is not reused ({found}): refitted")
             return None
         return found
+
+    def saved_for(self, matrix: Matrix, plan: TextPlan, failed: dict[int, str]) -> tuple[Fitted, Any] | None:
+        """:meth:`saved` for vectors from a server: the label and training vectors just fetched (from the cache,
+        or the server) are part of the fingerprint, so a classifier fitted on other vectors (the server's model
+        changed, ``--refresh``, another dimension) is refitted, never used on vectors it was not fitted on."""
+        parts = [p for p in (plan.labels, plan.train) if p is not None]
+        if matrix.data is None or any(p.start <= r < p.stop for p in parts for r in failed):
+            return None  # a fit on part of the texts is never saved: nothing to load
+        self.vectors = store.vectors_digest(matrix.data[p] for p in parts)
+        return self.saved(matrix.dims)
+
+    def zero_vectors(self, matrix: Matrix, plan: TextPlan, failed: dict[int, str], local: bool = False) -> None:
+        """All-zero vectors: no cosine similarity (zero-shot), and never a real embedding from a server. Such a
+        text fails (added to ``failed``: a label's stops a zero-shot model, naming it; a training text is left
+        out of the fit, with a notice; an example scored fails with the reason). LSA's zero vector (a text with
+        no word of the training split's vocabulary) is kept for logistic regression, which predicts it from
+        the intercept alone: a notice says how many."""
+        if matrix.data is None:
+            return
+        zero = np.flatnonzero(matrix.filled & ~np.any(matrix.data != 0, axis=1)).tolist()
+        zero = [r for r in zero if r not in failed]
+        if not zero:
+            return
+        why = ("no word of the text is in the training split's vocabulary (LSA): its vector is all zeros" if local
+               else "the server returned an all-zero vector")
+        if local and self.options.classifier == "logistic":
+            self.notes.append(f"{len(zero)} text(s) have all-zero vectors ({why.split(':')[0]}): logistic regression "
+                              "predicts them from its intercept alone")
+            return
+        if self.options.classifier == "zero-shot":
+            why += ", so its cosine similarity is undefined"
+        for r in zero:
+            failed[r] = why
 
     def plan(self, examples: Sequence[Example], fit: bool) -> TextPlan:
         texts: list[str] = []
@@ -175,6 +213,7 @@ class Baseline:
         if dropped:
             fitted.info["n_train_failed"] = dropped
         self.fitted, self.state = fitted, "fitted in this run"
+        self._missing_labels()
         if self.file is not None and not dropped:  # a fit on part of the split is not kept for a rerun
             try:
                 store.save(self.file, fitted, self.fingerprint(), embedder)
@@ -188,11 +227,25 @@ class Baseline:
     def use(self, fitted: Fitted) -> None:
         """A classifier loaded from an earlier run."""
         self.fitted, self.state = fitted, "loaded: fitted by an earlier run on the same data and settings"
+        self._missing_labels()
+
+    def _missing_labels(self) -> None:
+        """A notice for the labels without a training example: logistic regression never predicts them."""
+        assert self.fitted is not None
+        missing = [lab for lab in self.labels if lab not in self.fitted.classes]
+        if missing:
+            self.notes.append(f"label(s) {', '.join(map(repr, missing))} have no example in the training split: "
+                              "the classifier gives them probability 0 on every example (their log loss and "
+                              "recall suffer); add training examples of them")
 
     def predict(self, examples: Sequence[Example], matrix: Matrix, plan: TextPlan,
                 failed: dict[int, str]) -> list[Prediction]:
         """Predictions for ``examples`` (the plan's held-out rows); a text without a vector fails with why."""
         assert self.fitted is not None
+        want = self.fitted.dims
+        if matrix.data is not None and want is not None and matrix.dims != want:
+            raise ProviderError(f"the classifier expects {want}-dimensional vectors and the vectors have "
+                                f"{matrix.dims} dimensions: rerun with --refresh to refit it on the new vectors")
         out: list[Prediction | None] = [None] * len(examples)
         start = plan.heldout.start
         ok = [i for i in range(len(examples)) if start + i not in failed]

@@ -62,6 +62,14 @@ class Fitted:
     temperature: float | None = None  # zero-shot
     info: dict[str, Any] = field(default_factory=dict)  # the settings, recorded in the model's info
 
+    @property
+    def dims(self) -> int | None:
+        """The vectors' dimension this classifier was fitted on."""
+        if self.kind == "logistic":
+            n = getattr(self.estimator, "n_features_in_", None)
+            return int(n) if isinstance(n, (int, np.integer)) else None
+        return None if self.label_vectors is None else int(np.shape(self.label_vectors)[-1])
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if self.kind == "logistic":  # float32 vectors give float32 probabilities: renormalised in float64
             p = np.asarray(self.estimator.predict_proba(X), dtype=np.float64)
@@ -190,3 +198,55 @@ def fit_zero_shot(label_vectors: np.ndarray, labels: Sequence[str], label_texts:
         T, source = DEFAULT_TEMPERATURE, f"default {DEFAULT_TEMPERATURE:g} (no training split to fit it on)"
     info.update(temperature=float(T), temperature_source=source)
     return Fitted("zero-shot", list(labels), label_vectors=unit, temperature=float(T), info=info)
+
+
+def check_fitted(fitted: Fitted, labels: Sequence[str], kind: str, dims: int | None = None) -> str | None:
+    """Why a classifier loaded from a file cannot be used (None: it can): the file is untrusted input, and a
+    damaged one must mean a refit, never a wrong number or a crash."""
+    if fitted.kind != kind:
+        return f"it holds a {fitted.kind!r} classifier, not {kind!r}"
+    classes = fitted.classes
+    if not isinstance(fitted.info, dict):
+        return "its settings are damaged"
+    if (len(set(classes)) != len(classes) or not all(isinstance(c, str) and c in labels for c in classes)
+            or len(classes) < 2):
+        return "its classes are not the suite's labels"
+    if kind == "logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        est = fitted.estimator
+        if not isinstance(est, LogisticRegression):
+            return "it holds no fitted logistic regression"
+        coef, icpt = getattr(est, "coef_", None), getattr(est, "intercept_", None)
+        cls = getattr(est, "classes_", None)
+        if not isinstance(coef, np.ndarray) or not isinstance(icpt, np.ndarray) or cls is None:
+            return "its logistic regression is not fitted"
+        rows = 1 if len(classes) == 2 else len(classes)
+        if [str(c) for c in cls] != classes or coef.ndim != 2 or coef.shape[0] != rows or icpt.shape != (rows,):
+            return "its logistic regression does not match its classes"
+        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(icpt))):
+            return "its coefficients are not finite numbers"
+        if fitted.dims != coef.shape[1]:
+            return "its logistic regression is damaged"
+    else:
+        vecs, t = fitted.label_vectors, fitted.temperature
+        if list(classes) != list(labels):
+            return "its classes are not the suite's labels"
+        if not isinstance(vecs, np.ndarray) or vecs.ndim != 2 or vecs.shape[0] != len(labels) \
+                or not np.issubdtype(vecs.dtype, np.floating) or not np.all(np.isfinite(vecs)):
+            return "its label vectors are damaged"
+        if not np.allclose(np.linalg.norm(vecs.astype(np.float64), axis=1), 1.0, atol=1e-3):
+            return "its label vectors are damaged (not of length 1)"
+        if not isinstance(t, (float, int)) or isinstance(t, bool) or not np.isfinite(t) or t <= 0:
+            return "its temperature is not a finite positive number"
+    if dims is not None and fitted.dims != dims:
+        return f"it was fitted on {fitted.dims}-dimensional vectors, these have {dims}"
+    try:  # what else a file can damage (an estimator's settings): it must predict, finite probabilities
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = fitted.predict_proba(np.ones((1, int(fitted.dims or 1)), dtype=np.float32))
+        if p.shape != (1, len(classes)) or not np.all(np.isfinite(p)):
+            return "it predicts no probabilities"
+    except Exception as exc:  # noqa: BLE001 - a damaged file (untrusted input) is refitted, whatever it holds
+        return f"it cannot predict ({type(exc).__name__})"
+    return None

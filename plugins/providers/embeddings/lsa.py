@@ -73,6 +73,10 @@ class Lsa:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Lsa:
         terms = [str(t) for t in state["terms"]]
+        idf, comp = np.asarray(state["idf"], dtype=np.float64), np.asarray(state["components"], dtype=np.float32)
+        if (len(set(terms)) != len(terms) or idf.shape != (len(terms),) or comp.ndim != 2
+                or comp.shape[1] != len(terms) or not (np.all(np.isfinite(idf)) and np.all(np.isfinite(comp)))):
+            raise ValueError("a damaged LSA")
         vectorizer = _vectorizer(None, {t: i for i, t in enumerate(terms)}).fit(terms[:1])  # fixed vocabulary
         vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float64)
         return cls(vectorizer, state["components"])
@@ -100,8 +104,11 @@ class LsaModel(LocalModel):
         if found is not None and isinstance(found[1], dict):
             try:
                 embedder = Lsa.from_state(found[1])
-            except (KeyError, TypeError, ValueError):  # an incomplete file: refit everything
-                found = None
+            except Exception:  # noqa: BLE001 - a damaged or incomplete file (untrusted input): refit everything
+                embedder = None
+            if embedder is None or found[0].dims != embedder.components.shape[0]:
+                self.baseline.notes.append(f"the LSA saved in {self.baseline.shown_file()} is damaged: refitted")
+                found, embedder = None, None
         if embedder is None:
             train = self.baseline.train or ()
             embedder = Lsa.fit([self.baseline.text(ex) for ex in train], self.dims, self.options.max_features,
@@ -110,11 +117,13 @@ class LsaModel(LocalModel):
         self.matrix = matrix = Matrix(len(plan.texts), "LSA")
         for start in range(0, len(plan.texts), BLOCK):
             matrix.put_block(start, embedder.transform(plan.texts[start:start + BLOCK]))
+        failed: dict[int, str] = {}
+        self.baseline.zero_vectors(matrix, plan, failed, local=True)
         if found is not None:
             self.baseline.use(found[0])
         else:
-            self.baseline.fit(matrix, plan, {}, embedder=embedder.state())
-        return self.baseline.predict(examples, matrix, plan, {})
+            self.baseline.fit(matrix, plan, failed, embedder=embedder.state())
+        return self.baseline.predict(examples, matrix, plan, failed)
 
     async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         preds = await asyncio.to_thread(self.predict_all, examples)

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from harness.providers import Options
 
+#: The options of one classifier only: setting one for the other classifier is an error naming it.
+ONLY_FOR = {"C": "logistic", "cv_folds": "logistic", "cv_sample": "logistic", "temperature": "zero-shot"}
+
 
 class BaselineOptions(Options):
-    """The classifier on top of the vectors (docs/embeddings.md)."""
+    """The classifier on top of the vectors (docs/embeddings.md). Numbers are finite (``.inf`` and ``.nan`` are
+    refused: they would be written into results.json as invalid JSON)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     classifier: Literal["logistic", "zero-shot"] = Field(
         "logistic", description="logistic (regression on the training split's vectors) | zero-shot (cosine "
@@ -28,6 +34,15 @@ class BaselineOptions(Options):
     temperature: float | None = Field(None, gt=0, description="zero-shot: the softmax temperature (default: fitted "
                                       "on the training split; 0.01 without one)")
     seed: int = Field(0, description="shuffles the cross-validation folds and draws its sample")
+
+    @field_validator("C", "cv_folds", "cv_sample", "temperature")
+    @classmethod
+    def _for_its_classifier(cls, value: object, info: ValidationInfo) -> object:
+        want, chosen = ONLY_FOR[str(info.field_name)], info.data.get("classifier")
+        if value is not None and chosen is not None and chosen != want:
+            raise ValueError(f"{info.field_name} applies to classifier: {want} only, and this model's classifier "
+                             f"is {chosen}: remove it")
+        return value
 
 
 class LsaOptions(BaselineOptions):

@@ -10,18 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import InputError, UsageError
-from harness.providers import ModelSpec, Provider, Resolved, SuiteView
+from harness.providers import ModelFacts, ModelSpec, Provider, Resolved, SuiteView
 
 from .._openai_api.connection import Connection
 from .lsa import DEFAULT_DIMS, LsaModel
 from .options import AzureEmbeddingsOptions, BaselineOptions, EmbeddingsOptions, LsaOptions
 from .remote import EmbeddingsModel
+from .tokens import Tokens
 
 
 def check_suite(spec: ModelSpec, suite: SuiteView, options: BaselineOptions, needs_train: bool = False) -> None:
     """The training split the classifier (or the embedder) is fitted on: present, with two labels or more."""
     train = suite.train
-    field = f"models.{spec.name}.options.classifier"
+    field = f"models.{spec.name}.provider" if needs_train else f"models.{spec.name}.options.classifier"
     why = "LSA is fitted on it" if needs_train else "classifier: logistic is fitted on it"
     if train is None and (needs_train or options.classifier == "logistic"):
         hint = "" if needs_train else " (or use classifier: zero-shot, which needs none)"
@@ -33,6 +34,40 @@ def check_suite(spec: ModelSpec, suite: SuiteView, options: BaselineOptions, nee
             raise InputError(f"model {spec.name!r}: the training split has examples of {len(seen)} label(s) "
                              f"({', '.join(seen) or 'none'}); logistic regression needs two or more",
                              file=str(train.path), field=field)
+
+
+class _Encoding:
+    """An embedding model's offline tokenizer as the data checks see it."""
+
+    def __init__(self, tokens: Tokens) -> None:
+        self.tokens = tokens
+        self.name = tokens.name or ""
+
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokens.encoding.encode_ordinary(text))
+
+    def decode(self, ids: list[int]) -> str:
+        return str(self.tokens.encoding.decode(ids))
+
+
+def embedding_facts(spec: ModelSpec, suite: SuiteView, options: Any, model_id: str) -> ModelFacts:
+    """What ``harness validate`` checks before a run: the training split the classifier needs (an error), and
+    each text against the tokens one input may have (OpenAI's text-embedding models: cl100k_base, 8,192)."""
+    check_suite(spec, suite, options)
+    tokens = Tokens(options.tokenizer, model_id, options.max_input_tokens)
+    if tokens.name is None:
+        return ModelFacts(model=model_id, labels_scored=False)
+    use_prompt = options.input == "prompt"
+
+    def count(ex: Any) -> int:
+        return int(tokens.count(ex.prompt if use_prompt else ex.text) or 0)
+
+    def bound(ex: Any) -> int:
+        return len((ex.prompt if use_prompt else ex.text).encode("utf-8", "surrogatepass"))
+
+    return ModelFacts(model=model_id, tokenizer=_Encoding(tokens), context_window=tokens.max_input, output_tokens=0,
+                      prompt_tokens=count, prompt_tokens_bound=bound, labels_scored=False,
+                      window_name="limit of tokens per input", too_long_stops=False)
 
 
 def _model_id(spec: ModelSpec, what: str, example: str) -> str:
@@ -48,6 +83,10 @@ class EmbeddingsProvider(Provider):
                    "+ logistic regression on the training split, or zero-shot by label similarity.")
     argument_help = "MODEL id, e.g. text-embedding-3-small"
     options_model = EmbeddingsOptions
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        return embedding_facts(spec, suite, self.parse_options(spec),
+                               _model_id(spec, "an embedding model id", "text-embedding-3-small"))
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
@@ -65,6 +104,10 @@ class AzureEmbeddingsProvider(Provider):
     argument_help = "DEPLOYMENT name"
     options_model = AzureEmbeddingsOptions
 
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        return embedding_facts(spec, suite, self.parse_options(spec),
+                               _model_id(spec, "a deployment name", "my-embedding-deployment"))
+
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
         assert isinstance(opts, AzureEmbeddingsOptions)
@@ -81,6 +124,12 @@ class LsaProvider(Provider):
                    "fitted on the training split; no download, no network.")
     argument_help = f"DIMS (optional, default {DEFAULT_DIMS})"
     options_model = LsaOptions
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        opts = self.parse_options(spec)
+        assert isinstance(opts, LsaOptions)
+        check_suite(spec, suite, opts, needs_train=True)  # an error for harness validate too
+        return None  # no tokenizer and no length limit: nothing else to check
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)

@@ -12,6 +12,7 @@ engine call (one progress line, one batch), then fits or loads the classifier (:
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -86,10 +87,10 @@ class EmbeddingsModel(RequestModel):
         usage = response.get("usage")
         if not isinstance(usage, dict):
             return None
-        try:
-            return {"prompt_tokens": int(usage["prompt_tokens"]), "completion_tokens": 0}
-        except (KeyError, TypeError, ValueError):
+        n = usage.get("prompt_tokens")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:  # missing, or not a count: unknown, not made up
             return None
+        return {"prompt_tokens": n, "completion_tokens": 0}
 
     def estimate_tokens(self, request: dict[str, Any]) -> tuple[int, int] | None:
         inputs = request.get("input")
@@ -209,15 +210,17 @@ class EmbeddingsModel(RequestModel):
     # --- the baseline -------------------------------------------------------------------------------------
 
     def planned_examples(self, examples: Sequence[Example]) -> Sequence[Example]:
-        return self.baseline.plan(examples, fit=self.baseline.saved() is None).examples()
+        return self.baseline.plan(examples, fit=True).examples()
 
     async def predict(self, examples: Sequence[Example], engine: RequestRunner) -> list[Prediction]:
         self._engine = engine
-        found = await asyncio.to_thread(self.baseline.saved)
-        plan: TextPlan = self.baseline.plan(examples, fit=found is None)
+        plan: TextPlan = self.baseline.plan(examples, fit=True)  # the label and training vectors: always (cached)
         self._matrix = matrix = Matrix(len(plan.texts), self.what, self._dims)
-        rows = await engine.run_requests(self, plan.examples())
+        async with _fetching(self._vectors_key()):  # another model on the same vectors: after it, from the cache
+            rows = await engine.run_requests(self, plan.examples())
         failed = {i: p.error for i, p in enumerate(rows) if p.error is not None}
+        self.baseline.zero_vectors(matrix, plan, failed)
+        found = await asyncio.to_thread(self.baseline.saved_for, matrix, plan, failed)
         if found is not None:
             self.baseline.use(found[0])
         else:
@@ -225,6 +228,10 @@ class EmbeddingsModel(RequestModel):
         for note in self.baseline.notes:
             engine.notice(f"{self.name}: {note}")
         return await asyncio.to_thread(self.baseline.predict, examples, matrix, plan, failed)
+
+    def _vectors_key(self) -> str:
+        return jsonio.dumps({**self.cache_identity(), "model": self.model_id, "dimensions": self.options.dimensions},
+                           sort_keys=True)
 
     def describe(self) -> dict[str, Any]:
         g = self.limits
@@ -236,6 +243,16 @@ class EmbeddingsModel(RequestModel):
             out["vectors"] = {"rows": self._matrix.n, "dtype": "float32", "bytes": self._matrix.nbytes}
         out.update(self.baseline.describe())
         return out
+
+
+#: One lock per event loop and vectors (server, model, dimensions): two models of a run on the same embedding model
+#: (logistic and zero-shot, say) fetch one after the other, so the second finds every text in the response cache
+#: instead of sending it again.
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = weakref.WeakKeyDictionary()
+
+
+def _fetching(key: str) -> asyncio.Lock:
+    return _LOCKS.setdefault(asyncio.get_running_loop(), {}).setdefault(key, asyncio.Lock())
 
 
 def _response_type() -> Any:

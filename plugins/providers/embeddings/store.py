@@ -2,9 +2,10 @@
 
 ``OUT/classifiers/<model name>-<hash>.skops`` holds the classifier (and, for ``embeddings-lsa``, the fitted TF-IDF
 + SVD embedder) with a *fingerprint*: the sha256 of everything the fit depends on — the embedding model and its
-server, the classifier and its options, the labels and their texts, every training text and label. A rerun whose
-fingerprint matches loads it instead of fitting (and asks the server for no training or label vector); any
-difference, or a file skops cannot read with the types it trusts, means a refit that replaces the file.
+server, the classifier and its options, the labels and their texts, every training text and label, and (for a
+server's vectors) the label and training vectors. A rerun whose fingerprint matches loads it instead of fitting;
+any difference, a file skops cannot read with the types it trusts, or one that fails the checks of
+:func:`.classify.check_fitted`, means a refit that replaces the file.
 Writing is atomic (a temporary file, then a rename).
 """
 
@@ -41,6 +42,18 @@ def texts_digest(pairs: Any) -> str:
             data = part.encode("utf-8", "surrogatepass")
             h.update(len(data).to_bytes(8, "little"))
             h.update(data)
+    return h.hexdigest()
+
+
+def vectors_digest(blocks: Any) -> str:
+    """sha256 over float32 matrices (their shapes and values, in order): the vectors a classifier was fitted on."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    for block in blocks:
+        arr = np.ascontiguousarray(block, dtype="<f4")
+        h.update(repr(arr.shape).encode())
+        h.update(arr.tobytes())
     return h.hexdigest()
 
 

@@ -33,6 +33,51 @@ def server_root(base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path.rstrip("/"), "", ""))
 
 
+#: Ends the reason of an endpoint that answered "not here" (kept in the memo; a network failure is not).
+_ABSENT_MARK = " (no such endpoint)"
+
+
+def _memo_key(url: str, model_id: str, body: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    text = json.dumps([url, model_id, body], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _memo_read(path: Any) -> dict[str, Any]:
+    """The kept answers of tokenize endpoints (a damaged or missing file: none)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _memo_write(path: Any, key: str, entry: dict[str, Any]) -> None:
+    """Keep one answer (atomically; a folder that cannot be written: nothing kept)."""
+    import json
+    import os
+    import tempfile
+
+    data = _memo_read(path)
+    data[key] = entry
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _absent(reason: Any) -> Any:
+    raise NoTokenizeEndpoint(str(reason))
+
+
 class NoTokenizeEndpoint(Exception):
     """The server answers no tokenize endpoint (the message lists what was tried)."""
 
@@ -59,6 +104,28 @@ class ServerTokenizer:
     # --- HTTP ---------------------------------------------------------------------------------------
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
+        """The server's answer, or the one an earlier run kept (:func:`harness.providers.setup_calls`)."""
+        from harness.providers import setup_calls
+
+        calls = setup_calls()
+        key = _memo_key(self.root + path, self.model_id, body)
+        if not calls.refresh and calls.memo is not None:
+            known = _memo_read(calls.memo).get(key)
+            if known is not None:  # asked before, by this or an earlier run: not asked again
+                return known["answer"] if "answer" in known else _absent(known["absent"])
+        if calls.offline:  # --offline sends nothing: the model falls back to what it knows offline
+            raise NoTokenizeEndpoint("--offline: the server's tokenize endpoint is not asked")
+        try:
+            answer = self._send(path, body)
+        except NoTokenizeEndpoint as exc:
+            if calls.memo is not None and str(exc).endswith(_ABSENT_MARK):
+                _memo_write(calls.memo, key, {"absent": str(exc)})
+            raise
+        if calls.memo is not None:
+            _memo_write(calls.memo, key, {"answer": answer})
+        return answer
+
+    def _send(self, path: str, body: dict[str, Any]) -> Any:
         import httpx2
         import openai
 
@@ -74,7 +141,7 @@ class ServerTokenizer:
                 return jsonio.loads(raw.content)
         except (openai.OpenAIError, httpx2.HTTPError, ValueError) as exc:
             if isinstance(exc, openai.APIStatusError) and exc.status_code in ABSENT:
-                raise NoTokenizeEndpoint(f"{self.root}{path}: HTTP {exc.status_code}") from None
+                raise NoTokenizeEndpoint(f"{self.root}{path}: HTTP {exc.status_code}{_ABSENT_MARK}") from None
             err = map_api_error(exc, self.connection, what)
             if isinstance(err, Retryable):  # unreachable, timed out, 5xx: no tokenizer from this server now
                 raise NoTokenizeEndpoint(err.reason) from None

@@ -93,17 +93,22 @@ def choose_tokenizer(setting: str, model_id: str, conn: Connection | None, label
                              "set it to the model's tokenizer.json or folder instead")
         return TokenizerChoice(server, "server", "the server's own tokenizer")
     if setting == AUTO:
+        why = ""
         if is_compatible_server(conn):
             server, why = _server(conn, model_id)
             if server is not None:
                 return TokenizerChoice(server, "server", "the server's own tokenizer (tokenize endpoint)")
+        offline = why.startswith("--offline")
         name = encoding_name_for_model(model_id)
         if name is None:
-            return TokenizerChoice(None, "none", "no tokenizer known for this model and the server offers none: "
+            return TokenizerChoice(None, "none", ("--offline: the server's tokenize endpoint is not asked; "
+                                                  if offline else "") +
+                                   "no tokenizer known for this model and the server offers none: "
                                    "labels matched by text (set the option tokenizer to the model's "
                                    "tokenizer.json or folder for exact matching)")
         tok = get_tokenizer(name)
-        note = f"{name}, from the model name"
+        note = ("--offline: the server's tokenize endpoint is not asked; " if offline else "") + \
+            f"{name}, from the model name"
         if is_compatible_server(conn):
             return TokenizerChoice(tok, "tiktoken", note + " (checked against the tokens the server returns)",
                                    check_vocab=True)
