@@ -25,13 +25,14 @@ from harness.examples import Example, Prediction
 from harness.providers import Grouping, ModelSpec, RequestModel, SuiteView
 
 from .._openai_api.connection import Connection, map_api_error, strict_validation, validate_response
+from .._openai_api.endpoint import OpenAIEndpoint
 from .baseline import Baseline, TextPlan
 from .options import ServerOptions
 from .tokens import Tokens, apportion
 from .vectors import Matrix, encode, response_vectors
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.providers import BatchClient, RequestRunner
+    from harness.providers import RequestRunner
 
 #: OpenAI's limits for /v1/embeddings: inputs per request, tokens summed per request, inputs per Batch API job.
 OPENAI_MAX_INPUTS = 2048
@@ -41,7 +42,7 @@ OPENAI_BATCH_INPUTS = 50_000
 OTHER_MAX_INPUTS = 256
 
 
-class EmbeddingsModel(RequestModel):
+class EmbeddingsModel(OpenAIEndpoint, RequestModel):
     endpoint = "/v1/embeddings"
     path = "/embeddings"
 
@@ -98,20 +99,6 @@ class EmbeddingsModel(RequestModel):
         counts = [self.tokens.count(t) for t in texts if isinstance(t, str)]
         return None if any(c is None for c in counts) else (sum(c for c in counts if c is not None), 0)
 
-    def pricing_key(self) -> str | None:
-        if self.options.pricing_model:
-            return self.options.pricing_model
-        return self.model_id if self.connection.is_openai_platform() else None
-
-    def rate_limits(self) -> tuple[float | None, float | None]:
-        return (self.options.rpm, self.options.tpm)
-
-    def batch_client(self) -> BatchClient | None:
-        if self.connection.kind != "openai":
-            return None  # Azure batch needs a separate global-batch deployment: not supported here
-        from .._openai_api.batch import OpenAIBatchClient
-
-        return OpenAIBatchClient(self)
 
     # --- requests ---------------------------------------------------------------------------------------
 

@@ -38,6 +38,25 @@ class FirstTokenizer(Protocol):
         """The bytes of the first token of ``text``."""
 
 
+class FirstTokenFromIds:
+    """``first_token_id`` / ``first_token`` for a tokenizer that has ``encode`` (ids) and ``token_bytes``."""
+
+    def encode(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def token_bytes(self, token_id: int) -> bytes:
+        raise NotImplementedError
+
+    def first_token_id(self, text: str) -> int:
+        ids = self.encode(text)
+        if not ids:
+            raise ValueError("empty text has no first token")
+        return ids[0]
+
+    def first_token(self, text: str) -> bytes:
+        return self.token_bytes(self.first_token_id(text))
+
+
 class LabelCollision(ValueError):
     """Two labels begin with the same token: one-token probabilities cannot tell them apart."""
 

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .labels import FirstTokenFromIds
+
 TOKENIZER_FILE = "tokenizer.json"
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
@@ -65,7 +67,7 @@ def tokenizer_file(path: Path) -> Path:
     return path
 
 
-class LocalTokenizer:
+class LocalTokenizer(FirstTokenFromIds):
     """The operations label matching needs, on a ``tokenizer.json``."""
 
     kind = "local"
@@ -134,15 +136,6 @@ class LocalTokenizer:
         if self.space_prefixed_pieces:
             return piece.replace("\u2581", " ").encode("utf-8")
         return self._tok.decode([token_id], skip_special_tokens=False).encode("utf-8")
-
-    def first_token_id(self, text: str) -> int:
-        ids = self.encode(text)
-        if not ids:
-            raise ValueError("empty text has no first token")
-        return ids[0]
-
-    def first_token(self, text: str) -> bytes:
-        return self.token_bytes(self.first_token_id(text))
 
     def vocab(self) -> frozenset[bytes]:
         """The bytes of every token (for checking that a server's tokens come from this vocabulary)."""

@@ -16,6 +16,7 @@ from harness.examples import Example, Prediction
 from harness.providers import ModelSpec, RequestModel
 
 from .._openai_api.connection import Connection, map_api_error, strict_validation, validate_response
+from .._openai_api.endpoint import OpenAIEndpoint
 from ..label_scoring import FIRST_TOKEN_TOP_K
 from .labels import AmbiguousToken, LabelMatcher, TopToken, label_probabilities, token_bytes
 from .limits import check_output_limit
@@ -23,7 +24,7 @@ from .options import AzureOptions, ChatOptions, CommonOptions, CompletionsOption
 from .vocab import TokenizerChoice
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.providers import BatchClient, RequestRunner
+    from harness.providers import RequestRunner
 
 #: Where to point a user whose labels cannot be told apart by one token without a tokenizer.
 TOKENIZER_HINT = ("set the option tokenizer to the model's tokenizer.json or folder (or server, where the server has "
@@ -35,7 +36,7 @@ _REPLACEMENT = "\ufffd".encode("utf-8")
 _PREPARED = frozenset({"matcher", "tokenizer", "tokenizer_choice", "_bias", "spellings", "order"})
 
 
-class OpenAIModel(RequestModel):
+class OpenAIModel(OpenAIEndpoint, RequestModel):
     """Shared by the chat and completions models: client lifecycle, capabilities, label extraction."""
 
     api: ClassVar[str] = ""
@@ -277,20 +278,6 @@ class OpenAIModel(RequestModel):
         except (KeyError, TypeError, ValueError):
             return None
 
-    def pricing_key(self) -> str | None:
-        if self.options.pricing_model:
-            return self.options.pricing_model
-        return self.model_id if self.connection.is_openai_platform() else None
-
-    def rate_limits(self) -> tuple[float | None, float | None]:
-        return (self.options.rpm, self.options.tpm)
-
-    def batch_client(self) -> BatchClient | None:
-        if self.connection.kind != "openai":
-            return None  # Azure batch needs a separate global-batch deployment: not supported here
-        from .._openai_api.batch import OpenAIBatchClient
-
-        return OpenAIBatchClient(self)
 
 
 class ChatModel(OpenAIModel):

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 from harness.errors import ProviderError
 
 from .._openai_api.connection import Connection, map_api_error
+from .labels import FirstTokenFromIds
 
 #: (tokenize path, detokenize path), tried in this order.
 ENDPOINTS = (("/tokenize", "/detokenize"), ("/extras/tokenize", "/extras/detokenize"))
@@ -82,7 +83,7 @@ class NoTokenizeEndpoint(Exception):
     """The server answers no tokenize endpoint (the message lists what was tried)."""
 
 
-class ServerTokenizer:
+class ServerTokenizer(FirstTokenFromIds):
     """Label matching and ``logit_bias`` on the server's own vocabulary."""
 
     kind = "server"
@@ -203,15 +204,6 @@ class ServerTokenizer:
                 raise ProviderError(f"{self.root}{self.detokenize_path} answered without the token's text")
             self._pieces[token_id] = text.encode("utf-8")
         return self._pieces[token_id]
-
-    def first_token_id(self, text: str) -> int:
-        ids = self.encode(text)
-        if not ids:
-            raise ValueError("empty text has no first token")
-        return ids[0]
-
-    def first_token(self, text: str) -> bytes:
-        return self.token_bytes(self.first_token_id(text))
 
     def vocab(self) -> None:
         return None  # the server's own: nothing to check
