@@ -11,6 +11,8 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from harness.providers import Options
 
+from .._openai_api.options import AzureFields
+
 #: The options of one classifier only: setting one for the other classifier is an error naming it.
 ONLY_FOR = {"C": "logistic", "cv_folds": "logistic", "cv_sample": "logistic", "temperature": "zero-shot"}
 
@@ -80,14 +82,5 @@ class EmbeddingsOptions(ServerOptions):
                                  "http://localhost:11434/v1 (Ollama) (default: $OPENAI_BASE_URL, else api.openai.com)")
 
 
-class AzureEmbeddingsOptions(ServerOptions):
-    endpoint: str | None = Field(None, description="https://RESOURCE.openai.azure.com (default: "
-                                 "$AZURE_OPENAI_ENDPOINT)")
-    api_version: str | None = Field(None, description="default: $OPENAI_API_VERSION, else 2024-10-21")
-    auth: Literal["auto", "key", "entra"] = Field("auto", description="key, Entra ID (azure-identity), or auto: the "
-                                                  "key when its variable is set, else Entra ID")
-
-    @field_validator("endpoint")
-    @classmethod
-    def _endpoint(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+class AzureEmbeddingsOptions(AzureFields, ServerOptions):
+    """azure-embeddings: the embeddings options, and the deployment's endpoint, API version and authentication."""

@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 
 from harness.providers import Options
 
+from .._openai_api.options import AzureFields
+
 Scoring = Literal["first-token", "full"]
 
 
@@ -62,12 +64,8 @@ class CompletionsOptions(CommonOptions):
                              "token sequence, exact: echo + logprobs)")
 
 
-class AzureOptions(ChatFields):
-    endpoint: str | None = Field(None, description="https://RESOURCE.openai.azure.com "
-                                 "(default: $AZURE_OPENAI_ENDPOINT)")
-    api_version: str | None = Field(None, description="default: $OPENAI_API_VERSION, else 2024-10-21")
-    auth: Literal["auto", "key", "entra"] = Field("auto", description="key, Entra ID (azure-identity), or "
-                                                  "auto: the key when its variable is set, else Entra ID")
+class AzureOptions(AzureFields, ChatFields):
+    """azure: the chat options, and the deployment's endpoint, API version and authentication."""
 
 
 class JobOptions(ChatOptions):
