@@ -149,7 +149,9 @@ class AUPRC(_RankMetric):
 class LogLoss(Metric):
     name = "log_loss"
     title = "Log loss"
-    description = "Cross-entropy of the predicted class probabilities (lower is better)."
+    description = ("Cross-entropy of the predicted class probabilities (lower is better); as in scikit-learn, a "
+                   "probability is clipped to [eps, 1 - eps] (float64 eps), so a true label given probability 0 "
+                   "(one-hot outputs) costs about 36 nats instead of infinity.")
     higher_is_better = False
     needs_proba = True
     family = "calibration"
