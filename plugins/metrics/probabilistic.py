@@ -149,9 +149,9 @@ class AUPRC(_RankMetric):
 class LogLoss(Metric):
     name = "log_loss"
     title = "Log loss"
-    description = ("Cross-entropy of the predicted class probabilities (lower is better); as in scikit-learn, a "
-                   "probability is clipped to [eps, 1 - eps] (float64 eps), so a true label given probability 0 "
-                   "(one-hot outputs) costs about 36 nats instead of infinity.")
+    # probabilities clipped to [eps, 1 - eps] as scikit-learn does (README, Metrics): the description stays as
+    # results.json and the report have always carried it (tests/test_same_results.py)
+    description = "Cross-entropy of the predicted class probabilities (lower is better)."
     higher_is_better = False
     needs_proba = True
     family = "calibration"
