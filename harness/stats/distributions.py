@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .special import betainc_int, binom_pmf_int, chdtrc, ndtr
 
-__all__ = ["binom_cdf", "binom_pmf", "binom_sf", "chi2_sf", "norm_sf", "rankdata"]
+__all__ = ["binom_cdf", "binom_cdf_plus_sf", "binom_pmf", "binom_sf", "chi2_sf", "norm_sf", "rankdata"]
 
 FloatArray = NDArray[np.float64]
 
@@ -35,30 +35,56 @@ def _out(x: np.ndarray) -> Any:
     return x[()] if x.ndim == 0 else x
 
 
-def binom_cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> Any:
-    """``scipy.stats.binom.cdf(k, n, p)``."""
+def _cdf_part(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """``binom.cdf`` at the support's edges, and where it is inside: the mask and I_x(a, b)'s arguments."""
     k_, n_, p_, valid = _args(k, n, p)
     out = np.zeros(k_.shape)
     out[(k_ >= n_) & valid] = 1.0
     out[~valid | np.isnan(k_)] = np.nan
     inside = valid & (k_ >= 0) & (k_ < n_) & np.isfinite(k_)
-    if inside.any():
-        kk, nn = np.floor(k_[inside]), n_[inside]
-        out[inside] = betainc_int(nn - kk, kk + 1.0, 1.0 - p_[inside])
-    return _out(out)
+    kk, nn = np.floor(k_[inside]), n_[inside]
+    return out, inside, (nn - kk, kk + 1.0, 1.0 - p_[inside])
 
 
-def binom_sf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> Any:
-    """``scipy.stats.binom.sf(k, n, p)``."""
+def _sf_part(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """The same for ``binom.sf``."""
     k_, n_, p_, valid = _args(k, n, p)
     out = np.zeros(k_.shape)
     out[~valid | np.isnan(k_)] = np.nan
     out[((k_ < 0) | np.isneginf(k_)) & valid] = 1.0
     inside = valid & (k_ >= 0) & (k_ < n_) & np.isfinite(k_)
-    if inside.any():
-        kk, nn = np.floor(k_[inside]), n_[inside]
-        out[inside] = betainc_int(kk + 1.0, nn - kk, p_[inside])
-    return _out(out)
+    kk, nn = np.floor(k_[inside]), n_[inside]
+    return out, inside, (kk + 1.0, nn - kk, p_[inside])
+
+
+def _finish(*parts: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """Fill the inside of every part from one :func:`betainc_int` call (element-wise, so a value is the same as
+    from a call of its own)."""
+    sizes = [int(inside.sum()) for _, inside, _ in parts]
+    if sum(sizes):
+        a, b, x = (np.concatenate([args[i] for _, _, args in parts]) for i in range(3))
+        values = betainc_int(a, b, x)
+        start = 0
+        for (out, inside, _), size in zip(parts, sizes):
+            out[inside] = values[start:start + size]
+            start += size
+    return [out for out, _, _ in parts]
+
+
+def binom_cdf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> Any:
+    """``scipy.stats.binom.cdf(k, n, p)``."""
+    return _out(_finish(_cdf_part(k, n, p))[0])
+
+
+def binom_sf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> Any:
+    """``scipy.stats.binom.sf(k, n, p)``."""
+    return _out(_finish(_sf_part(k, n, p))[0])
+
+
+def binom_cdf_plus_sf(k_low: ArrayLike, k_high: ArrayLike, n: ArrayLike, p: ArrayLike) -> Any:
+    """``binom.cdf(k_low, n, p) + binom.sf(k_high, n, p)`` (a two-sided rejection probability), in one pass."""
+    low, high = _finish(_cdf_part(k_low, n, p), _sf_part(k_high, n, p))
+    return _out(low + high)
 
 
 def binom_pmf(k: ArrayLike, n: ArrayLike, p: ArrayLike) -> Any:

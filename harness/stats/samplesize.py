@@ -14,12 +14,11 @@ searches.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
 from ._validate import check_alpha
-from .distributions import binom_cdf, binom_pmf, binom_sf
+from .distributions import binom_cdf, binom_cdf_plus_sf, binom_pmf
 from .power import mde_paired_accuracy
 
 __all__ = ["detectable_difference", "independent_discordance", "paired_mde", "paired_power",
@@ -56,13 +55,28 @@ def _critical(d: np.ndarray, alpha: float) -> np.ndarray:
     return lo
 
 
-@lru_cache(maxsize=32)
+#: Critical values per (``alpha``, block of :data:`_BLOCK` values of ``d``), computed when first asked for.
+_CRITICAL: dict[tuple[float, int], np.ndarray] = {}
+_BLOCK = 256
+
+
 def _critical_range(first: int, last: int, alpha: float) -> np.ndarray:
-    """:func:`_critical` for ``d = first..last``, kept: a search for a sample size or an MDE asks for the same
-    range at every step (the critical values depend on ``d`` and ``alpha`` only)."""
-    k = _critical(np.arange(first, last + 1, dtype=np.int64), alpha)
-    k.setflags(write=False)
-    return k
+    """:func:`_critical` for ``d = first..last``, kept: a search for a sample size or an MDE asks for overlapping
+    ranges at every step, and the critical values depend on ``d`` and ``alpha`` only (each is computed on its own,
+    so a value does not depend on the block it was computed in)."""
+    blocks = range(first // _BLOCK, last // _BLOCK + 1)
+    missing = [b for b in blocks if (alpha, b) not in _CRITICAL]
+    if missing:
+        if len(_CRITICAL) + len(missing) > 4096:
+            _CRITICAL.clear()
+            missing = list(blocks)
+        k = _critical(np.concatenate([np.arange(b * _BLOCK, (b + 1) * _BLOCK, dtype=np.int64) for b in missing]),
+                      alpha)
+        for i, b in enumerate(missing):
+            _CRITICAL[(alpha, b)] = k[i * _BLOCK:(i + 1) * _BLOCK]
+    table = np.concatenate([_CRITICAL[(alpha, b)] for b in blocks])
+    start = first - blocks[0] * _BLOCK
+    return table[start:start + last - first + 1]
 
 
 def paired_power(n: int, discordance: float, delta: float, alpha: float = 0.05) -> float:
@@ -77,7 +91,7 @@ def paired_power(n: int, discordance: float, delta: float, alpha: float = 0.05) 
     weight = binom_pmf(d, n, discordance)
     q = (discordance + delta) / (2.0 * discordance)  # P(B alone right | discordant)
     k = _critical_range(int(d[0]), int(d[-1]), alpha)
-    reject = binom_cdf(k, d, q) + binom_sf(d - k - 1, d, q)
+    reject = binom_cdf_plus_sf(k, d - k - 1, d, q)
     reject = np.where(k >= 0, reject, 0.0)
     return float(min(1.0, np.sum(weight * reject)))
 

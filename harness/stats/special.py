@@ -164,13 +164,10 @@ def betainc_int(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
     ia, ib = ai.astype(np.int64), bi.astype(np.int64)
     log_front = (_lgamma_int(ia + ib) - _lgamma_int(ia) - _lgamma_int(ib) + ai * np.log(xi) + bi * np.log1p(-xi))
     front = np.exp(log_front)
-    direct = xi < (ai + 1.0) / (ai + bi + 2.0)
-    res = np.empty_like(xi)
-    if direct.any():
-        res[direct] = front[direct] * _betacf(ai[direct], bi[direct], xi[direct]) / ai[direct]
-    flip = ~direct
-    if flip.any():
-        res[flip] = 1.0 - front[flip] * _betacf(bi[flip], ai[flip], 1.0 - xi[flip]) / bi[flip]
+    direct = xi < (ai + 1.0) / (ai + bi + 2.0)  # else I_x(a, b) = 1 - I_{1-x}(b, a), which converges there
+    # one continued fraction for both kinds (it is element-wise: no value depends on the others)
+    cf = _betacf(np.where(direct, ai, bi), np.where(direct, bi, ai), np.where(direct, xi, 1.0 - xi))
+    res = np.where(direct, front * cf / ai, 1.0 - front * cf / bi)
     out[inside] = np.clip(res, 0.0, 1.0)
     return out
 
