@@ -88,7 +88,7 @@ class RequestRunner(Protocol):
 class Options(BaseModel):
     """Base for provider options: unknown keys are an error, not a silent default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # validators are built when first used
 
 
 @dataclass(frozen=True)

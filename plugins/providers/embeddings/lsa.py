@@ -28,8 +28,6 @@ from .vectors import Matrix
 if TYPE_CHECKING:  # pragma: no cover
     from harness.providers import RequestRunner
 
-DEFAULT_DIMS = 128
-
 
 def _vectorizer(max_features: int | None, vocabulary: dict[str, int] | None = None) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer

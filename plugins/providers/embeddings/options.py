@@ -13,6 +13,9 @@ from harness.providers import Options
 
 from .._openai_api.options import AzureFields
 
+#: LSA dimensions when ``embeddings-lsa`` names none
+DEFAULT_DIMS = 128
+
 #: The options of one classifier only: setting one for the other classifier is an error naming it.
 ONLY_FOR = {"C": "logistic", "cv_folds": "logistic", "cv_sample": "logistic", "temperature": "zero-shot"}
 

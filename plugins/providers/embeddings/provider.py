@@ -7,16 +7,16 @@ server anything (``resolves_offline``); an API key is read (its variable named i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, UsageError
 from harness.providers import ModelFacts, ModelSpec, Provider, Resolved, SuiteView
 
 from .._openai_api.connection import Connection
-from .lsa import DEFAULT_DIMS, LsaModel
-from .options import AzureEmbeddingsOptions, BaselineOptions, EmbeddingsOptions, LsaOptions
-from .remote import EmbeddingsModel
-from .tokens import Tokens
+from .options import DEFAULT_DIMS, AzureEmbeddingsOptions, BaselineOptions, EmbeddingsOptions, LsaOptions
+
+if TYPE_CHECKING:  # the models load when a model is resolved: registering the plugin stays cheap
+    from .tokens import Tokens
 
 
 def check_suite(spec: ModelSpec, suite: SuiteView, options: BaselineOptions, needs_train: bool = False) -> None:
@@ -53,6 +53,8 @@ class _Encoding:
 def embedding_facts(spec: ModelSpec, suite: SuiteView, options: Any, model_id: str) -> ModelFacts:
     """What ``harness validate`` checks before a run: the training split the classifier needs (an error), and
     each text against the tokens one input may have (OpenAI's text-embedding models: cl100k_base, 8,192)."""
+    from .tokens import Tokens
+
     check_suite(spec, suite, options)
     tokens = Tokens(options.tokenizer, model_id, options.max_input_tokens)
     if tokens.name is None:
@@ -89,6 +91,8 @@ class EmbeddingsProvider(Provider):
                                _model_id(spec, "an embedding model id", "text-embedding-3-small"))
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        from .remote import EmbeddingsModel
+
         opts = self.parse_options(spec)
         assert isinstance(opts, EmbeddingsOptions)
         model_id = _model_id(spec, "an embedding model id", "text-embedding-3-small")
@@ -109,6 +113,8 @@ class AzureEmbeddingsProvider(Provider):
                                _model_id(spec, "a deployment name", "my-embedding-deployment"))
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        from .remote import EmbeddingsModel
+
         opts = self.parse_options(spec)
         assert isinstance(opts, AzureEmbeddingsOptions)
         deployment = _model_id(spec, "a deployment name", "my-embedding-deployment")
@@ -132,6 +138,8 @@ class LsaProvider(Provider):
         return None  # no tokenizer and no length limit: nothing else to check
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        from .lsa import LsaModel
+
         opts = self.parse_options(spec)
         assert isinstance(opts, LsaOptions)
         dims = DEFAULT_DIMS
