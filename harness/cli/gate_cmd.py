@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..output.gate_formats import ICONS, junit_xml, markdown, num, pval, write_json
 from ..output.results import atomic_write
 from .common import PLUGIN_OPT, registry_from
 
@@ -22,6 +21,8 @@ STYLE = {"pass": "green", "fail": "bold red", "inconclusive": "yellow", "not_jud
 
 def print_verdict(verdict: dict[str, Any], console: Console) -> None:
     """The console table: rule, candidate, reference, delta, bounds, p, verdict, reason in words."""
+    from ..output.gate_formats import ICONS, num, pval
+
     if not console.is_terminal:
         console.width = max(console.width, 220)
     conf = f"{1 - verdict['alpha']:.0%} " if verdict.get("alpha") else ""
@@ -55,6 +56,8 @@ def print_verdict(verdict: dict[str, Any], console: Console) -> None:
 def emit(verdict: dict[str, Any], console: Console, junit: Path | None = None, markdown_file: Path | None = None,
          json_file: Path | None = None) -> int:
     """Print the verdict, write the files asked for (and the step summary on GitHub Actions); the exit code."""
+    from ..output.gate_formats import junit_xml, markdown, write_json
+
     print_verdict(verdict, console)
     if json_file is not None:
         write_json(json_file, verdict)

@@ -108,7 +108,6 @@ def run(
     from ..analysis.compare import CompareOptions
     from ..runner import RunOptions, estimate, merge_specs
     from ..runner import run as run_suite
-    from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules, suite_gate_for_run
 
     if progress not in MODES:
         raise UsageError(f"--progress {progress!r}: choose one of {', '.join(MODES)}")
@@ -129,7 +128,9 @@ def run(
 
     merged = apply_options(merge_specs(s, specs, only), opts)
     gated: list[tuple[Suite, list[str]]] = [(s, [])]
-    if gate:
+    if gate:  # the gate's modules load only for a gated run
+        from ..runner.gate import GateRequest, check_before_scoring, check_suite_rules, suite_gate_for_run
+
         check_suite_rules(s, registry)  # a bad rule is an error before anything is sent; models: before_scoring
 
     def gate_before_scoring(names: list[str], baseline: str) -> None:
