@@ -151,7 +151,7 @@ def bytecode_note() -> str:
     probe = ("import importlib.util, os, sys; s = importlib.util.find_spec('harness.cli.main'); "
              "c = s.cached; print(s.origin); print(bool(c and os.path.exists(c) and "
              "os.path.getmtime(c) >= os.path.getmtime(s.origin))); print(bool(sys.flags.dont_write_bytecode))")
-    origin, cached, no_write = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+    origin, cached, no_write = subprocess.run([sys.executable, "-P", "-c", probe], check=True, capture_output=True,
                                               text=True).stdout.split("\n")[:3]
     where = "site-packages" if "site-packages" in origin else "the source tree (editable install)"
     state = ("bytecode cached" if cached == "True" else

@@ -8,14 +8,16 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import jsonio
 from ..errors import InputError
 from ..examples import Example
 from ..textfile import check_header, csv_source, lines, read_text
-from .prompt_template import PromptTemplate, TemplateProblem
 from .schema import DataSection, PromptSection
+
+if TYPE_CHECKING:
+    from .prompt_template import PromptTemplate
 
 
 class DataSource(Protocol):
@@ -123,7 +125,10 @@ class _PromptBuilder:
         self.system = suite.prompt.system
         self.template: PromptTemplate | None = None
         self.suite = suite
-        if suite.prompt.template is not None:
+        if suite.prompt.template is not None:  # jinja2 loads only for a suite with a template
+            from .prompt_template import PromptTemplate, TemplateProblem
+
+            self._problem = TemplateProblem
             try:
                 self.template = PromptTemplate(suite.prompt.template)
             except TemplateProblem as exc:
@@ -143,7 +148,7 @@ class _PromptBuilder:
             return text + self.sep
         try:
             return self.template.render(text=text, **fields) + self.sep
-        except TemplateProblem as exc:
+        except self._problem as exc:
             raise self._error(f"the prompt template fails on {_where(file, self.suite.path.parent)}:{line}: "
                               f"{exc.message}", exc.line) from None
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..suite.prompt_template import PromptTemplate, TemplateProblem
 from .conventions import Conventions, ending_of, prompt_of
 from .findings import ERROR, INFO, WARNING, Finding, finding
 from .rows import Split
@@ -127,10 +126,14 @@ def _template(ctx: Any, held: Split, train: Split | None, conv: Conventions) -> 
         return []
     tsep = conv.train_separator or ""
     out: list[Finding] = []
-    try:
-        template = PromptTemplate(template_src) if template_src is not None else None
-    except TemplateProblem:
-        return []  # the suite check reports an invalid template
+    template = None
+    if template_src is not None:  # jinja2 loads only for a suite with a template
+        from ..suite.prompt_template import PromptTemplate, TemplateProblem
+
+        try:
+            template = PromptTemplate(template_src)
+        except TemplateProblem:
+            return []  # the suite check reports an invalid template
     if template is not None and held.format in ("openai-jsonl", "chat-jsonl") and train.format == "openai-jsonl":
         changed = []
         sep = suite.prompt.separator
