@@ -44,3 +44,21 @@ def test_the_run_commands_default_failure_limit_is_the_runners() -> None:
     from harness.runner.setup import DEFAULT_MAX_FAILED
 
     assert run_cmd.DEFAULT_MAX_FAILED == DEFAULT_MAX_FAILED
+
+
+def test_a_plain_run_loads_neither_the_gate_nor_jinja2_nor_unused_providers(tmp_path) -> None:
+    # a run without --gate, without a prompt template and with --no-report skips what it does not use: the
+    # gate's modules, jinja2, the embeddings baselines' models (each ~10-20 ms of every start, more where
+    # bytecode is not cached)
+    import sameresults
+
+    suite = sameresults.write_suite(tmp_path / "suite", "multiclass")
+    code = ("import sys\nfrom harness.cli.main import app\nfrom typer.testing import CliRunner\n"
+            f"r = CliRunner().invoke(app, ['run', {str(suite)!r}, '--out', {str(tmp_path / 'out')!r}, '--no-report', "
+            "'--no-cache', '--progress', 'off', '--quiet'])\nassert r.exit_code == 0, r.output\n"
+            "print(sorted(m for m in ('jinja2', 'harness.analysis.gate', 'harness.runner.gate', "
+            "'harness.output.gate_formats', 'harness_plugins.providers.embeddings.remote', "
+            "'harness_plugins.providers.embeddings.lsa') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "out" / "results.json").is_file()

@@ -90,3 +90,30 @@ def test_plan_usage_errors_are_one_line(capsys, args, fragment):
     assert main(["plan", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and fragment in err and "\n" not in err
+
+
+def test_the_kept_critical_values_are_the_ones_computed_for_the_range_alone():
+    # the data checks keep critical values per block of d (issue 14: the size check before the first request);
+    # a range across blocks, asked in any order, must give what computing it on its own gives
+    from harness.stats import samplesize
+
+    samplesize._CRITICAL.clear()
+    for first, last, alpha in ((0, 40, 0.05), (250, 530, 0.05), (3, 300, 0.01), (1000, 1100, 0.05), (0, 0, 0.05),
+                               (255, 257, 0.1)):
+        kept = samplesize._critical_range(first, last, alpha)
+        alone = samplesize._critical(np.arange(first, last + 1, dtype=np.int64), alpha)
+        assert kept.tolist() == alone.tolist(), (first, last, alpha)
+
+
+def test_one_pass_rejection_probability_equals_the_two_tails():
+    from harness.stats.distributions import binom_cdf, binom_cdf_plus_sf, binom_sf
+
+    rng = np.random.default_rng(5)
+    n = rng.integers(0, 3000, 400)
+    k_low = rng.integers(-3, 1600, 400)
+    k_high = rng.integers(-3, 3003, 400)
+    p = rng.random(400)
+    p[:5] = [0.0, 1.0, 0.5, 1e-12, 1 - 1e-12]
+    both = binom_cdf_plus_sf(k_low, k_high, n, p)
+    np.testing.assert_allclose(both, binom_cdf(k_low, n, p) + binom_sf(k_high, n, p), rtol=1e-12, atol=1e-300)
+    assert float(binom_cdf_plus_sf(3, 5, 10, 0.5)) == pytest.approx(float(binom_cdf(3, 10, 0.5) + binom_sf(5, 10, 0.5)))
