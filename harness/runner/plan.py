@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine import paused_gc
 from ..engine.pricing import PriceTable
 from ..errors import InputError
 from ..output.results import VALIDATION_PREDICTIONS_FILE, check_output_dir
@@ -47,6 +48,11 @@ def output_files(suite: Suite, options: RunOptions) -> tuple[str, ...]:
 def plan_run(suite: Suite, registry: Registry, options: RunOptions, *, estimate: bool = False) -> Plan:
     """Check a run before anything is scored or sent. ``estimate``: for ``--dry-run`` (providers may then skip
     what they need only to send, such as an API key: :func:`harness.providers.estimating`)."""
+    with paused_gc():  # the held-out rows, the data checks' rows, predictions files: a million objects each
+        return _plan_run(suite, registry, options, estimate)
+
+
+def _plan_run(suite: Suite, registry: Registry, options: RunOptions, estimate: bool) -> Plan:
     if suite.validation is not None:  # a validation split must not share an example with the held-out set
         check_split_ids(suite, suite.heldout.examples, suite.validation.examples)
     metric_names = selected_metrics(suite, registry, options.metrics)

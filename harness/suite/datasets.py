@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,7 +174,7 @@ def _label(raw: Any, labels: tuple[str, ...], file: Path, line: int, field: str)
     if label not in labels:
         raise InputError(f"label {label!r} is not in the suite's label set ({', '.join(labels)})",
                          file=file, line=line, field=field)
-    return label
+    return sys.intern(label)  # one string per label, not one per example
 
 
 def _explicit_id(row: dict[str, Any], id_field: str | None, file: Path, line: int) -> str | None:

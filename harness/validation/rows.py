@@ -11,6 +11,7 @@ import codecs
 import csv
 import json
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,7 +171,7 @@ def _label(row: Row, value: Any, labels: tuple[str, ...], problems: _Problems, n
         problems.add("bad-field", f"{name} is not a string", row.line)
         return
     row.completion = value
-    row.label = value.strip()
+    row.label = sys.intern(value.strip())  # one string per label value, not one per row
     if row.label not in labels:
         row.ok = False
         folded = {lab.casefold(): lab for lab in labels}
