@@ -71,13 +71,13 @@ def find_repeats(held: Split, train: Split | None, conv: Conventions, suite_sep:
     seps = tuple(s for s in dict.fromkeys((conv.separator, conv.train_separator or "", suite_sep)) if s)
     rep = Repeats()
     seen_exact: dict[bytes, int] = {}
-    seen_norm: dict[bytes, int] = {}
+    seen_norm: dict[tuple[bytes, str], int] = {}
     label_of: dict[bytes, object] = {}  # normalised text -> its label, or _MIXED
     norm_keys: list[tuple[bytes, int]] = []
     for row in held.usable:
         label = row.label or ""
         nk = _digest(text_key(row, seps))
-        ek_l, nk_l = _digest(exact_key(row, seps), label), _digest(nk.hex(), label)
+        ek_l, nk_l = _digest(exact_key(row, seps), label), (nk, label)  # the pair itself: no third digest
         first = label_of.setdefault(nk, label)
         if first is not _MIXED and first != label:
             label_of[nk] = _MIXED
