@@ -17,7 +17,9 @@ default metrics (every statistic on):
   benchmark printed before: the request loop and the results, without start-up);
 * **cached re-run** (``--cached-n``, default 5,000): the same CLI run twice with the report, the second from the
   response cache: it must send 0 requests;
-* **start-up**: ``harness --help``.
+* **start-up**: ``harness --help``;
+* **how harness is installed**: from site-packages or a source tree, and whether its modules start from cached
+  bytecode (an editable install where ``PYTHONDONTWRITEBYTECODE`` is set compiles them at every start).
 
 Bare loop and CLI runs alternate for ``--rounds`` rounds (default 3) and medians are compared, so load from other
 processes on the machine affects both sides alike. Prints the ratios against the targets (issue 14):
