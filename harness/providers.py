@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PydanticUserError, ValidationError
 
-from .errors import InputError
+from .errors import InputError, UsageError
 from .examples import Example, Prediction
 from .runscope import SetupCalls as SetupCalls  # what a run tells its models: part of the contract, from here
 from .runscope import estimating as estimating
@@ -340,7 +340,17 @@ class Provider:
     #: other models' files, options, prices, the output folder), so bad input never costs a request.
     resolves_offline: ClassVar[bool] = True
 
+    def check_options_model(self) -> None:
+        """Build the options model's validator now (it is built when first used: ``defer_build``); a model pydantic
+        cannot build is the plugin's error, named."""
+        try:
+            self.options_model.model_rebuild()
+        except PydanticUserError as exc:
+            raise UsageError(f"provider {self.name!r}: its options model {self.options_model.__name__} cannot be "
+                             f"built: {str(exc).splitlines()[0]}") from None
+
     def parse_options(self, spec: ModelSpec) -> Options:
+        self.check_options_model()
         try:
             return self.options_model(**dict(spec.options))
         except ValidationError as exc:

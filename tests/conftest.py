@@ -25,6 +25,22 @@ from harness.plugins import ALLOW_ENV, Registry, load_registry
 os.environ[ALLOW_ENV] = ""
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests test this checkout: refuse to run against a regular install of another copy (the README's first
+    command installs harness that way; its second installs this folder editable, as the tests need)."""
+    import harness
+    import harness_plugins
+    import harness_reports
+
+    root = Path(__file__).resolve().parents[1]
+    stale = [f"{mod.__name__} from {Path(mod.__file__ or '').parent}" for mod, folder in
+             ((harness, "harness"), (harness_plugins, "plugins"), (harness_reports, "reports"))
+             if Path(mod.__file__ or "").resolve().parent != root / folder]
+    if stale:
+        pytest.exit("the tests would not test this checkout (" + "; ".join(stale) + "): install it editable first "
+                    "(the README's second command: .venv/bin/pip install -q -e '.[test]')", returncode=4)
+
+
 @pytest.fixture
 def make_suite(tmp_path: Path) -> Callable[..., Path]:
     """``make_suite(heldout_pairs, labels=..., fmt=..., ids=..., train=pairs, folder=..., **suite_fields)``

@@ -181,3 +181,38 @@ def test_a_metric_that_warns_on_every_resample_is_reported_once(tmp_path, make_s
     assert 1 <= len(said) <= 2, res.stderr[:3000]  # once for the metric, once (with its count) for the statistics
     notices = json.loads((tmp_path / "o" / "results.json").read_text())["engine"]["notices"]
     assert any("noisy metric says hello" in n and "times)" in n for n in notices)
+
+
+def test_an_options_model_pydantic_cannot_build_is_the_plugins_error_named(tmp_path, harness_cli) -> None:
+    # options models build their validators when first used (start-up, issue 14): `harness plugins` still
+    # checks every one, and a run that uses the provider gets the same one-line error, not an internal error
+    plugin = tmp_path / "badopts_plugin.py"
+    plugin.write_text('''
+from harness import hookimpl
+from harness.providers import Options, Provider
+
+class Thing:
+    pass
+
+class BadOptions(Options):
+    thing: Thing = None
+
+class BadProvider(Provider):
+    name = "badopts"
+    options_model = BadOptions
+
+    def resolve(self, spec, suite):
+        self.parse_options(spec)
+        raise AssertionError("not reached")
+
+@hookimpl
+def register_providers(register):
+    register(BadProvider())
+''')
+    res = harness_cli("plugins", "--plugin", plugin)
+    assert res.code == 2
+    assert "provider 'badopts': its options model BadOptions cannot be built" in res.err
+    assert "Traceback" not in res.err
+    res = harness_cli("run", "baseball-hockey", "--only", "--model", "b=badopts:x", "--plugin", plugin, "--out",
+                      tmp_path / "o", "--no-report")
+    assert res.code == 2 and "provider 'badopts': its options model BadOptions cannot be built" in res.err

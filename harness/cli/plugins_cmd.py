@@ -20,6 +20,8 @@ def plugins(
 ) -> None:
     """List loaded plugins (built-in, entry points, --plugin) and the metrics and providers they add."""
     registry = registry_from(plugin)
+    for provider in registry.providers.values():  # options models build when first used: check them here
+        provider.check_options_model()
     clashes = registry.clash_messages()
     for message in clashes:  # stderr, so --json stays parseable; a run that uses the name fails with it
         typer.echo(f"warning: {message}; runs that use it fail, the others are unaffected", err=True)

@@ -14,6 +14,7 @@ searches.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -58,6 +59,7 @@ def _critical(d: np.ndarray, alpha: float) -> np.ndarray:
 #: Critical values per (``alpha``, block of :data:`_BLOCK` values of ``d``), computed when first asked for.
 _CRITICAL: dict[tuple[float, int], np.ndarray] = {}
 _BLOCK = 256
+_CRITICAL_LOCK = threading.Lock()
 
 
 def _critical_range(first: int, last: int, alpha: float) -> np.ndarray:
@@ -65,16 +67,17 @@ def _critical_range(first: int, last: int, alpha: float) -> np.ndarray:
     ranges at every step, and the critical values depend on ``d`` and ``alpha`` only (each is computed on its own,
     so a value does not depend on the block it was computed in)."""
     blocks = range(first // _BLOCK, last // _BLOCK + 1)
-    missing = [b for b in blocks if (alpha, b) not in _CRITICAL]
-    if missing:
-        if len(_CRITICAL) + len(missing) > 4096:
-            _CRITICAL.clear()
-            missing = list(blocks)
-        k = _critical(np.concatenate([np.arange(b * _BLOCK, (b + 1) * _BLOCK, dtype=np.int64) for b in missing]),
-                      alpha)
-        for i, b in enumerate(missing):
-            _CRITICAL[(alpha, b)] = k[i * _BLOCK:(i + 1) * _BLOCK]
-    table = np.concatenate([_CRITICAL[(alpha, b)] for b in blocks])
+    with _CRITICAL_LOCK:  # harness asks from one thread; a library caller may ask from several
+        missing = [b for b in blocks if (alpha, b) not in _CRITICAL]
+        if missing:
+            if len(_CRITICAL) + len(missing) > 4096:
+                _CRITICAL.clear()
+                missing = list(blocks)
+            k = _critical(np.concatenate([np.arange(b * _BLOCK, (b + 1) * _BLOCK, dtype=np.int64)
+                                          for b in missing]), alpha)
+            for i, b in enumerate(missing):
+                _CRITICAL[(alpha, b)] = k[i * _BLOCK:(i + 1) * _BLOCK]
+        table = np.concatenate([_CRITICAL[(alpha, b)] for b in blocks])
     start = first - blocks[0] * _BLOCK
     return table[start:start + last - first + 1]
 

@@ -171,7 +171,10 @@ def _label(row: Row, value: Any, labels: tuple[str, ...], problems: _Problems, n
         problems.add("bad-field", f"{name} is not a string", row.line)
         return
     row.completion = value
-    row.label = sys.intern(value.strip())  # one string per label value, not one per row
+    label = value.strip()
+    # a label of the suite: one string for all its rows (never an unknown value: untrusted data would fill the
+    # interned strings, which Python 3.12 never frees)
+    row.label = sys.intern(label) if label in labels else label
     if row.label not in labels:
         row.ok = False
         folded = {lab.casefold(): lab for lab in labels}

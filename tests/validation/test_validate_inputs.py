@@ -134,3 +134,25 @@ def test_a_data_path_with_a_nul_character_is_a_clean_error(tmp_path, harness_cli
     res = harness_cli("validate", tmp_path / "s")
     lines = res.err.strip().splitlines()
     assert res.code == 2 and len(lines) == 1 and "suite.yaml:1: data.heldout" in lines[0]
+
+
+def test_a_label_outside_the_label_set_is_not_interned(tmp_path) -> None:
+    # labels are interned so a million rows share one string each (issue 14); an unknown value from the data
+    # must not be: Python 3.12 never frees interned strings, so untrusted values would pile up
+    import sys
+
+    from harness.validation.rows import read_split
+
+    class Data:
+        id_field = None
+        text_field = "text"
+        label_field = "label"
+
+    path = tmp_path / "h.jsonl"
+    odd = "zz-not-a-label-" + "7f3a9c"
+    path.write_text('{"prompt": "a\\n\\n###\\n\\n", "completion": " neg"}\n'
+                    f'{{"prompt": "b\\n\\n###\\n\\n", "completion": " {odd}"}}\n')
+    split = read_split("heldout", path, "openai-jsonl", ("neg", "pos"), Data())
+    known, unknown = split.rows
+    assert known.label == "neg" and known.label is sys.intern("n" + "eg")
+    assert unknown.label == odd and unknown.label is not sys.intern("zz-not-a-label-" + "7f3a9c")
