@@ -23,7 +23,7 @@ import numpy as np
 from harness import hookimpl
 from harness.errors import InputError, UsageError
 from harness.examples import Example, Prediction
-from harness.providers import LocalModel, ModelSpec, Options, Provider, Resolved
+from harness.providers import LocalModel, ModelFacts, ModelSpec, Options, Provider, Resolved
 
 from ._common import predictions_from_proba
 
@@ -119,11 +119,18 @@ def train_job(train: Sequence[Example], labels: Sequence[str], epochs: int, opts
 _JOBS: dict[tuple[Any, ...], DemoJob] = {}
 
 
-def get_job(suite: Any, epochs: int, opts: DemoOptions) -> DemoJob:
+def training_split(suite: Any) -> Any:
+    """The suite's training split, read as the run reads it (an error when there is none or it cannot be read:
+    ``harness validate`` says so through :meth:`DemoProvider.model_facts`, before a run)."""
     train = suite.train
     if train is None:
         raise InputError("the demo provider trains on the suite's training split, but the suite names no "
                          "training file", file=suite.path, field="data.train")
+    return train
+
+
+def get_job(suite: Any, epochs: int, opts: DemoOptions) -> DemoJob:
+    train = training_split(suite)
     key = (train.sha256, tuple(suite.labels), epochs, opts.model_dump_json())
     if key not in _JOBS:
         _JOBS[key] = train_job(train.examples, suite.labels, epochs, opts)
@@ -161,6 +168,11 @@ class DemoProvider(Provider):
     argument_help = "base | finetuned | ckpt-step-N"
     options_model = DemoOptions
 
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        self.parse_options(spec)
+        training_split(suite)  # the models train on it: a file the run cannot read is an error for validate too
+        return None  # no tokenizer and no context window
+
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
         job = get_job(suite, DEFAULT_EPOCHS, opts)
@@ -191,6 +203,11 @@ class DemoJobProvider(Provider):
     description = "A demo fine-tuning job: expands into its base model, per-epoch checkpoints and final model."
     argument_help = "EPOCHS (default 4)"
     options_model = DemoOptions
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        self.parse_options(spec)
+        training_split(suite)
+        return None
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)

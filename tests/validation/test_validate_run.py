@@ -104,3 +104,25 @@ def test_plan_repeats_the_runs_mde_column_at_the_runs_level(write_suite, harness
     assert "twin vs ft: 60 examples, disagreeing on 0 (0.0%); detects no difference at this power" in text
     assert "no difference or more" not in text
     assert json.loads(harness_cli("plan", tmp_path / "out", "--json", "--alpha", "0.05").out)["alpha"] == 0.05
+
+
+def test_validate_names_a_training_file_the_demo_models_cannot_read(tmp_path, harness_cli):
+    # a CSV held-out file with a template using another column, and an openai-jsonl training file: the demo
+    # models train on the training split, which the run reads through the template too ('extra' is undefined
+    # there). validate said "harness run will proceed" and the run then failed; now both stop with the reason.
+    root = tmp_path / "suite"
+    root.mkdir()
+    held = [(f"rink puck ice goalie {i}", "hockey") if i % 2 else (f"strikeout bullpen inning {i}", "baseball")
+            for i in range(40)]
+    (root / "heldout.csv").write_text("text,label,extra\n" + "".join(f"{t},{lab},{i}\n" for i, (t, lab) in
+                                                                   enumerate(held)), encoding="utf-8")
+    (root / "train.jsonl").write_text("".join(json.dumps({"prompt": f"Post: {t} #{i}{SEP}", "completion": " " + lab})
+                                              + "\n" for i, (t, lab) in enumerate(held)), encoding="utf-8")
+    (root / "suite.yaml").write_text(
+        "name: tpl\ndata: {heldout: heldout.csv, train: train.jsonl}\nlabels: [baseball, hockey]\n"
+        "prompt:\n  template: 'Post: {{ text }} #{{ extra }}'\nmodels:\n  m: demo:finetuned\n", encoding="utf-8")
+    res = harness_cli("validate", root)
+    assert res.code == 2
+    assert "the prompt template fails on train.jsonl:1: 'extra' is undefined" in res.out
+    res = harness_cli("run", root, "--out", tmp_path / "out", "--no-report")
+    assert res.code == 2 and "'extra' is undefined" in res.err
