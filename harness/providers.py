@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, PydanticUserError, ValidationError
+from pydantic import BaseModel, ConfigDict, PydanticUndefinedAnnotation, PydanticUserError, ValidationError
 
 from .errors import InputError, UsageError
 from .examples import Example, Prediction
@@ -345,7 +345,7 @@ class Provider:
         cannot build is the plugin's error, named."""
         try:
             self.options_model.model_rebuild()
-        except PydanticUserError as exc:
+        except (PydanticUserError, PydanticUndefinedAnnotation) as exc:
             raise UsageError(f"provider {self.name!r}: its options model {self.options_model.__name__} cannot be "
                              f"built: {str(exc).splitlines()[0]}") from None
 

@@ -216,3 +216,18 @@ def register_providers(register):
     res = harness_cli("run", "baseball-hockey", "--only", "--model", "b=badopts:x", "--plugin", plugin, "--out",
                       tmp_path / "o", "--no-report")
     assert res.code == 2 and "provider 'badopts': its options model BadOptions cannot be built" in res.err
+
+
+def test_an_options_model_with_an_undefined_annotation_is_the_plugins_error_named() -> None:
+    from harness.errors import UsageError
+    from harness.providers import ModelSpec, Options, Provider
+
+    class Opts(Options):
+        other: Later | None = None  # type: ignore[name-defined]  # noqa: F821  (never defined)
+
+    class P(Provider):
+        name = "fwd"
+        options_model = Opts
+
+    with pytest.raises(UsageError, match="provider 'fwd': its options model Opts cannot be built: name 'Later'"):
+        P().parse_options(ModelSpec(name="m", provider="fwd"))
