@@ -48,11 +48,17 @@ def fit_temperature(probs: ArrayLike, gold: ArrayLike, max_iter: int = 50) -> fl
     zy = z[np.arange(z.shape[0]), y]
     beta = 1.0
     lo, hi = BETA_RANGE
+    p, pz = np.empty_like(z), np.empty_like(z)  # reused: a million rows, no fresh arrays per step
     for _ in range(max_iter):
-        p = _softmax(beta * z)
-        mean = (p * z).sum(axis=1)
+        np.multiply(beta, z, out=p)  # the softmax of beta * z, in place (the same operations as _softmax)
+        np.subtract(p, p.max(axis=1, keepdims=True), out=p)
+        np.exp(p, out=p)
+        np.divide(p, p.sum(axis=1, keepdims=True), out=p)
+        np.multiply(p, z, out=pz)
+        mean = pz.sum(axis=1)
         grad = float(np.mean(mean - zy))
-        hess = float(np.mean((p * z * z).sum(axis=1) - mean * mean))
+        np.multiply(pz, z, out=pz)  # p * z * z
+        hess = float(np.mean(pz.sum(axis=1) - mean * mean))
         if grad > 0:  # the minimum lies at a smaller beta
             hi = beta
         else:
