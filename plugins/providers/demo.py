@@ -162,16 +162,21 @@ def _epochs(text: str, spec: ModelSpec) -> int:
     return int(text)
 
 
-class DemoProvider(Provider):
-    name = "demo"
-    description = "Demo scikit-learn models trained on the suite's training split (no network, no key)."
-    argument_help = "base | finetuned | ckpt-step-N"
+class _TrainsOnSuite(Provider):
+    """The demo providers: models trained on the suite's training split."""
+
     options_model = DemoOptions
 
     def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
         self.parse_options(spec)
         training_split(suite)  # the models train on it: a file the run cannot read is an error for validate too
         return None  # no tokenizer and no context window
+
+
+class DemoProvider(_TrainsOnSuite):
+    name = "demo"
+    description = "Demo scikit-learn models trained on the suite's training split (no network, no key)."
+    argument_help = "base | finetuned | ckpt-step-N"
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)
@@ -198,16 +203,10 @@ class DemoProvider(Provider):
         raise UsageError(f"{spec.origin}: model {spec.name!r}: demo takes {self.argument_help}, got {arg!r}")
 
 
-class DemoJobProvider(Provider):
+class DemoJobProvider(_TrainsOnSuite):
     name = "demo-job"
     description = "A demo fine-tuning job: expands into its base model, per-epoch checkpoints and final model."
     argument_help = "EPOCHS (default 4)"
-    options_model = DemoOptions
-
-    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
-        self.parse_options(spec)
-        training_split(suite)
-        return None
 
     def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
         opts = self.parse_options(spec)

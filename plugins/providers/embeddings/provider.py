@@ -7,7 +7,7 @@ server anything (``resolves_offline``); an API key is read (its variable named i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.errors import InputError, UsageError
 from harness.providers import ModelFacts, ModelSpec, Provider, Resolved, SuiteView
@@ -79,49 +79,51 @@ def _model_id(spec: ModelSpec, what: str, example: str) -> str:
     return spec.argument.strip()
 
 
-class EmbeddingsProvider(Provider):
+class _ServerEmbeddingsProvider(Provider):
+    """An embedding model behind an endpoint: what the argument names, and how to connect, differ by kind."""
+
+    argument_what: ClassVar[str] = ""
+    argument_example: ClassVar[str] = ""
+
+    def connection(self, opts: Any) -> Connection:
+        raise NotImplementedError
+
+    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
+        return embedding_facts(spec, suite, self.parse_options(spec),
+                               _model_id(spec, self.argument_what, self.argument_example))
+
+    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
+        from .remote import EmbeddingsModel
+
+        opts = self.parse_options(spec)
+        assert isinstance(opts, self.options_model)
+        model_id = _model_id(spec, self.argument_what, self.argument_example)
+        check_suite(spec, suite, opts)
+        return Resolved([EmbeddingsModel(spec.name, spec, model_id=model_id, options=opts,
+                                         connection=self.connection(opts), suite=suite)])
+
+
+class EmbeddingsProvider(_ServerEmbeddingsProvider):
     name = "embeddings"
     description = ("Embeddings baseline: an OpenAI-compatible /v1/embeddings model (OpenAI, vLLM, llama.cpp, Ollama) "
                    "+ logistic regression on the training split, or zero-shot by label similarity.")
     argument_help = "MODEL id, e.g. text-embedding-3-small"
     options_model = EmbeddingsOptions
+    argument_what, argument_example = "an embedding model id", "text-embedding-3-small"
 
-    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
-        return embedding_facts(spec, suite, self.parse_options(spec),
-                               _model_id(spec, "an embedding model id", "text-embedding-3-small"))
-
-    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
-        from .remote import EmbeddingsModel
-
-        opts = self.parse_options(spec)
-        assert isinstance(opts, EmbeddingsOptions)
-        model_id = _model_id(spec, "an embedding model id", "text-embedding-3-small")
-        check_suite(spec, suite, opts)
-        conn = Connection.openai(opts.base_url, opts.api_key_env, opts.timeout)
-        return Resolved([EmbeddingsModel(spec.name, spec, model_id=model_id, options=opts, connection=conn,
-                                         suite=suite)])
+    def connection(self, opts: Any) -> Connection:
+        return Connection.openai(opts.base_url, opts.api_key_env, opts.timeout)
 
 
-class AzureEmbeddingsProvider(Provider):
+class AzureEmbeddingsProvider(_ServerEmbeddingsProvider):
     name = "azure-embeddings"
     description = "Embeddings baseline on an Azure OpenAI embeddings deployment (see the embeddings provider)."
     argument_help = "DEPLOYMENT name"
     options_model = AzureEmbeddingsOptions
+    argument_what, argument_example = "a deployment name", "my-embedding-deployment"
 
-    def model_facts(self, spec: ModelSpec, suite: Any) -> ModelFacts | None:
-        return embedding_facts(spec, suite, self.parse_options(spec),
-                               _model_id(spec, "a deployment name", "my-embedding-deployment"))
-
-    def resolve(self, spec: ModelSpec, suite: Any) -> Resolved:
-        from .remote import EmbeddingsModel
-
-        opts = self.parse_options(spec)
-        assert isinstance(opts, AzureEmbeddingsOptions)
-        deployment = _model_id(spec, "a deployment name", "my-embedding-deployment")
-        check_suite(spec, suite, opts)
-        conn = Connection.azure(opts.endpoint, opts.api_version, opts.api_key_env, opts.auth, opts.timeout)
-        return Resolved([EmbeddingsModel(spec.name, spec, model_id=deployment, options=opts, connection=conn,
-                                         suite=suite)])
+    def connection(self, opts: Any) -> Connection:
+        return Connection.azure(opts.endpoint, opts.api_version, opts.api_key_env, opts.auth, opts.timeout)
 
 
 class LsaProvider(Provider):

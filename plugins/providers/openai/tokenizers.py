@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from .labels import FirstTokenFromIds
+
 #: Model-name prefixes → encoding. ``ft:BASE:...`` uses BASE. The o200k prefixes are checked first
 #: (``gpt-4o`` also starts with ``gpt-4``).
 _PREFIXES: tuple[tuple[str, str], ...] = (
@@ -32,7 +34,7 @@ def encoding_name_for_model(model: str) -> str | None:
     return None
 
 
-class Tokenizer:
+class Tokenizer(FirstTokenFromIds):
     """The few operations the OpenAI providers need, on a bundled BPE encoding."""
 
     kind = "tiktoken"
@@ -51,14 +53,8 @@ class Tokenizer:
     def decode(self, ids: list[int]) -> str:
         return self._enc.decode_bytes(ids).decode("utf-8", errors="replace")
 
-    def first_token_id(self, text: str) -> int:
-        ids = self.encode(text)
-        if not ids:
-            raise ValueError("empty text has no first token")
-        return ids[0]
-
-    def first_token(self, text: str) -> bytes:
-        return self._enc.decode_bytes([self.first_token_id(text)])
+    def token_bytes(self, token_id: int) -> bytes:
+        return self._enc.decode_bytes([token_id])
 
     def vocab(self) -> frozenset[bytes]:
         """The bytes of every token (for checking a compatible server's tokens against this encoding)."""
