@@ -9,11 +9,15 @@ import sys
 HEAVY = ("scipy.stats", "scipy.special", "scipy.sparse", "sklearn", "pandas", "matplotlib", "openai")
 
 
-def loaded_after(code: str) -> list[str]:
+def loaded_after(code: str, modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
     out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys, json\n"
-                          f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"],
+                          f"print(json.dumps([m for m in {modules!r} if m in sys.modules]))"],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+CLI = "from harness.cli.main import app\nfrom typer.testing import CliRunner\n"
 
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:
@@ -29,14 +33,11 @@ def test_loading_the_plugins_loads_no_heavy_library() -> None:
 def test_help_loads_neither_numpy_nor_the_runner() -> None:
     # `harness --help` (and every command's --help): each command imports what it runs when it runs (~0.25 s
     # less start-up); the runner, the data checks, the statistics and numpy load with `harness run`
-    code = ("import sys\nfrom harness.cli.main import app\nfrom typer.testing import CliRunner\n"
-            "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
+    code = (CLI + "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
             "for cmd in ('run', 'validate', 'plan', 'gate', 'demo'):\n"
-            "    assert CliRunner().invoke(app, [cmd, '--help']).exit_code == 0\n"
-            "print(sorted(m for m in ('numpy', 'harness.runner', 'harness.validation', 'harness.stats', "
-            "'harness.analysis', 'jinja2') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+            "    assert CliRunner().invoke(app, [cmd, '--help']).exit_code == 0\n")
+    assert loaded_after(code, ("numpy", "harness.runner", "harness.validation", "harness.stats",
+                               "harness.analysis", "jinja2")) == []
 
 
 def test_the_run_commands_default_failure_limit_is_the_runners() -> None:
@@ -53,12 +54,9 @@ def test_a_plain_run_loads_neither_the_gate_nor_jinja2_nor_unused_providers(tmp_
     import sameresults
 
     suite = sameresults.write_suite(tmp_path / "suite", "multiclass")
-    code = ("import sys\nfrom harness.cli.main import app\nfrom typer.testing import CliRunner\n"
-            f"r = CliRunner().invoke(app, ['run', {str(suite)!r}, '--out', {str(tmp_path / 'out')!r}, '--no-report', "
-            "'--no-cache', '--progress', 'off', '--quiet'])\nassert r.exit_code == 0, r.output\n"
-            "print(sorted(m for m in ('jinja2', 'harness.analysis.gate', 'harness.runner.gate', "
-            "'harness.output.gate_formats', 'harness_plugins.providers.embeddings.remote', "
-            "'harness_plugins.providers.embeddings.lsa') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+    code = (CLI + f"r = CliRunner().invoke(app, ['run', {str(suite)!r}, '--out', {str(tmp_path / 'out')!r}, "
+            "'--no-report', '--no-cache', '--progress', 'off', '--quiet'])\nassert r.exit_code == 0, r.output\n")
+    assert loaded_after(code, ("jinja2", "harness.analysis.gate", "harness.runner.gate", "harness.output.gate_formats",
+                               "harness_plugins.providers.embeddings.remote",
+                               "harness_plugins.providers.embeddings.lsa")) == []
     assert (tmp_path / "out" / "results.json").is_file()

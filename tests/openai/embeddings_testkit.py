@@ -16,6 +16,8 @@ from harness.cli.main import main
 
 LABELS = ("baseball", "hockey")
 MODEL = "text-embedding-3-small"
+#: a zero-shot model over MODEL (the suite entry)
+ZS = {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}
 WORDS = {"baseball": ["pitcher", "inning", "bullpen", "shortstop", "homer"],
          "hockey": ["goalie", "puck", "faceoff", "icing", "powerplay"]}
 

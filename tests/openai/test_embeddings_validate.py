@@ -4,7 +4,7 @@ classifier fitted on it) is an error before any request, and OpenAI's embedding 
 
 from __future__ import annotations
 
-from embeddings_testkit import MODEL, run, split_rows, write_split, write_suite
+from embeddings_testkit import MODEL, ZS, run, split_rows, write_split, write_suite
 
 from harness.cli.main import main
 
@@ -32,7 +32,7 @@ def test_validate_reports_lsa_without_a_training_split_naming_the_provider(tmp_p
 
 def test_validate_passes_zero_shot_without_a_training_split(fake, tmp_path, capsys) -> None:
     suite = write_suite(tmp_path / "s", train=False, models={
-        "zs": {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}})
+        "zs": ZS})
     code, out = _validate(suite, capsys)
     assert code == 0 and "no errors" in out and "no-model-facts" not in out
 

@@ -8,6 +8,7 @@ import json
 from embeddings_testkit import (
     LABELS,
     MODEL,
+    ZS,
     model_entry,
     predictions,
     run,
@@ -16,8 +17,6 @@ from embeddings_testkit import (
     write_split,
     write_suite,
 )
-
-ZS = {"provider": "embeddings", "argument": MODEL, "options": {"classifier": "zero-shot"}}
 
 
 def _notices(err: str) -> str:
