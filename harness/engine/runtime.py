@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small objects that all stay alive (thousands
-    of requests, cached responses, predictions): it would otherwise re-scan them again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+from ..gcpause import paused_gc as paused_gc  # where the engine and runner have always imported it
 
 
 class GcTuning:

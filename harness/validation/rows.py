@@ -172,10 +172,10 @@ def _label(row: Row, value: Any, labels: tuple[str, ...], problems: _Problems, n
         return
     row.completion = value
     label = value.strip()
-    # a label of the suite: one string for all its rows (never an unknown value: untrusted data would fill the
-    # interned strings, which Python 3.12 never frees)
-    row.label = sys.intern(label) if label in labels else label
-    if row.label not in labels:
+    if label in labels:  # one string for all the rows of a label (an unknown value is not interned: untrusted
+        row.label = sys.intern(label)  # data would fill the interned strings, which Python 3.12 never frees)
+    else:
+        row.label = label
         row.ok = False
         folded = {lab.casefold(): lab for lab in labels}
         near = folded.get(row.label.casefold())
